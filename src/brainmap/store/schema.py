@@ -1,0 +1,339 @@
+"""SQLAlchemy models named after the Allen Brain Map API models.
+
+Attribute names, table names (lower-case plurals, used to qualify attributes in RMA such as
+``sub_images.section_number``) and relationship names (the RMA association names such as
+``section_data_set`` or ``alternate_images``) are those of the real API, so the RMA compiler
+can resolve a query by introspecting these classes alone.
+
+Columns marked ``info={"hidden": True}`` are brainmap bookkeeping: never emitted in records
+and never addressable from RMA.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column, ForeignKey, Table
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+HIDDEN = {"hidden": True}
+
+
+class Base(DeclarativeBase):
+    """Declarative base; the registry doubles as the RMA model catalogue."""
+
+
+data_sets_products = Table(
+    "data_sets_products",
+    Base.metadata,
+    Column("data_set_id", ForeignKey("data_sets.id"), primary_key=True),
+    Column("product_id", ForeignKey("products.id"), primary_key=True),
+)
+
+data_sets_genes = Table(
+    "data_sets_genes",
+    Base.metadata,
+    Column("data_set_id", ForeignKey("data_sets.id"), primary_key=True),
+    Column("gene_id", ForeignKey("genes.id"), primary_key=True),
+)
+
+
+class Product(Base):
+    """A data product (Mouse Brain, Mouse Connectivity Projection, ...)."""
+
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    abbreviation: Mapped[str | None]
+    description: Mapped[str | None]
+    name: Mapped[str | None]
+    product_name_facet: Mapped[int | None]
+    resource: Mapped[str | None]
+    species: Mapped[str | None]
+    species_name_facet: Mapped[int | None]
+    tags: Mapped[str | None]
+    data_sets: Mapped[list[DataSet]] = relationship(
+        secondary=data_sets_products, back_populates="products", viewonly=True
+    )
+
+
+class PlaneOfSection(Base):
+    """Cutting plane of a data set (1 coronal, 2 sagittal, ...)."""
+
+    __tablename__ = "plane_of_sections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None]
+    plane_of_section_name_facet: Mapped[int | None]
+
+
+class Organism(Base):
+    """Species (1 human, 2 mouse)."""
+
+    __tablename__ = "organisms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None]
+
+
+class Gene(Base):
+    """A gene probed by ISH data sets."""
+
+    __tablename__ = "genes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    acronym: Mapped[str | None]
+    alias_tags: Mapped[str | None]
+    chromosome_id: Mapped[int | None]
+    ensembl_id: Mapped[int | None]
+    entrez_id: Mapped[int | None]
+    homologene_id: Mapped[int | None]
+    name: Mapped[str | None]
+    organism_id: Mapped[int | None] = mapped_column(ForeignKey("organisms.id"))
+    sphinx_id: Mapped[int | None]
+    organism: Mapped[Organism | None] = relationship()
+    data_sets: Mapped[list[DataSet]] = relationship(
+        secondary=data_sets_genes, back_populates="genes", viewonly=True
+    )
+
+
+class Specimen(Base):
+    """The tissue a data set was made from."""
+
+    __tablename__ = "specimens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int | None]
+    external_specimen_name: Mapped[str | None]
+    hemisphere: Mapped[str | None]
+    name: Mapped[str | None]
+    parent_id: Mapped[int | None]
+    structure_id: Mapped[int | None]
+
+
+class DataSet(Base):
+    """Base of SectionDataSet and AtlasDataSet (one id space, table ``data_sets``)."""
+
+    __tablename__ = "data_sets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(info=HIDDEN)
+    blue_channel: Mapped[str | None]
+    delegate: Mapped[bool] = mapped_column(default=False)
+    expression: Mapped[bool] = mapped_column(default=False)
+    failed: Mapped[bool] = mapped_column(default=False)
+    failed_facet: Mapped[int | None]
+    green_channel: Mapped[str | None]
+    name: Mapped[str | None]
+    plane_of_section_id: Mapped[int | None] = mapped_column(ForeignKey("plane_of_sections.id"))
+    qc_date: Mapped[dt.datetime | None]
+    red_channel: Mapped[str | None]
+    reference_space_id: Mapped[int | None]
+    rnaseq_design_id: Mapped[int | None]
+    section_thickness: Mapped[float | None]
+    specimen_id: Mapped[int | None] = mapped_column(ForeignKey("specimens.id"))
+    sphinx_id: Mapped[int | None]
+    storage_directory: Mapped[str | None]
+    weight: Mapped[int | None]
+
+    products: Mapped[list[Product]] = relationship(
+        secondary=data_sets_products, back_populates="data_sets", order_by="Product.id"
+    )
+    genes: Mapped[list[Gene]] = relationship(
+        secondary=data_sets_genes, back_populates="data_sets", order_by="Gene.id"
+    )
+    plane_of_section: Mapped[PlaneOfSection | None] = relationship()
+    specimen: Mapped[Specimen | None] = relationship()
+    sub_images: Mapped[list[SubImage]] = relationship(
+        back_populates="data_set", order_by="SubImage.id"
+    )
+
+    __mapper_args__ = {"polymorphic_on": "type", "polymorphic_identity": "DataSet"}
+
+
+class SectionDataSet(DataSet):
+    """One experiment: an ordered series of SectionImages of one specimen."""
+
+    section_images: Mapped[list[SectionImage]] = relationship(
+        viewonly=True, order_by="SubImage.id"
+    )
+    equalization: Mapped[Equalization | None] = relationship(
+        back_populates="section_data_set", uselist=False
+    )
+
+    __mapper_args__ = {"polymorphic_identity": "SectionDataSet"}
+
+
+class AtlasDataSet(DataSet):
+    """The plates of one or more reference atlases."""
+
+    atlas_images: Mapped[list[AtlasImage]] = relationship(viewonly=True, order_by="SubImage.id")
+    atlases: Mapped[list[Atlas]] = relationship(back_populates="atlas_data_set", order_by="Atlas.id")
+
+    __mapper_args__ = {"polymorphic_identity": "AtlasDataSet"}
+
+
+class SubImage(Base):
+    """Base of SectionImage, AtlasImage and ProjectionImage: the 26 attributes of the API."""
+
+    __tablename__ = "sub_images"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(info=HIDDEN)
+    annotated: Mapped[bool] = mapped_column(default=False)
+    axes: Mapped[str | None]
+    bits_per_component: Mapped[int | None]
+    data_set_id: Mapped[int | None] = mapped_column(ForeignKey("data_sets.id"), index=True)
+    expression: Mapped[str | None]
+    expression_path: Mapped[str | None]
+    failed: Mapped[bool] = mapped_column(default=False)
+    height: Mapped[int]
+    image_height: Mapped[int]
+    image_type: Mapped[str] = mapped_column(default="Primary")
+    image_width: Mapped[int]
+    isi_experiment_id: Mapped[int | None]
+    lims1_id: Mapped[int | None]
+    number_of_components: Mapped[int | None]
+    ophys_experiment_id: Mapped[int | None]
+    path: Mapped[str]
+    projection_function: Mapped[str | None]
+    resolution: Mapped[float | None]
+    section_number: Mapped[int | None] = mapped_column(index=True)
+    specimen_id: Mapped[int | None]
+    structure_id: Mapped[int | None]
+    tier_count: Mapped[int]
+    width: Mapped[int]
+    x: Mapped[int] = mapped_column(default=0)
+    y: Mapped[int] = mapped_column(default=0)
+
+    data_set: Mapped[DataSet | None] = relationship(back_populates="sub_images")
+    alternate_images: Mapped[list[AlternateImage]] = relationship(
+        back_populates="sub_image", order_by="AlternateImage.id"
+    )
+
+    __mapper_args__ = {"polymorphic_on": "type", "polymorphic_identity": "SubImage"}
+
+
+class SectionImage(SubImage):
+    """One section of a SectionDataSet."""
+
+    section_data_set: Mapped[SectionDataSet | None] = relationship(viewonly=True)
+
+    __mapper_args__ = {"polymorphic_identity": "SectionImage"}
+
+
+class AtlasImage(SubImage):
+    """One plate of an AtlasDataSet; its annotations are AlternateImages."""
+
+    atlas_data_set: Mapped[AtlasDataSet | None] = relationship(viewonly=True)
+
+    __mapper_args__ = {"polymorphic_identity": "AtlasImage"}
+
+
+class AlternateImage(Base):
+    """An image derived from a SubImage: expression or projection mask, annotation label map.
+
+    For annotation label maps ``atlas_id`` names the atlas whose drawing it is.
+    """
+
+    __tablename__ = "alternate_images"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    image_type: Mapped[str]
+    path: Mapped[str]
+    sub_image_id: Mapped[int] = mapped_column(ForeignKey("sub_images.id"), index=True)
+    atlas_id: Mapped[int | None] = mapped_column(ForeignKey("atlases.id"), info=HIDDEN)
+
+    sub_image: Mapped[SubImage] = relationship(back_populates="alternate_images")
+
+
+class Equalization(Base):
+    """Default 12-bit display windows of a SectionDataSet, one per channel."""
+
+    __tablename__ = "equalizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    blue_lower: Mapped[int]
+    blue_upper: Mapped[int]
+    green_lower: Mapped[int]
+    green_upper: Mapped[int]
+    red_lower: Mapped[int]
+    red_upper: Mapped[int]
+    section_data_set_id: Mapped[int] = mapped_column(
+        ForeignKey("data_sets.id"), unique=True, index=True
+    )
+
+    section_data_set: Mapped[SectionDataSet] = relationship(back_populates="equalization")
+
+
+class Ontology(Base):
+    """A family of structure graphs (Mouse Brain Atlas, ...)."""
+
+    __tablename__ = "ontologies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None]
+    description: Mapped[str | None]
+
+
+class StructureGraph(Base):
+    """One structure hierarchy of an ontology."""
+
+    __tablename__ = "structure_graphs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    description: Mapped[str | None]
+    name: Mapped[str | None]
+    ontology_id: Mapped[int | None] = mapped_column(ForeignKey("ontologies.id"))
+
+    ontology: Mapped[Ontology | None] = relationship()
+    structures: Mapped[list[Structure]] = relationship(
+        back_populates="structure_graph", order_by="Structure.graph_order"
+    )
+
+
+class Atlas(Base):
+    """A reference atlas: plates in an AtlasDataSet annotated over a structure graph."""
+
+    __tablename__ = "atlases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    atlas_data_set_id: Mapped[int | None] = mapped_column(ForeignKey("data_sets.id"))
+    description: Mapped[str | None]
+    image_type: Mapped[str | None]
+    name: Mapped[str | None]
+    structure_graph_id: Mapped[int | None] = mapped_column(ForeignKey("structure_graphs.id"))
+
+    atlas_data_set: Mapped[AtlasDataSet | None] = relationship(back_populates="atlases")
+    structure_graph: Mapped[StructureGraph | None] = relationship()
+
+
+class Structure(Base):
+    """A brain structure; columns in the order the API's CSV gives them."""
+
+    __tablename__ = "structures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    atlas_id: Mapped[int | None]
+    name: Mapped[str | None]
+    acronym: Mapped[str | None]
+    st_level: Mapped[int | None]
+    ontology_id: Mapped[int | None] = mapped_column(ForeignKey("ontologies.id"))
+    hemisphere_id: Mapped[int | None]
+    weight: Mapped[int | None]
+    parent_structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"))
+    depth: Mapped[int | None]
+    graph_id: Mapped[int | None] = mapped_column(ForeignKey("structure_graphs.id"), index=True)
+    graph_order: Mapped[int | None]
+    structure_id_path: Mapped[str | None]
+    color_hex_triplet: Mapped[str | None]
+    neuro_name_structure_id: Mapped[int | None]
+    neuro_name_structure_id_path: Mapped[str | None]
+    failed: Mapped[bool] = mapped_column(default=False)
+    sphinx_id: Mapped[int | None]
+    structure_name_facet: Mapped[int | None]
+    failed_facet: Mapped[int | None]
+    safe_name: Mapped[str | None]
+
+    structure_graph: Mapped[StructureGraph | None] = relationship(back_populates="structures")
+    ontology: Mapped[Ontology | None] = relationship()
+    parent_structure: Mapped[Structure | None] = relationship(remote_side="Structure.id")
+
+
+def model_classes() -> dict[str, type[Base]]:
+    """Every RMA-addressable model by its API name (``SectionDataSet``, ``SubImage``...)."""
+    return {mapper.class_.__name__: mapper.class_ for mapper in Base.registry.mappers}
+
+
+EXPRESSION_MASK = "Expression Mask"
+PROJECTION_MASK = "Projection Mask"
+TUMOR_FEATURE_ANNOTATION = "Tumor Feature Annotation"
+TUMOR_FEATURE_BOUNDARY = "Tumor Feature Boundary"
+"""AlternateImage.image_type of the masks; annotation label maps use their Atlas.image_type."""
