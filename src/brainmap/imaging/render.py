@@ -1,0 +1,89 @@
+"""Region -> resample -> filters -> JPEG: the whole pixel pipeline, free of HTTP and SQL.
+
+`read_region` reads a planned region from a pyramid at the finest level needed and reduces it to
+the output size (box averaging for pictures, nearest neighbour for label maps). `render` then
+applies steps 3-6 of DECISIONS.md lazily, so memory stays bounded by libvips' tile buffers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+import pyvips
+
+from brainmap.geometry import RegionPlan, level_for
+from brainmap.imaging import filters
+from brainmap.imaging.annotate import Colour, colour_labels
+from brainmap.params import ImageRequest, parse_colormap
+from brainmap.store.pyramids import Pyramid
+
+DEFAULT_QUALITY = 100
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """How to colour a label-map source: structure colours and an optional highlight set."""
+
+    colours: Mapping[int, Colour]
+    highlight: Collection[int] | None = None
+
+
+def read_region(pyramid: Pyramid, plan: RegionPlan, *, labels: bool = False) -> pyvips.Image:
+    """The planned region at output size, read from the nearest finer pyramid level."""
+    level_index = level_for(plan.downsample, pyramid.levels)
+    level = pyramid.level(level_index)
+    step = 2**level_index
+    box = plan.box
+    left, top = box.left // step, box.top // step
+    right = min(-(-box.right // step), level.width)
+    bottom = min(-(-box.bottom // step), level.height)
+    region = level.crop(left, top, max(right - left, 1), max(bottom - top, 1))
+    factor = 2 ** (plan.downsample - level_index)
+    if factor > 1:
+        region = region.subsample(factor, factor) if labels else region.shrink(factor, factor)
+    return _fit(region, plan.out_width, plan.out_height)
+
+
+def _fit(region: pyvips.Image, width: int, height: int) -> pyvips.Image:
+    """Crop or edge-extend to exactly width x height (absorbs rounding at level boundaries)."""
+    if region.width >= width and region.height >= height:
+        return region.crop(0, 0, width, height)
+    region = region.embed(0, 0, max(width, region.width), max(height, region.height), extend="copy")
+    return region.crop(0, 0, width, height)
+
+
+def render_pixels(
+    source: pyvips.Image, request: ImageRequest, annotation: Annotation | None = None
+) -> pyvips.Image:
+    """Steps 3-6: window, gains, contrast, colormap; 3-channel 8-bit result (still lazy)."""
+    if annotation is not None:
+        plate = colour_labels(source.numpy(), annotation.colours, annotation.highlight)
+        image = pyvips.Image.new_from_array(plate)
+    else:
+        image = filters.window(source, request.range)
+    if request.rgb is not None:
+        image = filters.gains(image, request.rgb)
+    if request.contrast is not None:
+        image = filters.contrast(image, float(request.contrast[0]), float(request.contrast[1]))
+    if request.colormap is not None:
+        image = filters.apply_colormap(image, parse_colormap(request.colormap))
+    return filters.as_rgb(image)
+
+
+def encode_jpeg(image: pyvips.Image, quality: int | None) -> bytes:
+    """Baseline JPEG, 4:2:0, `quality` 0..100 (default 100, the API's "highest quality")."""
+    q = DEFAULT_QUALITY if quality is None else max(quality, 1)
+    data: bytes = image.jpegsave_buffer(Q=q, subsample_mode="on", strip=True)
+    return data
+
+
+def render(
+    pyramid: Pyramid,
+    plan: RegionPlan,
+    request: ImageRequest,
+    annotation: Annotation | None = None,
+) -> bytes:
+    """The JPEG bytes for `request` over `pyramid` (annotation given for label maps)."""
+    region = read_region(pyramid, plan, labels=annotation is not None)
+    return encode_jpeg(render_pixels(region, request, annotation), request.quality)

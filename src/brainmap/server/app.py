@@ -1,0 +1,27 @@
+"""ASGI application factory: the Allen-compatible API over one store."""
+
+from __future__ import annotations
+
+import os
+
+import anyio
+from starlette.applications import Starlette
+
+from brainmap.server.data_routes import data_routes
+from brainmap.server.image_routes import ImageLimits, image_routes
+from brainmap.store.folder import Store
+
+
+def create_app(
+    store: Store,
+    *,
+    limits: ImageLimits | None = None,
+    render_workers: int | None = None,
+) -> Starlette:
+    """The app serving `store`: RMA queries under /api/v2/data, images under the *_download
+    endpoints. `render_workers` bounds how many images render at once (default: CPU count)."""
+    app = Starlette(routes=[*data_routes(), *image_routes()])
+    app.state.store = store
+    app.state.image_limits = limits or ImageLimits()
+    app.state.render_limiter = anyio.CapacityLimiter(render_workers or os.cpu_count() or 2)
+    return app
