@@ -1,0 +1,103 @@
+"""Steps 3-6 of the pixel pipeline against plain numpy formulas (at most one level apart)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import pyvips
+
+from brainmap.imaging import filters
+from brainmap.imaging.annotate import colour_labels, parse_hex
+from brainmap.imaging.colormaps import lookup_table, table_ids
+from brainmap.params import COLORMAPS, parse_colormap
+
+RNG = np.random.default_rng(11)
+
+
+def vips(array: np.ndarray) -> pyvips.Image:
+    return pyvips.Image.new_from_array(array)
+
+
+def assert_close(actual: pyvips.Image, expected: np.ndarray) -> None:
+    got = actual.numpy().astype(int)
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() <= 1
+
+
+def window_reference(pixels: np.ndarray, bounds: tuple[int, ...], scale: float) -> np.ndarray:
+    out = np.empty(pixels.shape, dtype=int)
+    for c in range(3):
+        lo, hi = bounds[2 * c], bounds[2 * c + 1]
+        values = pixels[..., c].astype(float) * scale
+        out[..., c] = np.clip(np.rint((values - lo) * 255 / (hi - lo)), 0, 255)
+    return out
+
+
+def test_window_of_12_bit_data() -> None:
+    pixels = RNG.integers(0, 4096, size=(64, 80, 3)).astype(np.uint16)
+    bounds = (0, 923, 100, 987, 0, 4095)
+    assert_close(filters.window(vips(pixels), bounds), window_reference(pixels, bounds, 1.0))
+
+
+def test_default_window_of_deep_data_is_full_12_bit() -> None:
+    pixels = RNG.integers(0, 4096, size=(32, 32, 3)).astype(np.uint16)
+    expected = window_reference(pixels, (0, 4095) * 3, 1.0)
+    assert_close(filters.window(vips(pixels), None), expected)
+
+
+def test_8_bit_data_is_windowed_on_the_12_bit_scale() -> None:
+    pixels = RNG.integers(0, 256, size=(32, 48, 3)).astype(np.uint8)
+    bounds = (0, 2000, 500, 4095, 0, 4095)
+    expected = window_reference(pixels, bounds, 4095 / 255)
+    assert_close(filters.window(vips(pixels), bounds), expected)
+    assert np.array_equal(filters.window(vips(pixels), None).numpy(), pixels)
+
+
+def test_gains_and_contrast() -> None:
+    pixels = RNG.integers(0, 256, size=(40, 40, 3)).astype(np.uint8)
+    gained = np.clip(np.rint(pixels * np.array([1.0, 0.5, 2.5])), 0, 255)
+    assert_close(filters.gains(vips(pixels), (1, 0.5, 2.5)), gained)
+    gain, bias = 0.7, 0.6
+    m = gain / (1 - gain)
+    x = pixels / 255
+    expected = np.clip(np.rint(np.clip((x - 0.5) * m + 0.5 + (bias - 0.5), 0, 1) * 255), 0, 255)
+    assert_close(filters.contrast(vips(pixels), gain, bias), expected)
+    assert_close(filters.contrast(vips(pixels), 0.5, 0.5), pixels.astype(int))
+
+
+@pytest.mark.parametrize("table", table_ids())
+def test_colormap_reference(table: int) -> None:
+    pixels = RNG.integers(0, 256, size=(30, 50, 3)).astype(np.uint8)
+    spec = parse_colormap(f"0.6,0.2,10,240,{table}")
+    luminance = np.rint(pixels @ np.array(filters.LUMINANCE))
+    t = np.clip((luminance - 10) / 230, 0, 1)
+    index = np.rint(t ** (math.log(0.5) / math.log(0.6)) * 255).astype(int)
+    expected = lookup_table(table)[index].astype(int)
+    expected[t < 0.2] = 0
+    got = filters.apply_colormap(vips(pixels), spec).numpy().astype(int)
+    # luminance rounding may move a pixel across one table entry
+    assert np.abs(got - expected).max() <= 8
+    assert (np.abs(got - expected) > 1).mean() < 0.02
+
+
+def test_every_named_colormap_has_a_table() -> None:
+    assert table_ids() == sorted(COLORMAPS.values())
+    for table in table_ids():
+        assert lookup_table(table).shape == (256, 3)
+
+
+def test_annotation_colours_and_boundaries() -> None:
+    labels = np.zeros((20, 20), dtype=np.uint32)
+    labels[5:15, 5:10] = 7
+    labels[5:15, 10:15] = 9
+    colours = {7: parse_hex("FF0000"), 9: parse_hex("0000FF")}
+    plate = colour_labels(labels, colours)
+    assert tuple(plate[0, 0]) == (255, 255, 255)
+    assert tuple(plate[8, 7]) == (255, 0, 0)
+    assert tuple(plate[8, 12]) == (0, 0, 255)
+    assert tuple(plate[8, 10]) == (0, 0, 140)  # boundary: darker shade of its own colour
+    faded = colour_labels(labels, colours, highlight={9})
+    assert tuple(faded[8, 12]) == (0, 0, 255)
+    assert tuple(faded[8, 7]) == (255, 191, 191)

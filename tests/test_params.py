@@ -1,0 +1,151 @@
+"""ImageRequest: allensdk's rendering, server-side parsing, and their round trip."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from brainmap.errors import BadParameter
+from brainmap.params import COLORMAPS, VIEWS, ImageRequest, parse_colormap
+
+
+def render(**kwargs: object) -> str:
+    return ImageRequest.from_kwargs(**kwargs).to_query()
+
+
+def test_allensdk_parameter_order() -> None:
+    everything = dict(
+        height=40,
+        width=30,
+        top=20,
+        left=10,
+        view="expression",
+        contrast=[0.5, 0.6],
+        rgb=[1, 0.5, 0.25],
+        range=[0, 825, 0, 943, 0, 4095],
+        colormap="expression",
+        expression=True,
+        projection=True,
+        atlas=1,
+        annotation=True,
+        tumor_feature_boundary=False,
+        tumor_feature_annotation=True,
+        quality=50,
+        downsample=4,
+        downsample_dimensions=True,
+    )
+    assert render(**everything) == (
+        "downsample=4&quality=50&tumor_feature_annotation=true&tumor_feature_boundary=false"
+        "&annotation=true&atlas=1&projection=true&expression=true&colormap=expression"
+        "&range=0,825,0,943,0,4095&rgb=1,0.5,0.25&contrast=0.5,0.6&view=expression"
+        "&left=10&top=20&width=30&height=40&downsample_dimensions=true"
+    )
+
+
+def test_logged_urls_of_the_allensdk_notebook() -> None:
+    assert render(downsample=6, range=[0, 825, 0, 943, 0, 4095]) == (
+        "downsample=6&range=0,825,0,943,0,4095"
+    )
+    assert render(downsample=6, annotation=False) == "downsample=6&annotation=false"
+    assert render(downsample=6, quality=100, annotation=False) == (
+        "downsample=6&quality=100&annotation=false"
+    )
+
+
+def test_allensdk_coercions() -> None:
+    assert render(downsample=4, colormap=(0.9, "expression"), view="expression") == (
+        "downsample=4&colormap=0.5,0.9,0,256,4&view=expression"
+    )
+    assert render(annotation=1, projection="yes") == "annotation=false&projection=false"
+    assert render(expression=1, tumor_feature_boundary=0) == (
+        "tumor_feature_boundary=false&expression=true"
+    )
+    assert render(downsample=2.9, left=10.7) == "downsample=2&left=10"
+    assert render(range=[0.25, 0.5, 1]) == "range=0.25,0.5,1"
+    assert render() == ""
+    with pytest.raises(TypeError):
+        render(downsample="4")
+    with pytest.raises(KeyError):
+        render(colormap=(0.5, "sepia"))
+    with pytest.raises(ValueError, match="view argument should be 'expression'"):
+        render(view="nissl")
+
+
+def test_parse_reads_what_the_server_receives() -> None:
+    request = ImageRequest.parse(
+        [("downsample", "3"), ("annotation", "true"), ("atlas", "1"), ("range", "0,923,0,987,0,4095")]
+    )
+    assert request == ImageRequest(downsample=3, annotation=True, atlas=1, range=(0, 923, 0, 987, 0, 4095))
+    assert ImageRequest.parse({"filter": "colormap", "quality": "50"}) == ImageRequest(quality=50)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("downsample", "-1", "must not be negative"),
+        ("downsample", "1.5", "is not an integer"),
+        ("quality", "101", "0..100"),
+        ("width", "0", "must be positive"),
+        ("height", "abc", "is not an integer"),
+        ("left", "-5", "must not be negative"),
+        ("annotation", "maybe", "is not true or false"),
+        ("range", "0,10,0,10", "needs 6"),
+        ("range", "0,10,20,10,0,10", "upper bound"),
+        ("range", "0,x,0,1,0,1", "is not a number"),
+        ("rgb", "1,1,11", "0..10"),
+        ("contrast", "0.5,2", "0..1"),
+        ("colormap", "sepia", "expected a name"),
+        ("colormap", "0.5,0,0,256,99", "unknown lookup table"),
+        ("colormap", "0.5,0,256,0,1", "upper bound"),
+        ("view", "nissl", "view should be"),
+        ("structure", "1,a", "list of ids"),
+    ],
+)
+def test_bad_values_name_the_parameter(name: str, value: str, message: str) -> None:
+    with pytest.raises(BadParameter, match=message) as caught:
+        ImageRequest.parse({name: value})
+    assert caught.value.name == name
+
+
+def test_colormap_names_and_values() -> None:
+    assert parse_colormap("jet").table == COLORMAPS["jet"]
+    spec = parse_colormap("0.5,0.9,0,256,4")
+    assert (spec.gain, spec.threshold, spec.low, spec.high, spec.table) == (0.5, 0.9, 0, 256, 4)
+
+
+numbers = st.one_of(st.integers(0, 4095), st.floats(0, 10, allow_nan=False).map(lambda f: round(f, 3)))
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> ImageRequest:
+    optional = lambda strategy: draw(st.none() | strategy)  # noqa: E731
+    low = draw(st.lists(st.integers(0, 2000), min_size=3, max_size=3))
+    return ImageRequest(
+        downsample=optional(st.integers(0, 12)),
+        quality=optional(st.integers(0, 100)),
+        tumor_feature_annotation=optional(st.booleans()),
+        tumor_feature_boundary=optional(st.booleans()),
+        annotation=optional(st.booleans()),
+        atlas=optional(st.integers(0, 10**9)),
+        projection=optional(st.booleans()),
+        expression=optional(st.booleans()),
+        colormap=optional(st.sampled_from(sorted(COLORMAPS))),
+        range=optional(st.just(tuple(v for lo in low for v in (lo, lo + 100)))),
+        rgb=optional(st.tuples(numbers, numbers, numbers).filter(lambda t: max(t) <= 10)),
+        contrast=optional(st.tuples(st.sampled_from([0, 0.25, 0.5, 1]), st.sampled_from([0, 0.5]))),
+        view=optional(st.sampled_from(VIEWS)),
+        left=optional(st.integers(0, 10**6)),
+        top=optional(st.integers(0, 10**6)),
+        width=optional(st.integers(1, 10**5)),
+        height=optional(st.integers(1, 10**5)),
+        downsample_dimensions=optional(st.booleans()),
+        structure=optional(st.lists(st.integers(1, 10**9), min_size=1, max_size=4).map(tuple)),
+    )
+
+
+@given(requests())
+def test_every_rendered_request_parses_back(request: ImageRequest) -> None:
+    assert ImageRequest.parse(request.to_pairs()) == request
+    kwargs = {name: value for name, value in vars(request).items() if value is not None}
+    assert ImageRequest.from_kwargs(**kwargs).to_query() == request.to_query()
