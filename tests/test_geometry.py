@@ -8,8 +8,12 @@ from brainmap.errors import BadParameter
 from brainmap.geometry import Box, ImageExtent, RegionTooLarge, check_limits, level_for, plan_region
 from brainmap.store.pyramids import tier_count
 
-SECTION = ImageExtent(x=0, y=0, width=11921, height=7553, image_width=11921, image_height=7553, tier_count=7)
-BOXED = ImageExtent(x=1, y=1, width=5760, height=7568, image_width=5762, image_height=7570, tier_count=6)
+SECTION = ImageExtent(
+    x=0, y=0, width=11921, height=7553, image_width=11921, image_height=7553, tier_count=7
+)
+BOXED = ImageExtent(
+    x=1, y=1, width=5760, height=7568, image_width=5762, image_height=7570, tier_count=6
+)
 
 
 def test_default_size_is_floor_of_size_over_scale() -> None:
@@ -62,7 +66,14 @@ def test_limits_say_how_to_tile() -> None:
 
 @pytest.mark.parametrize(
     ("width", "height", "tiers"),
-    [(256, 100, 1), (257, 10, 2), (512, 512, 2), (8992, 4936, 7), (5762, 7570, 6), (14065, 7297, 7)],
+    [
+        (256, 100, 1),
+        (257, 10, 2),
+        (512, 512, 2),
+        (8992, 4936, 7),
+        (5762, 7570, 6),
+        (14065, 7297, 7),
+    ],
 )
 def test_tier_count_matches_the_api(width: int, height: int, tiers: int) -> None:
     assert tier_count(width, height) == tiers

@@ -74,9 +74,16 @@ def test_allensdk_coercions() -> None:
 
 def test_parse_reads_what_the_server_receives() -> None:
     request = ImageRequest.parse(
-        [("downsample", "3"), ("annotation", "true"), ("atlas", "1"), ("range", "0,923,0,987,0,4095")]
+        [
+            ("downsample", "3"),
+            ("annotation", "true"),
+            ("atlas", "1"),
+            ("range", "0,923,0,987,0,4095"),
+        ]
     )
-    assert request == ImageRequest(downsample=3, annotation=True, atlas=1, range=(0, 923, 0, 987, 0, 4095))
+    assert request == ImageRequest(
+        downsample=3, annotation=True, atlas=1, range=(0, 923, 0, 987, 0, 4095)
+    )
     assert ImageRequest.parse({"filter": "colormap", "quality": "50"}) == ImageRequest(quality=50)
 
 
@@ -114,7 +121,9 @@ def test_colormap_names_and_values() -> None:
     assert (spec.gain, spec.threshold, spec.low, spec.high, spec.table) == (0.5, 0.9, 0, 256, 4)
 
 
-numbers = st.one_of(st.integers(0, 4095), st.floats(0, 10, allow_nan=False).map(lambda f: round(f, 3)))
+numbers = st.one_of(
+    st.integers(0, 4095), st.floats(0, 10, allow_nan=False).map(lambda f: round(f, 3))
+)
 
 
 @st.composite

@@ -1,0 +1,155 @@
+"""The image endpoints, over loopback against the real server on the small store."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+import simplejpeg
+from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore
+
+from brainmap.server.app import create_app
+from brainmap.server.background import BackgroundServer
+from brainmap.server.image_routes import ImageLimits
+
+ENDPOINTS = (
+    "section_image_download",
+    "atlas_image_download",
+    "projection_image_download",
+    "image_download",
+)
+
+
+def get(url: str, method: str = "GET") -> tuple[int, bytes, str]:
+    request = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read(), response.headers["Content-Type"]
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), error.headers["Content-Type"]
+
+
+def image(
+    base: str, image_id: int, query: str = "", endpoint: str = "image_download"
+) -> np.ndarray:
+    status, body, content_type = get(f"{base}/api/v2/{endpoint}/{image_id}?{query}")
+    assert status == 200, body
+    assert content_type == "image/jpeg"
+    return simplejpeg.decode_jpeg(body, colorspace="RGB")
+
+
+def mean_error(actual: np.ndarray, expected: np.ndarray) -> float:
+    return float(np.abs(actual.astype(int) - expected.astype(int)).mean())
+
+
+def test_default_is_the_bounding_box_at_full_resolution(
+    small_server: str, small_store: SmallStore
+) -> None:
+    pixels = image(small_server, ISH_IMAGE)
+    assert pixels.shape == (800, 1100, 3)
+    assert mean_error(pixels, small_store.ish[20:820, 10:1110]) < 6
+
+
+def test_all_four_endpoints_are_one_service(small_server: str) -> None:
+    bodies = {
+        get(f"{small_server}/api/v2/{name}/{ISH_IMAGE}?downsample=3")[1] for name in ENDPOINTS
+    }
+    assert len(bodies) == 1
+
+
+@pytest.mark.parametrize(
+    ("downsample", "size"), [(1, (400, 550)), (2, (200, 275)), (3, (100, 137)), (9, (100, 137))]
+)
+def test_downsample_sizes(small_server: str, downsample: int, size: tuple[int, int]) -> None:
+    assert image(small_server, ISH_IMAGE, f"downsample={downsample}").shape[:2] == size
+
+
+def test_region_of_interest(small_server: str, small_store: SmallStore) -> None:
+    pixels = image(small_server, ISH_IMAGE, "left=300&top=200&width=120&height=80")
+    assert pixels.shape == (80, 120, 3)
+    assert mean_error(pixels, small_store.ish[200:280, 300:420]) < 6
+    clipped = image(small_server, ISH_IMAGE, "downsample=1&left=1000&top=800&width=500&height=500")
+    assert clipped.shape == (50, 100, 3)
+
+
+def test_expression_mask_by_either_spelling(small_server: str, small_store: SmallStore) -> None:
+    by_view = image(small_server, ISH_IMAGE, "downsample=1&view=expression")
+    by_flag = image(
+        small_server, ISH_IMAGE, "downsample=1&expression=true", "section_image_download"
+    )
+    assert np.array_equal(by_view, by_flag)
+    assert by_view[200, 300].tolist() == pytest.approx([255, 200, 0], abs=12)  # inside the mask
+    assert by_view[10, 10].tolist() == pytest.approx([0, 0, 0], abs=12)
+
+
+def test_connectivity_windowed_with_its_ranges(small_server: str, small_store: SmallStore) -> None:
+    query = "range=" + ",".join(map(str, RANGES))
+    pixels = image(small_server, CONNECTIVITY_IMAGE, query, "projection_image_download")
+    source = small_store.connectivity.astype(float)
+    expected = np.empty(source.shape)
+    for c in range(3):
+        lo, hi = RANGES[2 * c], RANGES[2 * c + 1]
+        expected[..., c] = np.clip(np.rint((source[..., c] - lo) * 255 / (hi - lo)), 0, 255)
+    # JPEG of random noise: compare a smooth statistic per channel and half
+    for half in (slice(0, 500), slice(500, 1000)):
+        assert (
+            np.abs(pixels[:, half].mean(axis=(0, 1)) - expected[:, half].mean(axis=(0, 1))).max()
+            < 4
+        )
+
+
+def test_projection_mask(small_server: str, small_store: SmallStore) -> None:
+    pixels = image(small_server, CONNECTIVITY_IMAGE, "projection=true&downsample=1")
+    assert pixels.shape == (350, 500, 3)
+
+
+def test_annotation_colours_the_label_map(small_server: str) -> None:
+    nissl = image(small_server, ATLAS_IMAGE, "annotation=false", "atlas_image_download")
+    assert nissl[300, 200].tolist() == pytest.approx([200, 200, 200], abs=6)
+    plate = image(small_server, ATLAS_IMAGE, "annotation=true&atlas=1", "atlas_image_download")
+    assert plate[300, 200].tolist() == pytest.approx([0x70, 0xFF, 0x71], abs=12)
+    assert plate[300, 600].tolist() == pytest.approx([0xFF, 0x70, 0x80], abs=12)
+    assert plate[20, 20].tolist() == pytest.approx([255, 255, 255], abs=6)
+    default_atlas = image(small_server, ATLAS_IMAGE, "annotation=true", "atlas_image_download")
+    assert np.array_equal(default_atlas, plate)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("image_download/999999", 404, "no image with id 999999"),
+        ("image_download/abc", 404, ""),
+        (f"image_download/{ISH_IMAGE}?view=projection", 404, "has no projection mask"),
+        (
+            f"atlas_image_download/{ATLAS_IMAGE}?annotation=true&atlas=7",
+            404,
+            "no annotation for atlas 7",
+        ),
+        (f"image_download/{ISH_IMAGE}?annotation=true", 404, "has no annotation"),
+        (f"image_download/{ISH_IMAGE}?downsample=-2", 400, "downsample"),
+        (f"image_download/{ISH_IMAGE}?quality=high", 400, "quality"),
+        (f"image_download/{ISH_IMAGE}?left=5000", 400, "outside"),
+        (f"image_download/{ISH_IMAGE}?view=expression&projection=true", 400, "choose one"),
+    ],
+)
+def test_errors(small_server: str, path: str, status: int, message: str) -> None:
+    got_status, body, _ = get(f"{small_server}/api/v2/{path}")
+    assert got_status == status
+    assert message in body.decode()
+
+
+def test_head_has_no_body(small_server: str) -> None:
+    status, body, content_type = get(
+        f"{small_server}/api/v2/image_download/{ISH_IMAGE}?downsample=4", "HEAD"
+    )
+    assert (status, body, content_type) == (200, b"", "image/jpeg")
+
+
+def test_too_large_output_is_413_saying_how_to_tile(small_store: SmallStore) -> None:
+    app = create_app(small_store.store, limits=ImageLimits(max_pixels=10_000, max_side=4096))
+    with BackgroundServer(app) as server:
+        status, body, _ = get(f"{server.url}/api/v2/image_download/{ISH_IMAGE}?downsample=2")
+    assert status == 413
+    assert "tile it into" in body.decode()
