@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from small_store import SmallStore, build_small_store
 
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.server.image_routes import ImageLimits
+from small_store import SmallStore, build_small_store
 
 SMALL_LIMITS = ImageLimits(max_pixels=2_000_000, max_side=4096)
 

@@ -8,11 +8,11 @@ import urllib.request
 import numpy as np
 import pytest
 import simplejpeg
-from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore
 
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.server.image_routes import ImageLimits
+from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore
 
 ENDPOINTS = (
     "section_image_download",

@@ -54,7 +54,9 @@ class DemoSession:
         self.console = console
         self.downloads: list[Download] = []
 
-    def fetch(self, what: str, name: str, method: Callable[..., None], *args: Any, **kw: Any) -> None:
+    def fetch(
+        self, what: str, name: str, method: Callable[..., None], *args: Any, **kw: Any
+    ) -> None:
         path = self.out_dir / name
         started = time.perf_counter()
         method(*args, str(path), **kw)

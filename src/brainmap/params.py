@@ -121,7 +121,7 @@ class ImageRequest:
             if value is None:
                 continue
             if kind == _INT:
-                values[name] = int("%d" % value)
+                values[name] = int("%d" % value)  # noqa: UP031 - allensdk's %d coercion
             elif kind == _BOOL:
                 values[name] = bool(value)
             elif kind == _STRICT_BOOL:
@@ -135,7 +135,7 @@ class ImageRequest:
                     raise ValueError(VIEW_ERROR)
                 values[name] = value
             else:
-                values[name] = tuple(int("%d" % item) for item in _as_sequence(value))
+                values[name] = tuple(int("%d" % item) for item in _as_sequence(value))  # noqa: UP031
         return cls(**values)
 
     def to_pairs(self) -> list[tuple[str, str]]:
@@ -192,7 +192,9 @@ class ImageRequest:
             if value is not None and len(value) != count:
                 raise BadParameter(name, f"needs {count} comma-separated numbers, got {len(value)}")
         if self.range is not None:
-            for channel, (low, high) in zip("rgb", zip(self.range[::2], self.range[1::2])):
+            for channel, (low, high) in zip(
+                "rgb", zip(self.range[::2], self.range[1::2], strict=True), strict=True
+            ):
                 if high <= low:
                     raise BadParameter("range", f"{channel} upper bound {high} <= lower {low}")
         if self.rgb is not None and any(not 0 <= gain <= 10 for gain in self.rgb):
@@ -244,7 +246,7 @@ def _colormap_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     threshold, name = value[0], value[1]
-    return "0.5,%s,0,256,%d" % (str(threshold), COLORMAPS[name])
+    return f"0.5,{threshold!s},0,256,{COLORMAPS[name]:d}"
 
 
 def _as_sequence(value: Any) -> Iterable[Any]:

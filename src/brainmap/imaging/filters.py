@@ -38,7 +38,7 @@ def window(image: pyvips.Image, bounds: Sequence[Number] | None) -> pyvips.Image
             return image
         bounds = (0, FULL_SCALE) * 3
     source_scale = 1.0 if deep else FULL_SCALE / 255
-    pairs = list(zip(bounds[::2], bounds[1::2]))[: image.bands]
+    pairs = list(zip(bounds[::2], bounds[1::2], strict=True))[: image.bands]
     gains = [source_scale * 255 / (high - low) for low, high in pairs]
     offsets = [-low * 255 / (high - low) for low, high in pairs]
     return to_uchar(image.linear(gains, offsets))

@@ -49,7 +49,9 @@ def write_pyramid(pixels: np.ndarray | pyvips.Image, path: Path, kind: PyramidKi
     }
     if kind is PyramidKind.RGB8:
         if image.format != "uchar" or image.bands != 3:
-            raise ValueError(f"rgb8 pyramids need 3-band uchar pixels, got {image.bands} {image.format}")
+            raise ValueError(
+                f"rgb8 pyramids need 3-band uchar pixels, got {image.bands} {image.format}"
+            )
         options.update(compression="jpeg", Q=JPEG_TILE_QUALITY)
     elif kind is PyramidKind.LOSSLESS:
         options.update(compression="deflate", predictor="horizontal")

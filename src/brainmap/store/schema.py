@@ -148,9 +148,7 @@ class DataSet(Base):
 class SectionDataSet(DataSet):
     """One experiment: an ordered series of SectionImages of one specimen."""
 
-    section_images: Mapped[list[SectionImage]] = relationship(
-        viewonly=True, order_by="SubImage.id"
-    )
+    section_images: Mapped[list[SectionImage]] = relationship(viewonly=True, order_by="SubImage.id")
     equalization: Mapped[Equalization | None] = relationship(
         back_populates="section_data_set", uselist=False
     )
@@ -162,7 +160,9 @@ class AtlasDataSet(DataSet):
     """The plates of one or more reference atlases."""
 
     atlas_images: Mapped[list[AtlasImage]] = relationship(viewonly=True, order_by="SubImage.id")
-    atlases: Mapped[list[Atlas]] = relationship(back_populates="atlas_data_set", order_by="Atlas.id")
+    atlases: Mapped[list[Atlas]] = relationship(
+        back_populates="atlas_data_set", order_by="Atlas.id"
+    )
 
     __mapper_args__ = {"polymorphic_identity": "AtlasDataSet"}
 
