@@ -281,6 +281,22 @@ class StructureGraph(Base):
     )
 
 
+atlases_graphic_group_labels = Table(
+    "atlases_graphic_group_labels",
+    Base.metadata,
+    Column("atlas_id", ForeignKey("atlases.id"), primary_key=True),
+    Column("graphic_group_label_id", ForeignKey("graphic_group_labels.id"), primary_key=True),
+)
+
+
+class GraphicGroupLabel(Base):
+    """A group of annotation drawings (the `groups=` of svg requests)."""
+
+    __tablename__ = "graphic_group_labels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None]
+
+
 class Atlas(Base):
     """A reference atlas: plates in an AtlasDataSet annotated over a structure graph."""
 
@@ -294,6 +310,9 @@ class Atlas(Base):
 
     atlas_data_set: Mapped[AtlasDataSet | None] = relationship(back_populates="atlases")
     structure_graph: Mapped[StructureGraph | None] = relationship()
+    graphic_group_labels: Mapped[list[GraphicGroupLabel]] = relationship(
+        secondary=atlases_graphic_group_labels, order_by="GraphicGroupLabel.id"
+    )
 
 
 class Structure(Base):
