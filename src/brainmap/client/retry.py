@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 import aiohttp
-from tenacity import RetryCallState, wait_exponential_jitter
+from tenacity import RetryCallState, wait_exponential, wait_random
 
 from brainmap.errors import ApiError
 
@@ -43,10 +43,10 @@ class RetryPolicy:
         error = outcome.exception() if outcome is not None else None
         if isinstance(error, RetryableStatus) and error.retry_after is not None:
             return min(error.retry_after, self.maximum)
-        backoff = wait_exponential_jitter(
-            initial=self.initial, max=self.maximum, jitter=self.jitter
+        backoff = wait_exponential(multiplier=self.initial, max=self.maximum) + wait_random(
+            0, self.jitter
         )
-        return float(backoff(state))
+        return min(float(backoff(state)), self.maximum)
 
 
 def is_transient(error: BaseException) -> bool:

@@ -123,7 +123,7 @@ class AsyncTransport:
 
     async def get(self, url: str) -> Response:
         """GET `url` and read the whole body."""
-        return await self._retrying(url, lambda: self._fetch("GET", url, None))
+        return await self._retrying(url, self._fetch, "GET", url, None)
 
     async def get_json(self, url: str) -> Any:
         """GET `url` and parse the body as JSON."""
@@ -142,9 +142,9 @@ class AsyncTransport:
         A failed attempt leaves no partial file, and an existing file at `path` is replaced
         only once the new body is complete and synced.
         """
-        return await self._retrying(url, lambda: self._stream_to(url, path))
+        return await self._retrying(url, self._stream_to, url, path)
 
-    async def _retrying(self, url: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    async def _retrying(self, url: str, attempt: Callable[..., Awaitable[T]], *args: Any) -> T:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=self.retry.wait,
@@ -152,7 +152,7 @@ class AsyncTransport:
             reraise=True,
         )
         try:
-            return await retrying(attempt)
+            return await retrying(attempt, *args)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _no_response(url, error) from error
 
