@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from brainmap.client import AsyncTransport, ImageDownloadApi, RetryPolicy, Timeouts, Transport
+from brainmap.client import AsyncTransport, ImageDownloadApi, RetryPolicy, Timeouts, Transport, loop
 from brainmap.client.retry import parse_retry_after
 from brainmap.errors import ApiError, QueryFailed
 
@@ -273,3 +273,11 @@ def test_cacheable_json_strategies(server: Server, transport: Transport, tmp_pat
     assert server.hits["/api/v2/data/query.json"] == before
     with pytest.raises(ValueError, match="Unknown query strategy"):
         api.section_image_query(1, path=str(path), strategy="sometimes")
+
+
+def test_sync_call_from_the_io_thread_is_refused(server: Server, transport: Transport) -> None:
+    async def inside_the_io_loop() -> object:
+        return transport.get_json(server.url + "/envelope")
+
+    with pytest.raises(RuntimeError, match="own I/O thread"):
+        loop.run(inside_the_io_loop())
