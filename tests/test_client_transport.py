@@ -54,6 +54,10 @@ def make_app(hits: Counter[str]) -> web.Application:
         await count(request)
         return web.Response(body=IMAGE, content_type="image/jpeg")
 
+    async def echo_post(request: web.Request) -> web.Response:
+        await count(request)
+        return web.json_response({**ENVELOPE, "msg": await request.json()})
+
     async def redirect(request: web.Request) -> web.Response:
         raise web.HTTPFound("/image")
 
@@ -84,6 +88,7 @@ def make_app(hits: Counter[str]) -> web.Application:
     app.router.add_get("/image", image)
     app.router.add_get("/api/v2/section_image_download/{id}", image)
     app.router.add_get("/redirect", redirect)
+    app.router.add_post("/post", echo_post)
     app.router.add_get("/stall", stall)
     app.router.add_get("/short", short)
     return app
@@ -281,3 +286,9 @@ def test_sync_call_from_the_io_thread_is_refused(server: Server, transport: Tran
 
     with pytest.raises(RuntimeError, match="own I/O thread"):
         loop.run(inside_the_io_loop())
+
+
+def test_post_sends_the_query_as_json(server: Server, transport: Transport) -> None:
+    api = ImageDownloadApi(server.url, transport=transport)
+    parsed = api.retrieve_parsed_json_over_http(server.url + "/post?a=1&b=x", post=True)
+    assert parsed["msg"] == {"a": "1", "b": "x"}

@@ -123,7 +123,7 @@ class AsyncTransport:
 
     async def get(self, url: str) -> Response:
         """GET `url` and read the whole body."""
-        return await self._retrying(url, self._fetch, "GET", url, None)
+        return await self._call(url, self.retry.attempts, self._fetch, "GET", url, None)
 
     async def get_json(self, url: str) -> Any:
         """GET `url` and parse the body as JSON."""
@@ -131,10 +131,7 @@ class AsyncTransport:
 
     async def post_json(self, url: str, payload: Any) -> Any:
         """POST `payload` as JSON and parse the JSON answer. Never retried."""
-        try:
-            return (await self._fetch("POST", url, payload)).json()
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise _no_response(url, error) from error
+        return (await self._call(url, 1, self._fetch, "POST", url, payload)).json()
 
     async def download(self, url: str, path: str | os.PathLike[str]) -> int:
         """Stream `url` into `path` atomically; return the number of bytes written.
@@ -142,11 +139,14 @@ class AsyncTransport:
         A failed attempt leaves no partial file, and an existing file at `path` is replaced
         only once the new body is complete and synced.
         """
-        return await self._retrying(url, self._stream_to, url, path)
+        return await self._call(url, self.retry.attempts, self._stream_to, url, path)
 
-    async def _retrying(self, url: str, attempt: Callable[..., Awaitable[T]], *args: Any) -> T:
+    async def _call(
+        self, url: str, attempts: int, attempt: Callable[..., Awaitable[T]], *args: Any
+    ) -> T:
+        """Run `attempt(*args)` up to `attempts` times; network failures become ApiError."""
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry.attempts),
+            stop=stop_after_attempt(attempts),
             wait=self.retry.wait,
             retry=retry_if_exception(is_transient),
             reraise=True,
