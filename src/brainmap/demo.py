@@ -19,7 +19,7 @@ import pyvips
 from rich.console import Console
 from rich.table import Table
 
-from brainmap.client.image_download_api import ImageDownloadApi
+from brainmap.client import ImageDownloadApi
 from brainmap.ingest.phantom import build_demo_store
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
