@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean allensdk-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,5 +23,15 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -n 2 -q
 
+# allensdk pins numpy < 1.24: it gets its own venv, then drives our server in the suite.
+ALLENSDK_VENV := .venv-allensdk
+$(ALLENSDK_VENV)/.installed:
+	$(PYTHON) -m venv $(ALLENSDK_VENV)
+	$(ALLENSDK_VENV)/bin/python -m pip install --quiet "allensdk==2.16.2"
+	touch $@
+
+allensdk-check: $(STAMP) $(ALLENSDK_VENV)/.installed
+	BRAINMAP_ALLENSDK_PYTHON=$(ALLENSDK_VENV)/bin/python $(BIN)/python -m pytest -q tests/test_allensdk_compat.py
+
 clean:
-	rm -rf $(VENV) demo-output demo-store .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(ALLENSDK_VENV) demo-output demo-store .pytest_cache .mypy_cache .ruff_cache
