@@ -258,13 +258,13 @@ class _Compiler:
     def comparison(self, column: InstrumentedAttribute[Any], item: Filter) -> Condition:
         if item.op is None:
             return column.is_not(None)
+        if item.op == "$is":
+            raise self.fail("$is is only valid in pipe:: parameters")
         values = [self.typed(column, text, item) for text in self.texts(item)]
         if item.op in ("$eq", "$in"):
             return column == values[0] if len(values) == 1 else column.in_(values)
         if item.op in ("$ne", "$nin"):
             return column != values[0] if len(values) == 1 else column.not_in(values)
-        if item.op == "$is":
-            raise self.fail("$is is only valid in pipe:: parameters")
         if len(values) != 1:
             raise self.fail(f"{item.op} takes exactly one value in [{item.lhs}{item.op}...]")
         value = values[0]
