@@ -163,8 +163,11 @@ def run_demo(store_dir: Path, out_dir: Path, console: Console | None = None) -> 
     """Run every workflow against a local server on the demo store; return the files written."""
     console = console or Console()
     started = time.perf_counter()
-    with console.status("building the synthetic demo store (first run only)"):
-        store = build_demo_store(store_dir, progress=console.log)
+    with console.status("demo store") as status:
+        store = build_demo_store(
+            store_dir, progress=lambda step: status.update(f"demo store: {step}")
+        )
+    console.print(f"demo store ready in {time.perf_counter() - started:.1f} s: {store_dir}")
     out_dir.mkdir(parents=True, exist_ok=True)
     with BackgroundServer(create_app(store)) as server:
         console.print(f"server: {server.url}/api/v2/ (store {store_dir})")
