@@ -146,11 +146,11 @@ def projection(section: Section, injection: Injection) -> np.ndarray:
 
 @cache
 def _fluorescence_tile() -> pyvips.Image:
-    """Three-band texture: cell bodies (red), axons over a diffuse floor (green), flat (blue)."""
-    cells = px.cell_tile(31, 2500, 4.5).numpy()
+    """Three-band texture over a floor: cell bodies (red), axons (green), flat (blue)."""
+    cells = px.cell_tile(31, 1500, 4.5).numpy().astype(np.float32) * 0.4 + 150
     axons = px.fibre_tile(37, 700).numpy().astype(np.float32) * 0.75 + 64
     flat = np.full_like(cells, 255)
-    return px.as_image(np.dstack([cells, _u8(axons), flat]))
+    return px.as_image(_u8(np.dstack([cells, axons, flat])))
 
 
 def fluorescence(
@@ -161,8 +161,8 @@ def fluorescence(
     coarse = section.coarse
     tissue, density, fibre = TISSUE[coarse], DENSITY[coarse], FIBRE[coarse]
     texture = section.texture(_fluorescence_tile(), offset)
-    textured = _u16(np.dstack([density * 420, signal, tissue * 24]))
-    flat = _u16(np.dstack([tissue * 140 + density * 240 + fibre * 330, 0 * tissue, 0 * tissue]))
-    image = (px.modulate(section.up(textured), texture) + section.up(flat)).cast("ushort")
+    red = tissue * 240 + density * 560 + fibre * 500
+    levels = section.up(_u16(np.dstack([red, signal, tissue * 24])))
+    image = px.modulate(levels, texture).cast("ushort")
     mask = px.modulate(section.up(signal), texture[1], 12)
     return image, px.colour(mask, px.heat_table(20))
