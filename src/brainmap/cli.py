@@ -32,6 +32,7 @@ def serve(store_dir: Path, db_url: str | None, host: str, port: int) -> None:
     import uvicorn
 
     from brainmap.server.app import create_app
+    from brainmap.server.background import MAX_REQUEST_HEAD
     from brainmap.store.folder import Store
 
     try:
@@ -39,7 +40,13 @@ def serve(store_dir: Path, db_url: str | None, host: str, port: int) -> None:
     except FileNotFoundError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"brainmap: serving {store_dir} on http://{host}:{port}/api/v2/")
-    uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(store),
+        host=host,
+        port=port,
+        log_level="info",
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD,
+    )
 
 
 @main.command("demo-store")

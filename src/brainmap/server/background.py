@@ -11,6 +11,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 STARTUP_TIMEOUT = 30.0
+MAX_REQUEST_HEAD = 128 * 1024
+"""Request line + headers uvicorn accepts, above the 64 KiB query limit (which answers 414)."""
 
 
 class BackgroundServer:
@@ -24,7 +26,13 @@ class BackgroundServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            h11_max_incomplete_event_size=MAX_REQUEST_HEAD,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
