@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean allensdk-check
+.PHONY: run test lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,14 +15,6 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/brainmap demo
 
-lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy
-
-test: lint
-	$(BIN)/python -m pytest -n 2 -q
-
 # allensdk pins numpy < 1.24: it gets its own venv, then drives our server in the suite.
 ALLENSDK_VENV := .venv-allensdk
 $(ALLENSDK_VENV)/.installed:
@@ -30,8 +22,16 @@ $(ALLENSDK_VENV)/.installed:
 	$(ALLENSDK_VENV)/bin/python -m pip install --quiet "allensdk==2.16.2"
 	touch $@
 
-allensdk-check: $(STAMP) $(ALLENSDK_VENV)/.installed
-	BRAINMAP_ALLENSDK_PYTHON=$(ALLENSDK_VENV)/bin/python $(BIN)/python -m pytest -q tests/test_allensdk_compat.py
+LINTED := src tests $(wildcard benchmarks)
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
+# The suite includes allensdk itself driving our server, from its own venv.
+test: lint $(ALLENSDK_VENV)/.installed
+	BRAINMAP_ALLENSDK_PYTHON=$(ALLENSDK_VENV)/bin/python $(BIN)/python -m pytest -n 2 -q
 
 clean:
 	rm -rf $(VENV) $(ALLENSDK_VENV) demo-output demo-store .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,7 @@
 """The real allensdk client, unchanged, against brainmap's server; results equal brainmap's client.
 
 allensdk pins numpy < 1.24, so it lives in its own interpreter: set BRAINMAP_ALLENSDK_PYTHON to
-a Python that has ``allensdk`` installed (``make allensdk-check`` builds one and runs this).
+a Python that has ``allensdk`` installed (``make test`` builds one in ``.venv-allensdk``).
 """
 
 from __future__ import annotations
