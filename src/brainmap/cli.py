@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 DEFAULT_STORE = Path("demo-store")
 DEFAULT_OUTPUT = Path("demo-output")
+
+
+def folder_option(flag: str, dest: str, help_text: str, **extra: object) -> Callable[[F], F]:
+    """A ``--flag DIR`` option giving a Path."""
+    folder = click.Path(file_okay=False, path_type=Path)
+    return click.option(flag, dest, type=folder, help=help_text, **extra)  # type: ignore[arg-type]
 
 
 @click.group()
@@ -17,13 +27,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--store",
-    "store_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Store folder (brainmap.sqlite + pyramids/).",
-)
+@folder_option("--store", "store_dir", "Store folder (brainmap.sqlite + pyramids/).", required=True)
 @click.option("--db", "db_url", default=None, help="SQLAlchemy URL overriding the store's SQLite.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
@@ -60,21 +64,19 @@ def demo_store(directory: Path) -> None:
 
 
 @main.command()
-@click.option(
+@folder_option(
     "--store",
     "store_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    "Where the demo store lives (built when missing).",
     default=DEFAULT_STORE,
     show_default=True,
-    help="Where the demo store lives (built when missing).",
 )
-@click.option(
+@folder_option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    "Where downloaded files and the contact sheet go.",
     default=DEFAULT_OUTPUT,
     show_default=True,
-    help="Where downloaded files and the contact sheet go.",
 )
 def demo(store_dir: Path, out_dir: Path) -> None:
     """The main job: demo store, local server, client workflows, files written, summary."""

@@ -28,6 +28,7 @@ MOUSE_BRAIN = 1
 CONNECTIVITY = 5
 ATLAS = 1
 THUMBNAIL = 240
+ROI_SIDE = 1000
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,16 @@ class DemoSession:
                 downsample=4,
             )
         middle = images[len(images) // 2]
-        left = middle["x"] + middle["width"] // 2 - 500
-        top = middle["y"] + middle["height"] // 2 - 500
+        side = min(ROI_SIDE, middle["width"], middle["height"])
         self.fetch(
             "full-resolution ROI",
-            f"ish_{middle['id']}_roi_1000.jpg",
+            f"ish_{middle['id']}_roi_{side}.jpg",
             self.api.download_section_image,
             middle["id"],
-            left=left,
-            top=top,
-            width=1000,
-            height=1000,
+            left=middle["x"] + (middle["width"] - side) // 2,
+            top=middle["y"] + (middle["height"] - side) // 2,
+            width=side,
+            height=side,
         )
         self.fetch(
             "expression mask",
@@ -159,13 +159,18 @@ class DemoSession:
         return table
 
 
-def run_demo(store_dir: Path, out_dir: Path, console: Console | None = None) -> list[Path]:
-    """Run every workflow against a local server on the demo store; return the files written."""
+def run_demo(
+    store_dir: Path, out_dir: Path, console: Console | None = None, *, scale: float = 1.0
+) -> list[Path]:
+    """Run every workflow against a local server on the demo store; return the files written.
+
+    `scale` shrinks the synthetic images (tests use a small store; the demo uses 1.0).
+    """
     console = console or Console()
     started = time.perf_counter()
     with console.status("demo store") as status:
         store = build_demo_store(
-            store_dir, progress=lambda step: status.update(f"demo store: {step}")
+            store_dir, progress=lambda step: status.update(f"demo store: {step}"), scale=scale
         )
     console.print(f"demo store ready in {time.perf_counter() - started:.1f} s: {store_dir}")
     out_dir.mkdir(parents=True, exist_ok=True)
