@@ -15,6 +15,11 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 """HTTP statuses worth another try: overload and gateway trouble, not client mistakes."""
 
 
+class CorruptBody(ApiError):
+    """A complete-looking response whose body failed verification (short, undecodable, wrong
+    size); another attempt may get a good copy."""
+
+
 class RetryableStatus(ApiError):
     """An HTTP status in `RETRY_STATUSES`; `retry_after` is the server's hint in seconds."""
 
@@ -51,12 +56,12 @@ class RetryPolicy:
 
 def is_transient(error: BaseException) -> bool:
     """True for failures another attempt may cure: lost or refused connections, socket
-    timeouts, truncated bodies, and the statuses in `RETRY_STATUSES`.
+    timeouts, truncated or corrupt bodies, and the statuses in `RETRY_STATUSES`.
 
     A total-time timeout (a bare `asyncio.TimeoutError`) is the caller's limit and is not
     retried.
     """
-    if isinstance(error, RetryableStatus):
+    if isinstance(error, (RetryableStatus, CorruptBody)):
         return True
     return isinstance(error, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError))
 

@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import json
+import logging
 import os
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -30,12 +33,13 @@ from typing import Any, TypeVar
 
 import aiohttp
 import yarl
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from brainmap.client import loop
 from brainmap.client.files import atomic_writer
 from brainmap.client.retry import (
     RETRY_STATUSES,
+    CorruptBody,
     RetryableStatus,
     RetryPolicy,
     is_transient,
@@ -44,6 +48,10 @@ from brainmap.client.retry import (
 from brainmap.errors import ApiError
 
 T = TypeVar("T")
+Check = Callable[[bytes], None]
+"""Verifies a response body; raises `CorruptBody` (retried) when it is not acceptable."""
+
+log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 1000
 """Characters of an error body kept in `ApiError.message`."""
@@ -84,7 +92,11 @@ class Response:
 
 
 class AsyncTransport:
-    """HTTP client core: one aiohttp session (created lazily, on the loop that first uses it)."""
+    """HTTP client core: one aiohttp session (created lazily, on the loop that first uses it).
+
+    At most `limit` connections in all and `per_host` to one host (0: no bound). Every retry
+    is logged (warning on ``brainmap.client.transport``) and counted in `retries`, by reason.
+    """
 
     def __init__(
         self,
@@ -92,11 +104,14 @@ class AsyncTransport:
         retry: RetryPolicy | None = None,
         limit: int = 16,
         headers: Mapping[str, str] | None = None,
+        per_host: int = 0,
     ) -> None:
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self.limit = limit
+        self.per_host = per_host
         self.headers = dict(headers or {})
+        self.retries: Counter[str] = Counter()
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> AsyncTransport:
@@ -121,9 +136,10 @@ class AsyncTransport:
             session, self._session = self._session, None
             await session.close()
 
-    async def get(self, url: str) -> Response:
-        """GET `url` and read the whole body."""
-        return await self._call(url, self.retry.attempts, self._fetch, "GET", url, None)
+    async def get(self, url: str, check: Check | None = None) -> Response:
+        """GET `url` and read the whole body; `check(body)` runs on a worker thread inside each
+        attempt, so a body it rejects with `CorruptBody` is fetched again."""
+        return await self._call(url, self.retry.attempts, self._fetch, "GET", url, None, check)
 
     async def get_json(self, url: str) -> Any:
         """GET `url` and parse the body as JSON."""
@@ -131,7 +147,7 @@ class AsyncTransport:
 
     async def post_json(self, url: str, payload: Any) -> Any:
         """POST `payload` as JSON and parse the JSON answer. Never retried."""
-        return (await self._call(url, 1, self._fetch, "POST", url, payload)).json()
+        return (await self._call(url, 1, self._fetch, "POST", url, payload, None)).json()
 
     async def download(self, url: str, path: str | os.PathLike[str]) -> int:
         """Stream `url` into `path` atomically; return the number of bytes written.
@@ -149,6 +165,7 @@ class AsyncTransport:
             stop=stop_after_attempt(attempts),
             wait=self.retry.wait,
             retry=retry_if_exception(is_transient),
+            before_sleep=functools.partial(self._count_retry, url),
             reraise=True,
         )
         try:
@@ -156,11 +173,33 @@ class AsyncTransport:
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _no_response(url, error) from error
 
-    async def _fetch(self, method: str, url: str, payload: Any) -> Response:
+    def _count_retry(self, url: str, state: RetryCallState) -> None:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        reason = _reason(error)
+        self.retries[reason] += 1
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        log.warning(
+            "retry %d/%d in %.2f s (%s) for %s: %s",
+            state.attempt_number,
+            self.retry.attempts - 1,
+            wait,
+            reason,
+            url,
+            error,
+        )
+
+    async def _fetch(self, method: str, url: str, payload: Any, check: Check | None) -> Response:
         session = self._open_session()
         async with session.request(method, yarl.URL(url, encoded=True), json=payload) as reply:
             await _raise_for_status(url, reply)
             body = await reply.read()
+            expected = reply.content_length
+            encoded = "Content-Encoding" in reply.headers
+            if expected is not None and not encoded and len(body) != expected:
+                raise CorruptBody(url, reply.status, f"{len(body)} of {expected} bytes")
+            if check is not None:
+                await asyncio.to_thread(check, body)
             return Response(str(reply.url), reply.status, dict(reply.headers), body)
 
     async def _stream_to(self, url: str, path: str | os.PathLike[str]) -> int:
@@ -177,7 +216,7 @@ class AsyncTransport:
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.limit),
+                connector=aiohttp.TCPConnector(limit=self.limit, limit_per_host=self.per_host),
                 timeout=self.timeouts.to_aiohttp(),
                 headers=self.headers,
             )
@@ -197,8 +236,9 @@ class Transport:
         retry: RetryPolicy | None = None,
         limit: int = 16,
         headers: Mapping[str, str] | None = None,
+        per_host: int = 0,
     ) -> None:
-        self.core = AsyncTransport(timeouts, retry, limit, headers)
+        self.core = AsyncTransport(timeouts, retry, limit, headers, per_host)
 
     def __enter__(self) -> Transport:
         return self
@@ -254,6 +294,13 @@ async def _raise_for_status(url: str, reply: aiohttp.ClientResponse) -> None:
         delay = parse_retry_after(reply.headers.get("Retry-After"))
         raise RetryableStatus(url, reply.status, message, delay)
     raise ApiError(url, reply.status, message)
+
+
+def _reason(error: BaseException | None) -> str:
+    """A short label for why an attempt failed: the HTTP status or the exception's name."""
+    if isinstance(error, ApiError) and error.status is not None and error.status >= 400:
+        return str(error.status)
+    return type(error).__name__
 
 
 def _no_response(url: str, error: BaseException) -> ApiError:
