@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, ForeignKey, Table
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 HIDDEN = {"hidden": True}
@@ -28,6 +28,7 @@ data_sets_products = Table(
     Base.metadata,
     Column("data_set_id", ForeignKey("data_sets.id"), primary_key=True),
     Column("product_id", ForeignKey("products.id"), primary_key=True),
+    Index("ix_data_sets_products_product_id", "product_id"),
 )
 
 data_sets_genes = Table(
@@ -105,6 +106,63 @@ class Specimen(Base):
     parent_id: Mapped[int | None]
     structure_id: Mapped[int | None]
 
+    donor: Mapped[Donor | None] = relationship(
+        primaryjoin="foreign(Specimen.donor_id) == Donor.id", viewonly=True
+    )
+
+
+class Age(Base):
+    """A developmental age (``P56``, ``E15.5``...) of an organism."""
+
+    __tablename__ = "ages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    age_group_id: Mapped[int | None]
+    days: Mapped[float | None]
+    description: Mapped[str | None]
+    embryonic: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str | None]
+    organism_id: Mapped[int | None] = mapped_column(ForeignKey("organisms.id"))
+    tags: Mapped[str | None]
+
+    organism: Mapped[Organism | None] = relationship()
+
+
+class Donor(Base):
+    """The animal or person a specimen came from."""
+
+    __tablename__ = "donors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    age_id: Mapped[int | None] = mapped_column(ForeignKey("ages.id"))
+    name: Mapped[str | None]
+    organism_id: Mapped[int | None] = mapped_column(ForeignKey("organisms.id"))
+    sex: Mapped[str | None]
+    sex_full_name: Mapped[str | None]
+    strain: Mapped[str | None]
+    transgenic_mouse_id: Mapped[int | None]
+
+    age: Mapped[Age | None] = relationship()
+    organism: Mapped[Organism | None] = relationship()
+    specimens: Mapped[list[Specimen]] = relationship(
+        primaryjoin="foreign(Specimen.donor_id) == Donor.id", viewonly=True, order_by="Specimen.id"
+    )
+
+
+class Treatment(Base):
+    """A histology treatment of a data set (``'histology'``, ISH...)."""
+
+    __tablename__ = "treatments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None]
+    tags: Mapped[str | None]
+
+
+data_sets_treatments = Table(
+    "data_sets_treatments",
+    Base.metadata,
+    Column("data_set_id", ForeignKey("data_sets.id"), primary_key=True),
+    Column("treatment_id", ForeignKey("treatments.id"), primary_key=True),
+)
+
 
 class DataSet(Base):
     """Base of SectionDataSet and AtlasDataSet (one id space, table ``data_sets``)."""
@@ -140,6 +198,15 @@ class DataSet(Base):
     specimen: Mapped[Specimen | None] = relationship()
     sub_images: Mapped[list[SubImage]] = relationship(
         back_populates="data_set", order_by="SubImage.id"
+    )
+    treatments: Mapped[list[Treatment]] = relationship(
+        secondary=data_sets_treatments, order_by="Treatment.id"
+    )
+    alignment3d: Mapped[Alignment3d | None] = relationship(
+        primaryjoin="and_(foreign(Alignment3d.aligned_id) == DataSet.id,"
+        " Alignment3d.aligned_type == 'DataSet')",
+        viewonly=True,
+        uselist=False,
     )
 
     __mapper_args__ = {"polymorphic_on": "type", "polymorphic_identity": "DataSet"}
@@ -211,8 +278,41 @@ class SectionImage(SubImage):
     """One section of a SectionDataSet."""
 
     section_data_set: Mapped[SectionDataSet | None] = relationship(viewonly=True)
+    alignment2d: Mapped[Alignment2d | None] = relationship(viewonly=True, uselist=False)
 
     __mapper_args__ = {"polymorphic_identity": "SectionImage"}
+
+
+def _affine(prefix: str, count: int) -> list[Column[float]]:
+    """``prefix_00`` .. the coefficients of an affine transform, as float columns."""
+    return [Column(f"{prefix}_{index:02d}", Float) for index in range(count)]
+
+
+class Alignment2d(Base):
+    """2x3 affine of one section image: section to volume (tsv) and back (tvs)."""
+
+    __table__ = Table(
+        "alignment2ds",
+        Base.metadata,
+        Column("id", Integer, primary_key=True),
+        Column("section_image_id", ForeignKey("sub_images.id"), index=True),
+        *_affine("tsv", 6),
+        *_affine("tvs", 6),
+    )
+
+
+class Alignment3d(Base):
+    """3x4 affine of a data set: to the reference volume (trv) and back (tvr)."""
+
+    __table__ = Table(
+        "alignment3ds",
+        Base.metadata,
+        Column("id", Integer, primary_key=True),
+        Column("aligned_id", Integer, index=True),
+        Column("aligned_type", String),
+        *_affine("trv", 12),
+        *_affine("tvr", 12),
+    )
 
 
 class AtlasImage(SubImage):
@@ -344,6 +444,32 @@ class Structure(Base):
     structure_graph: Mapped[StructureGraph | None] = relationship(back_populates="structures")
     ontology: Mapped[Ontology | None] = relationship()
     parent_structure: Mapped[Structure | None] = relationship(remote_side="Structure.id")
+    structure_sets: Mapped[list[StructureSet]] = relationship(
+        secondary="structure_sets_structures", back_populates="structures", viewonly=True
+    )
+
+
+structure_sets_structures = Table(
+    "structure_sets_structures",
+    Base.metadata,
+    Column("structure_set_id", ForeignKey("structure_sets.id"), primary_key=True),
+    Column("structure_id", ForeignKey("structures.id"), primary_key=True),
+)
+
+
+class StructureSet(Base):
+    """A named selection of structures (e.g. the 12 major divisions)."""
+
+    __tablename__ = "structure_sets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    description: Mapped[str | None]
+    name: Mapped[str | None]
+
+    structures: Mapped[list[Structure]] = relationship(
+        secondary=structure_sets_structures,
+        back_populates="structure_sets",
+        order_by="Structure.id",
+    )
 
 
 def model_classes() -> dict[str, type[Base]]:

@@ -22,6 +22,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import eq
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty, Session, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
+from sqlalchemy.sql.elements import BinaryExpression
 
 from brainmap.errors import RmaError
 from brainmap.rma.ast import (
@@ -373,10 +375,39 @@ def _all(conditions: list[Condition]) -> Condition:
 def _through(
     model: type[Base], name: str, relation: RelationshipProperty[Any], inner: list[Condition]
 ) -> Condition:
-    """`EXISTS` over an association: `any()` for to-many, `has()` for to-one."""
-    attribute = getattr(model, name)
+    """Records of `model` with an associated record meeting `inner`, as a semi-join.
+
+    A plain foreign-key association becomes `key IN (SELECT ...)`, which lets the database use
+    the key's index; any other join condition falls back to `EXISTS` (`any()` / `has()`).
+    """
+    target = relation.mapper.class_
     criterion = _all(inner)
+    pairs = relation.local_remote_pairs or []
+    if relation.secondary is not None and len(pairs) == 2:
+        (own, own_link), (far, far_link) = pairs
+        linked = (
+            select(own_link)
+            .select_from(relation.secondary)
+            .join(target, _attribute(target, far) == far_link)
+        )
+        return _attribute(model, own).in_(linked.where(criterion).correlate(None))
+    if relation.secondary is None and len(pairs) == 1 and _is_equality(relation):
+        local, remote = pairs[0]
+        matching = select(_attribute(target, remote)).where(criterion).correlate(None)
+        return _attribute(model, local).in_(matching)
+    attribute = getattr(model, name)
     return attribute.any(criterion) if relation.uselist else attribute.has(criterion)
+
+
+def _attribute(model: type[Base], column: ColumnElement[Any]) -> InstrumentedAttribute[Any]:
+    """The mapped attribute of `model` over `column` (it carries the subclass's type filter)."""
+    return getattr(model, inspect(model).get_property_by_column(column).key)
+
+
+def _is_equality(relation: RelationshipProperty[Any]) -> bool:
+    """Whether the association's join is a single `a = b` comparison."""
+    join = relation.primaryjoin
+    return isinstance(join, BinaryExpression) and join.operator is eq
 
 
 def _limit(num_rows: int | str | None) -> int | None:
