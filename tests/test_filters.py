@@ -9,7 +9,7 @@ import pytest
 import pyvips
 
 from brainmap.imaging import filters
-from brainmap.imaging.annotate import colour_labels, parse_hex
+from brainmap.imaging.annotate import BOUNDARY_SHADE, FADE, UNKNOWN, PlatePalette, parse_hex
 from brainmap.imaging.colormaps import lookup_table, table_ids
 from brainmap.params import COLORMAPS, parse_colormap
 
@@ -69,9 +69,9 @@ def test_gains_and_contrast() -> None:
 
 @pytest.mark.parametrize("table", table_ids())
 def test_colormap_reference(table: int) -> None:
-    pixels = RNG.integers(0, 256, size=(30, 50, 3)).astype(np.uint8)
+    pixels = np.random.default_rng(table).integers(0, 256, size=(30, 50, 3)).astype(np.uint8)
     spec = parse_colormap(f"0.6,0.2,10,240,{table}")
-    luminance = np.rint(pixels @ np.array(filters.LUMINANCE))
+    luminance = np.floor(pixels @ np.array(filters.LUMINANCE) + 0.5)  # rounds half up, as vips
     t = np.clip((luminance - 10) / 230, 0, 1)
     index = np.rint(t ** (math.log(0.5) / math.log(0.6)) * 255).astype(int)
     expected = lookup_table(table)[index].astype(int)
@@ -88,16 +88,61 @@ def test_every_named_colormap_has_a_table() -> None:
         assert lookup_table(table).shape == (256, 3)
 
 
+def colour_labels_reference(
+    labels: np.ndarray, colours: dict[int, tuple[int, int, int]], highlight: set[int] | None = None
+) -> np.ndarray:
+    """DECISIONS.md's annotation rule in plain numpy."""
+    ids, inverse = np.unique(labels, return_inverse=True)
+    rgb = [(255, 255, 255) if i == 0 else colours.get(int(i), UNKNOWN) for i in ids]
+    palette = np.array(rgb, dtype=float)
+    if highlight is not None:
+        faded = ~np.isin(ids, list(highlight)) & (ids != 0)
+        palette[faded] = palette[faded] * (1 - FADE) + 255 * FADE
+    plate = palette[inverse.reshape(labels.shape)]
+    edges = np.zeros(labels.shape, dtype=bool)
+    edges[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    edges[1:, :] |= labels[1:, :] != labels[:-1, :]
+    plate[edges] *= BOUNDARY_SHADE
+    return np.rint(plate).astype(np.uint8)
+
+
+def paint(
+    labels: np.ndarray, colours: dict[int, tuple[int, int, int]], highlight: set[int] | None = None
+) -> np.ndarray:
+    return PlatePalette.build(colours, highlight).paint(vips(labels)).numpy()
+
+
 def test_annotation_colours_and_boundaries() -> None:
     labels = np.zeros((20, 20), dtype=np.uint32)
     labels[5:15, 5:10] = 7
     labels[5:15, 10:15] = 9
     colours = {7: parse_hex("FF0000"), 9: parse_hex("0000FF")}
-    plate = colour_labels(labels, colours)
+    plate = paint(labels, colours)
     assert tuple(plate[0, 0]) == (255, 255, 255)
     assert tuple(plate[8, 7]) == (255, 0, 0)
     assert tuple(plate[8, 12]) == (0, 0, 255)
     assert tuple(plate[8, 10]) == (0, 0, 140)  # boundary: darker shade of its own colour
-    faded = colour_labels(labels, colours, highlight={9})
+    faded = paint(labels, colours, highlight={9})
     assert tuple(faded[8, 12]) == (0, 0, 255)
     assert tuple(faded[8, 7]) == (255, 191, 191)
+
+
+@pytest.mark.parametrize("highlight", [None, {8, 70_000}])
+def test_annotation_of_32_bit_ids_matches_numpy(highlight: set[int] | None) -> None:
+    ids = [5, 8, 315, 70_000, 312_782_574, 614_454_277, 484_682_470]
+    colours = {
+        i: (int(c[0]), int(c[1]), int(c[2]))
+        for i, c in zip(ids, RNG.integers(0, 256, (7, 3)), strict=True)
+    }
+    present = np.array([0, *ids, 999, 600_000_000], dtype=np.uint32)  # two unknown ids
+    labels = RNG.choice(present, size=(70, 90))
+    labels[:20, :30] = 8
+    assert np.array_equal(
+        paint(labels, colours, highlight), colour_labels_reference(labels, colours, highlight)
+    )
+
+
+def test_annotation_refuses_ids_spread_over_too_many_high_halves() -> None:
+    colours = {(i << 16) + 1: (0, 0, 0) for i in range(300)}
+    with pytest.raises(ValueError, match="high halves"):
+        PlatePalette.build(colours)

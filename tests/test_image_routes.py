@@ -153,3 +153,43 @@ def test_too_large_output_is_413_saying_how_to_tile(small_store: SmallStore) -> 
         status, body, _ = get(f"{server.url}/api/v2/image_download/{ISH_IMAGE}?downsample=2")
     assert status == 413
     assert "tile it into" in body.decode()
+
+
+def fetch(
+    url: str, method: str = "GET", match: str | None = None
+) -> tuple[int, bytes, dict[str, str]]:
+    headers = {} if match is None else {"If-None-Match": match}
+    request = urllib.request.Request(url, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers)
+
+
+def test_etag_cache_control_and_304(small_server: str) -> None:
+    url = f"{small_server}/api/v2/image_download/{ISH_IMAGE}?downsample=2"
+    status, body, headers = fetch(url)
+    etag = headers["etag"]
+    assert status == 200 and body and etag.startswith('"')
+    assert headers["cache-control"] == "public, max-age=86400"
+    assert fetch(url, match=etag)[:2] == (304, b"")
+    assert fetch(url, match=f'"other", W/{etag}')[0] == 304
+    assert fetch(url, match='"other"')[0] == 200
+    assert fetch(url + "&quality=50")[2]["etag"] != etag
+    assert fetch(url, "HEAD")[2]["etag"] == etag
+    annotated = f"{small_server}/api/v2/image_download/{ATLAS_IMAGE}?annotation=true"
+    highlighted = fetch(annotated + "&structure=315")[2]["etag"]
+    assert fetch(annotated)[2]["etag"] not in (etag, highlighted)
+
+
+def test_large_outputs_are_spooled_with_the_same_bytes(small_store: SmallStore) -> None:
+    query = f"/api/v2/image_download/{ATLAS_IMAGE}?annotation=true&quality=80"
+    app = create_app(small_store.store, limits=ImageLimits(buffer_pixels=1000))
+    with BackgroundServer(app) as server:
+        status, spooled, headers = fetch(server.url + query)
+    with BackgroundServer(create_app(small_store.store)) as server:
+        buffered = fetch(server.url + query)[1]
+    assert status == 200
+    assert int(headers["content-length"]) == len(spooled)
+    assert spooled == buffered

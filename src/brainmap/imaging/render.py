@@ -1,32 +1,24 @@
 """Region -> resample -> filters -> JPEG: the whole pixel pipeline, free of HTTP and SQL.
 
 `read_region` reads a planned region from a pyramid at the finest level needed and reduces it to
-the output size (box averaging for pictures, nearest neighbour for label maps). `render` then
-applies steps 3-6 of DECISIONS.md lazily, so memory stays bounded by libvips' tile buffers.
+the output size (box averaging for pictures, nearest neighbour for label maps). `render_pixels`
+then applies steps 3-6 of DECISIONS.md lazily, so memory stays bounded by libvips' tile buffers;
+`write_jpeg` streams the encoded bytes to a file object instead of holding them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from typing import BinaryIO
 
 import pyvips
 
 from brainmap.geometry import RegionPlan, level_for
 from brainmap.imaging import filters
-from brainmap.imaging.annotate import Colour, colour_labels
+from brainmap.imaging.annotate import PlatePalette
 from brainmap.params import ImageRequest, parse_colormap
 from brainmap.store.pyramids import Pyramid
 
 DEFAULT_QUALITY = 100
-
-
-@dataclass(frozen=True)
-class Annotation:
-    """How to colour a label-map source: structure colours and an optional highlight set."""
-
-    colours: Mapping[int, Colour]
-    highlight: Collection[int] | None = None
 
 
 def read_region(pyramid: Pyramid, plan: RegionPlan, *, labels: bool = False) -> pyvips.Image:
@@ -54,12 +46,12 @@ def _fit(region: pyvips.Image, width: int, height: int) -> pyvips.Image:
 
 
 def render_pixels(
-    source: pyvips.Image, request: ImageRequest, annotation: Annotation | None = None
+    source: pyvips.Image, request: ImageRequest, annotation: PlatePalette | None = None
 ) -> pyvips.Image:
-    """Steps 3-6: window, gains, contrast, colormap; 3-channel 8-bit result (still lazy)."""
+    """Steps 3-6: window (or paint a label map), gains, contrast, colormap; 3-channel 8-bit
+    result, still lazy."""
     if annotation is not None:
-        plate = colour_labels(source.numpy(), annotation.colours, annotation.highlight)
-        image = pyvips.Image.new_from_array(plate)
+        image = annotation.paint(source)
     else:
         image = filters.window(source, request.range)
     if request.rgb is not None:
@@ -71,19 +63,30 @@ def render_pixels(
     return filters.as_rgb(image)
 
 
+def _jpeg_options(quality: int | None) -> dict[str, object]:
+    q = DEFAULT_QUALITY if quality is None else max(quality, 1)
+    return {"Q": q, "subsample_mode": "on", "strip": True}
+
+
 def encode_jpeg(image: pyvips.Image, quality: int | None) -> bytes:
     """Baseline JPEG, 4:2:0, `quality` 0..100 (default 100, the API's "highest quality")."""
-    q = DEFAULT_QUALITY if quality is None else max(quality, 1)
-    data: bytes = image.jpegsave_buffer(Q=q, subsample_mode="on", strip=True)
+    data: bytes = image.jpegsave_buffer(**_jpeg_options(quality))
     return data
 
 
-def render(
+def write_jpeg(image: pyvips.Image, quality: int | None, out: BinaryIO) -> None:
+    """As `encode_jpeg`, but written to `out` as libjpeg produces it (never held whole)."""
+    target = pyvips.TargetCustom()
+    target.on_write(out.write)
+    image.jpegsave_target(target, **_jpeg_options(quality))
+
+
+def prepare(
     pyramid: Pyramid,
     plan: RegionPlan,
     request: ImageRequest,
-    annotation: Annotation | None = None,
-) -> bytes:
-    """The JPEG bytes for `request` over `pyramid` (annotation given for label maps)."""
+    annotation: PlatePalette | None = None,
+) -> pyvips.Image:
+    """The lazy 8-bit RGB image for `request` over `pyramid` (`annotation` for label maps)."""
     region = read_region(pyramid, plan, labels=annotation is not None)
-    return encode_jpeg(render_pixels(region, request, annotation), request.quality)
+    return render_pixels(region, request, annotation)

@@ -1,25 +1,37 @@
 """The four Image Download Service endpoints, one service over SubImage ids (spec §6.1).
 
 Parse the query (400 naming a bad parameter), resolve the pixels in the store (404), plan the
-region (413 above the limits), render on a worker thread bounded by a capacity limiter.
+region (413 above the limits), then encode on a worker thread bounded by a capacity limiter.
+Outputs up to ``ImageLimits.buffer_pixels`` are encoded in memory; larger ones are spooled to a
+temporary file (memory stays bounded whatever the size) and streamed from it with their length.
+
+Every image response carries a strong ``ETag`` (a digest of the request, the pixel file's
+identity and the palette) and ``Cache-Control``; ``If-None-Match`` answers 304 and ``HEAD``
+answers the headers, both without encoding anything.
 """
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 import anyio
+import pyvips
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from brainmap.errors import BadParameter, NotFound
 from brainmap.geometry import RegionTooLarge, check_limits, plan_region
-from brainmap.imaging.render import Annotation, render
+from brainmap.imaging.annotate import PlatePalette
+from brainmap.imaging.render import encode_jpeg, prepare, write_jpeg
 from brainmap.params import ImageRequest
-from brainmap.server.sources import ImageSource, resolve_source
+from brainmap.server.sources import resolve_source
 from brainmap.server.structures import StructurePalette
 from brainmap.store.folder import Store
 from brainmap.store.pyramids import Pyramid
@@ -30,14 +42,31 @@ ENDPOINTS = (
     "projection_image_download",
     "image_download",
 )
+MEDIA_TYPE = "image/jpeg"
+CACHE_CONTROL = "public, max-age=86400"
+RENDER_VERSION = "1"
+"""Part of every ETag: bump it when the pipeline's output changes."""
+SPOOL_BYTES = 16 * 1024 * 1024
+CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """Largest output a single response may have (DECISIONS.md, "Limits")."""
+    """Largest output a single response may have (DECISIONS.md, "Limits"), and the largest
+    encoded in memory rather than spooled to a temporary file."""
 
     max_pixels: int = 400_000_000
     max_side: int = 65_535
+    buffer_pixels: int = 16_000_000
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """A planned, not yet encoded response: the lazy pixels and their validator."""
+
+    pixels: pyvips.Image
+    quality: int | None
+    etag: str
 
 
 @lru_cache(maxsize=256)
@@ -45,14 +74,16 @@ def _open_pyramid(path: Path) -> Pyramid:
     return Pyramid(path)
 
 
-def _render_image(store: Store, limits: ImageLimits, image_id: int, request: ImageRequest) -> bytes:
+def _prepare(
+    store: Store, limits: ImageLimits, image_id: int, request: ImageRequest
+) -> PreparedImage:
     with store.session() as session:
-        source: ImageSource = resolve_source(session, image_id, request)
+        source = resolve_source(session, image_id, request)
         annotation = None
         if source.graph_id is not None:
             palette = StructurePalette.load(session, source.graph_id)
             highlight = palette.with_descendants(request.structure) if request.structure else None
-            annotation = Annotation(palette.colours, highlight)
+            annotation = PlatePalette.build(palette.colours, highlight)
     plan = plan_region(
         source.extent,
         downsample=request.downsample,
@@ -64,23 +95,59 @@ def _render_image(store: Store, limits: ImageLimits, image_id: int, request: Ima
     )
     check_limits(plan, limits.max_pixels, limits.max_side)
     pyramid_file = store.pyramid_path(source.path)
-    if not pyramid_file.is_file():
-        raise NotFound(f"the pixels of image {image_id} are missing from this store")
-    return render(_open_pyramid(pyramid_file), plan, request, annotation)
+    try:
+        stat = pyramid_file.stat()
+    except FileNotFoundError:
+        raise NotFound(f"the pixels of image {image_id} are missing from this store") from None
+    identity = [RENDER_VERSION, str(image_id), request.to_query(), source.path]
+    identity += [str(stat.st_mtime_ns), str(stat.st_size)]
+    if annotation is not None:
+        identity.append(hashlib.sha1(annotation.fill.tobytes()).hexdigest())
+    etag = '"' + hashlib.sha1("\n".join(identity).encode()).hexdigest() + '"'
+    pixels = prepare(_open_pyramid(pyramid_file), plan, request, annotation)
+    return PreparedImage(pixels, request.quality, etag)
+
+
+def _spool_jpeg(prepared: PreparedImage) -> IO[bytes]:
+    """Encode into a temporary file (in memory while small), rewound, for streaming out."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed by _chunks
+    try:
+        write_jpeg(prepared.pixels, prepared.quality, spool)  # type: ignore[arg-type]
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+async def _chunks(spool: IO[bytes]) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await anyio.to_thread.run_sync(spool.read, CHUNK_BYTES):
+            yield chunk
+    finally:
+        spool.close()
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` value names `etag` (weak comparison, as RFC 9110 asks)."""
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
 
 
 async def download_image(request: Request) -> Response:
-    """GET /api/v2/{endpoint}/{id}: the JPEG, or a plain-text error naming the problem."""
+    """GET or HEAD /api/v2/{endpoint}/{id}: the JPEG, or a plain-text error naming the problem."""
     state = request.app.state
     try:
         image_request = ImageRequest.parse(request.query_params.multi_items())
-        body = await anyio.to_thread.run_sync(
-            _render_image,
+        prepared = await anyio.to_thread.run_sync(
+            _prepare,
             state.store,
             state.image_limits,
             request.path_params["image_id"],
             image_request,
-            limiter=state.render_limiter,
         )
     except NotFound as error:
         return PlainTextResponse(str(error), status_code=404)
@@ -88,12 +155,28 @@ async def download_image(request: Request) -> Response:
         return PlainTextResponse(str(error), status_code=413)
     except BadParameter as error:
         return PlainTextResponse(str(error), status_code=400)
-    return Response(body, media_type="image/jpeg")
+    headers = {"ETag": prepared.etag, "Cache-Control": CACHE_CONTROL}
+    if etag_matches(request.headers.get("if-none-match"), prepared.etag):
+        return Response(status_code=304, headers=headers)
+    if request.method == "HEAD":
+        response = Response(media_type=MEDIA_TYPE, headers=headers)
+        del response.headers["content-length"]  # unknown until encoded, and HEAD never encodes
+        return response
+    limiter = state.render_limiter
+    if prepared.pixels.width * prepared.pixels.height <= state.image_limits.buffer_pixels:
+        body = await anyio.to_thread.run_sync(
+            encode_jpeg, prepared.pixels, prepared.quality, limiter=limiter
+        )
+        return Response(body, media_type=MEDIA_TYPE, headers=headers)
+    spool = await anyio.to_thread.run_sync(_spool_jpeg, prepared, limiter=limiter)
+    headers["Content-Length"] = str(spool.seek(0, 2))
+    spool.seek(0)
+    return StreamingResponse(_chunks(spool), media_type=MEDIA_TYPE, headers=headers)
 
 
 def image_routes() -> list[Route]:
     """Routes for the four endpoint names; ids must be integers (others are 404)."""
     return [
-        Route(f"/api/v2/{name}/{{image_id:int}}", download_image, methods=["GET"])
+        Route(f"/api/v2/{name}/{{image_id:int}}", download_image, methods=["GET", "HEAD"])
         for name in ENDPOINTS
     ]
