@@ -31,3 +31,15 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def remove_partials(folder: str | os.PathLike[str]) -> int:
+    """Delete the temporary files `atomic_writer` leaves behind when its process is killed;
+    return how many were removed. Only call it when no writer is active in `folder`."""
+    removed = 0
+    for entry in os.scandir(folder):
+        if entry.is_file() and entry.name.startswith(".") and entry.name.endswith(".part"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed += 1
+    return removed

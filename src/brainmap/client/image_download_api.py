@@ -184,13 +184,15 @@ class ImageDownloadApi(RmaTemplate):
         ``projection`` are ``true`` only for ``True``; a bad ``view`` raises ValueError.
         Returns None.
         """
-        query = ImageRequest.from_kwargs(**kwargs).to_query()
-        url = (endpoint or self.image_download_endpoint) + "/" + str(image_id)
-        if query:
-            url += "?" + query
         if file_path is None:
             file_path = as_d(image_id) + ".jpg"
-        self.retrieve_file_over_http(url, file_path)
+        self.retrieve_file_over_http(self.image_url(image_id, endpoint, **kwargs), file_path)
+
+    def image_url(self, image_id: int, endpoint: str | None = None, **kwargs: Any) -> str:
+        """The URL `download_image` fetches (same arguments, brainmap addition)."""
+        query = ImageRequest.from_kwargs(**kwargs).to_query()
+        url = (endpoint or self.image_download_endpoint) + "/" + str(image_id)
+        return url + "?" + query if query else url
 
     def atlas_image_query(self, atlas_id: int, image_type_name: str | None = None) -> Any:
         """Annotated AtlasImage records of an atlas, in section order.
@@ -198,6 +200,10 @@ class ImageDownloadApi(RmaTemplate):
         Without `image_type_name` the atlas's own image type is looked up by the server in the
         same query (a ``pipe::list`` stage).
         """
+        return self.json_msg_query(self.atlas_image_query_url(atlas_id, image_type_name))
+
+    def atlas_image_query_url(self, atlas_id: int, image_type_name: str | None = None) -> str:
+        """The query URL of `atlas_image_query` (brainmap addition)."""
         stages = []
         if image_type_name is None:
             stages.append(
@@ -222,4 +228,4 @@ class ImageDownloadApi(RmaTemplate):
                 num_rows="all",
             )
         )
-        return self.json_msg_query(self.build_query_url(stages))
+        return self.build_query_url(stages)

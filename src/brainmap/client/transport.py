@@ -240,6 +240,13 @@ class Transport:
     ) -> None:
         self.core = AsyncTransport(timeouts, retry, limit, headers, per_host)
 
+    @classmethod
+    def over(cls, core: AsyncTransport) -> Transport:
+        """A facade sharing an existing core (its session, limits and retry counts)."""
+        facade = cls.__new__(cls)
+        facade.core = core
+        return facade
+
     def __enter__(self) -> Transport:
         return self
 

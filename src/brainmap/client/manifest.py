@@ -1,0 +1,142 @@
+"""The record of a bulk download: one SQLite file in the destination folder.
+
+Each planned file has a row (path relative to the folder, url, expected size, bytes, sha256,
+status). Rows change in transactions, so a killed run leaves a consistent manifest; a rerun
+skips files that are verified and still on disk with their recorded length.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+FILENAME = "brainmap-manifest.sqlite"
+PENDING = "pending"
+VERIFIED = "verified"
+FAILED = "failed"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    bytes INTEGER,
+    sha256 TEXT,
+    status TEXT NOT NULL,
+    error TEXT
+)
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to fetch: where it goes (relative to the folder), from where, and its expected
+    width and height (None when unknown)."""
+
+    path: str
+    url: str
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        return None if self.width is None or self.height is None else (self.width, self.height)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A manifest row."""
+
+    path: str
+    url: str
+    bytes: int | None
+    sha256: str | None
+    status: str
+    error: str | None
+
+
+class Manifest:
+    """The manifest of `folder` (created with the folder if missing). Use as a context manager."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.path = self.folder / FILENAME
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(_SCHEMA)
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Checkpoint and close (the WAL side files disappear)."""
+        self._db.close()
+
+    def plan(self, jobs: Iterable[Job]) -> list[Job]:
+        """Record `jobs` and return those still to fetch.
+
+        A job is done when its row is verified for the same URL and the file is on disk with
+        the recorded length; any other row (new, pending, failed, changed URL, file missing or
+        resized) goes back to pending.
+        """
+        todo = []
+        with self._transaction():
+            for job in jobs:
+                if not self._is_done(job):
+                    todo.append(job)
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, NULL, NULL, ?, NULL)",
+                        (job.path, job.url, job.width, job.height, PENDING),
+                    )
+        return todo
+
+    def verified(self, path: str, size: int, sha256: str) -> None:
+        """Mark `path` fetched, verified and in place."""
+        self._db.execute(
+            "UPDATE files SET bytes = ?, sha256 = ?, status = ?, error = NULL WHERE path = ?",
+            (size, sha256, VERIFIED, path),
+        )
+
+    def failed(self, path: str, error: str) -> None:
+        """Mark `path` failed after every attempt, with the reason."""
+        self._db.execute(
+            "UPDATE files SET status = ?, error = ? WHERE path = ?", (FAILED, error, path)
+        )
+
+    def rows(self) -> list[Row]:
+        """Every row, by path."""
+        cursor = self._db.execute(
+            "SELECT path, url, bytes, sha256, status, error FROM files ORDER BY path"
+        )
+        return [Row(*values) for values in cursor]
+
+    def _is_done(self, job: Job) -> bool:
+        found = self._db.execute(
+            "SELECT url, bytes, status FROM files WHERE path = ?", (job.path,)
+        ).fetchone()
+        if found is None or found[0] != job.url or found[2] != VERIFIED:
+            return False
+        try:
+            return (self.folder / job.path).stat().st_size == found[1]
+        except FileNotFoundError:
+            return False
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
