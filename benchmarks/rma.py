@@ -17,7 +17,6 @@ import http.client
 import json
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,8 +123,11 @@ def _section_images(scale: Scale) -> Iterator[tuple[object, ...]]:
 def _atlas(db: sqlite3.Connection, scale: Scale) -> None:
     """Atlas 1 over one AtlasDataSet; every other plate annotated, with its label map."""
     atlas_set = scale.data_sets + 1
-    db.execute("INSERT INTO data_sets (id, type, delegate, expression, failed)"
-        " VALUES (?, 'AtlasDataSet', 0, 0, 0)", (atlas_set,))
+    db.execute(
+        "INSERT INTO data_sets (id, type, delegate, expression, failed)"
+        " VALUES (?, 'AtlasDataSet', 0, 0, 0)",
+        (atlas_set,),
+    )
     db.execute(
         "INSERT INTO atlases (id, atlas_data_set_id, name, image_type)"
         " VALUES (1, ?, 'Mouse, P56, Coronal', 'Atlas - Adult Mouse')",
@@ -279,7 +281,9 @@ def report(scale: Scale) -> None:
         server = serve(root, port := free_port())
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-            header = f"{'query':34} {'rows':>6} {'p50 ms':>9} {'p99 ms':>9} {'sqlite3 p50':>12} ratio"
+            header = (
+                f"{'query':34} {'rows':>6} {'p50 ms':>9} {'p99 ms':>9} {'sqlite3 p50':>12} ratio"
+            )
             print(header)
             for case in cases(scale):
                 before = memory(server.pid)

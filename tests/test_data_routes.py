@@ -157,3 +157,38 @@ def test_limits_and_unknown_formats(server: str) -> None:
     assert status == 414
     status, _, _ = call(server, "/api/v2/data/query.txt", "q=model::Gene")
     assert status == 404
+
+
+def test_content_disposition(server: str) -> None:
+    _, headers, _ = call(server, "/api/v2/data/query.xml", "q=model::Gene")
+    assert headers["content-disposition"] == 'attachment; filename="query.xml"'
+    _, headers, _ = call(server, "/api/v2/data/query.csv", "q=model::Gene&filename=genes%22;x.csv")
+    assert headers["content-disposition"] == 'attachment; filename="genes__x.csv"'
+
+
+def test_debug_after_msg(server: str) -> None:
+    _, _, body = call(
+        server, "/api/v2/data/query.json", "q=model::Gene,rma::options[only$eqid][debug$eqpreview]"
+    )
+    assert body == (
+        b'{"success": true, "id": 0, "start_row": 0, "num_rows": 0, "total_rows": 0, "msg": [], '
+        b'"debug": {"query": "model::Gene,rma::options[only$eq\'id\'][debug$eqpreview]"}}'
+    )
+    _, _, xml = call(server, "/api/v2/data/query.xml", "q=model::Gene,rma::options[debug$eqtrue]")
+    assert xml.endswith(
+        b"</genes><debug><query>model::Gene,rma::options[debug$eqtrue]</query></debug></Response>"
+    )
+
+
+def test_enumerate_and_describe(server: str) -> None:
+    names = [record["name"] for record in get_json(server, "/api/v2/data/enumerate.json")["msg"]]
+    assert {"SectionImage", "Donor", "Age", "Treatment", "StructureSet", "Alignment2d"} <= set(
+        names
+    )
+    assert names == sorted(names)
+    (image,) = get_json(server, "/api/v2/data/SectionImage/describe.json")["msg"]
+    assert image["table"] == "sub_images"
+    assert {"name": "resolution", "type": "float"} in image["attributes"]
+    assert {"many": False, "model": "Alignment2d", "name": "alignment2d"} in image["associations"]
+    failed = get_json(server, "/api/v2/data/Nope/describe.json")
+    assert failed["msg"] == "Error in query: model::Nope, unknown model Nope"

@@ -130,7 +130,46 @@ def make_store(root: Path) -> Store:
             s.AlternateImage(id=3000 + n, sub_image_id=i, image_type=kind, path=f"a/{n}.tif")
             for n, (i, kind) in enumerate(annotations)
         )
+        _add_context(db)
     return store
+
+
+def _add_context(db: Any) -> None:
+    """Specimen 700 of data set 100 from donor 800 aged P56; alignments; a small ontology."""
+    db.add_all(
+        [
+            s.Age(id=62, name="P56", days=56.0, embryonic=False, organism_id=2),
+            s.Donor(id=800, name="donor 800", age_id=62, sex="M", organism_id=2),
+            s.Specimen(id=700, donor_id=800, name="specimen 700"),
+            s.Treatment(id=90, name="histology", tags="histology"),
+            s.Alignment2d(id=40, section_image_id=1001, tsv_00=1.62929, tvs_05=-1383.26),
+            s.Alignment3d(id=41, aligned_id=100, aligned_type="DataSet", trv_00=0.948631),
+            s.StructureGraph(id=1, name="Mouse Brain Atlas"),
+        ]
+    )
+    db.flush()
+    data_set = db.get_one(s.SectionDataSet, 100)
+    data_set.specimen_id = 700
+    data_set.treatments = [db.get_one(s.Treatment, 90)]
+    tree = [(997, None, 0, "root"), (8, 997, 1, "grey"), (567, 8, 2, "CH"), (1009, 997, 3, "fiber")]
+    db.add_all(
+        s.Structure(
+            id=sid,
+            parent_structure_id=parent,
+            graph_id=1,
+            graph_order=order,
+            acronym=acronym,
+            name=acronym.title(),
+            atlas_id=-1,
+            ontology_id=None,
+            color_hex_triplet="FFFFFF",
+            st_level=order,
+            hemisphere_id=3,
+        )
+        for sid, parent, order, acronym in tree
+    )
+    db.flush()
+    db.add(s.StructureSet(id=12, name="major", structures=[db.get_one(s.Structure, 567)]))
 
 
 @pytest.fixture(scope="module")

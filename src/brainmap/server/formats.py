@@ -5,6 +5,8 @@ JSON (allen-api.md §4.1): ``{"success": true, "id": 0, "start_row": S, "num_row
 XML (§4.4): a ``Response`` element with the envelope as attributes, the plural model element,
 singular records, hyphens for underscores. CSV (§4.5): a header row, ``t``/``f`` booleans, empty
 for null, no byte-order mark, no paging information.
+With `debug`, the normalised query follows the records (JSON ``"debug": {"query": ...}`` after
+``msg``; XML ``<debug><query>``); CSV has no place for it.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ def json_chunks(result: QueryResult) -> Iterator[bytes]:
     for batch in _batches(result.records):
         yield (separator + ",".join(_compact(record) for record in batch)).encode()
         separator = ","
-    yield b"]}"
+    debug = "" if result.debug is None else f', "debug": {{"query": {json.dumps(result.debug)}}}'
+    yield f"]{debug}}}".encode()
 
 
 def json_error(error: RmaError) -> bytes:
@@ -128,7 +131,8 @@ def xml_chunks(result: QueryResult) -> Iterator[bytes]:
     yield f"{_response_open(envelope)}<{plural}>".encode()
     for batch in _batches(result.records):
         yield "".join(_xml_element(singular, record) for record in batch).encode()
-    yield f"</{plural}></Response>".encode()
+    debug = "" if result.debug is None else _xml_element("debug", {"query": result.debug})
+    yield f"</{plural}>{debug}</Response>".encode()
 
 
 def xml_error(error: RmaError) -> bytes:

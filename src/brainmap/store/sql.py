@@ -51,7 +51,7 @@ from brainmap.rma.ast import (
     ServiceStage,
     Variable,
 )
-from brainmap.rma.build import render_stage
+from brainmap.rma.build import render_query, render_stage
 from brainmap.store.records import (
     IncludeShape,
     RecordShape,
@@ -84,6 +84,7 @@ class QueryResult:
     num_rows: int
     total_rows: int
     records: Iterator[dict[str, Any]] = field(repr=False)
+    debug: str | None = None  # the normalised query, when `debug` asked for it
 
 
 def run_query(session: Session, query: Query) -> QueryResult:
@@ -106,6 +107,8 @@ def run_query(session: Session, query: Query) -> QueryResult:
             continue
         result = _Compiler(stage, bindings, session.get_bind().dialect.name).run(session)
     assert result is not None  # the loop ends on a model stage
+    if isinstance(query[-1], ModelStage) and query[-1].options.debug in ("true", "preview"):
+        result.debug = render_query(query)
     return result
 
 
@@ -172,7 +175,9 @@ class _Compiler:
         order = [self.order_column(model, includes, key, desc) for key, desc in options.order]
         order += list(inspect(model).primary_key)
         statement = select(model).where(*conditions)
-        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        preview = options.debug == "preview"
+        counted = select(func.count()).select_from(statement.subquery())
+        total = 0 if preview else session.scalar(counted) or 0
         start = options.start_row or 0
         limit = _limit(options.num_rows)
         statement = (
@@ -185,8 +190,12 @@ class _Compiler:
         fields = select_fields(model, qualifiers, options.only, options.except_, top=True)
         self.check_fields(model, fields)
         shape = RecordShape(fields, tuple(self.shape(item) for item in includes))
-        rows = session.scalars(
-            statement.execution_options(yield_per=BATCH_ROWS, populate_existing=True)
+        rows = (
+            ()
+            if preview
+            else session.scalars(
+                statement.execution_options(yield_per=BATCH_ROWS, populate_existing=True)
+            )
         )
         remaining = max(0, total - start)
         return QueryResult(
@@ -245,7 +254,7 @@ class _Compiler:
 
     def filter(self, model: type[Base], item: Filter) -> Condition:
         hops, owner, name = self.attribute(model, item.lhs)
-        condition = self.comparison(getattr(owner, name), item)
+        condition = self.comparison(owner, getattr(owner, name), item)
         for depth in reversed(range(len(hops))):
             source = self.hop_source(model, hops[:depth])
             relation = self.relationship(source, hops[depth])
@@ -257,11 +266,16 @@ class _Compiler:
             model = self.relationship(model, hop).mapper.class_
         return model
 
-    def comparison(self, column: InstrumentedAttribute[Any], item: Filter) -> Condition:
+    def comparison(
+        self, owner: type[Base], column: InstrumentedAttribute[Any], item: Filter
+    ) -> Condition:
         if item.op is None:
             return column.is_not(None)
         if item.op == "$is":
             raise self.fail("$is is only valid in pipe:: parameters")
+        other = self.column_reference(owner, item)
+        if other is not None:
+            return _COLUMN_COMPARISONS[item.op](column, other)
         values = [self.typed(column, text, item) for text in self.texts(item)]
         if item.op in ("$eq", "$in"):
             return column == values[0] if len(values) == 1 else column.in_(values)
@@ -282,6 +296,22 @@ class _Compiler:
             "$ge": column.__ge__,
         }
         return compare[item.op](value)
+
+    def column_reference(
+        self, model: type[Base], item: Filter
+    ) -> InstrumentedAttribute[Any] | None:
+        """The attribute a bare `table.attr` right-hand side names (same record), if it does."""
+        if item.op not in _COLUMN_COMPARISONS or len(item.rhs) != 1:
+            return None
+        value = item.rhs[0]
+        if not isinstance(value, Literal) or value.quoted:
+            return None
+        table, _, name = value.text.partition(".")
+        if table not in {each.name for each in inspect(model).tables}:
+            return None
+        if name not in visible_columns(model):
+            raise self.fail(f"unknown attribute {value.text} on the right of {item.lhs}")
+        return getattr(model, name)
 
     def texts(self, item: Filter) -> list[str]:
         texts: list[str] = []
@@ -477,6 +507,15 @@ def _to_text(text: str) -> str:
         raise ValueError("not valid unicode text") from None
     return text
 
+
+_COLUMN_COMPARISONS: dict[str, Callable[[Any, Any], Condition]] = {
+    "$eq": lambda left, right: left == right,
+    "$ne": lambda left, right: left != right,
+    "$lt": lambda left, right: left < right,
+    "$gt": lambda left, right: left > right,
+    "$le": lambda left, right: left <= right,
+    "$ge": lambda left, right: left >= right,
+}
 
 _CONVERTERS: dict[type, Callable[[str], object]] = {
     int: _to_int,
