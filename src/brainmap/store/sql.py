@@ -64,6 +64,7 @@ from brainmap.store.schema import Base, model_classes
 DEFAULT_ROWS = 50
 MAX_ROWS = 25_000
 BATCH_ROWS = 500
+MAX_PATTERN = 10_000  # SQLite refuses LIKE/GLOB patterns over 50,000 bytes
 INTEGER = re.compile(r"[+-]?[0-9]+")
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 TRUE_WORDS = ("true", "t")
@@ -285,6 +286,8 @@ class _Compiler:
             raise self.fail(f"{item.op} takes exactly one value in [{item.lhs}{item.op}...]")
         value = values[0]
         if item.op in ("$li", "$il"):
+            if len(str(value)) > MAX_PATTERN:
+                raise self.fail(f"{item.op} pattern longer than {MAX_PATTERN} characters")
             text: SQLColumnExpression[Any] = column
             if _python_type(column) is not str:
                 text = cast(column, String)
