@@ -395,7 +395,7 @@ def test_injection_strings_are_values(store: Store, value: str) -> None:
         ("model::Gene,rma::criteria,[id$eq$unbound]", "not bound"),
         ("model::Gene,rma::options[order$eqnope]", "cannot order by nope"),
         ("model::Gene,rma::options[only$eqnope]", "unknown attribute nope"),
-        ("model::Gene,rma::options[tabular$eq'id']", "tabular"),
+        ("model::Gene,rma::options[tabular$eq'nope']", "tabular: unknown attribute nope"),
         ("model::Gene,pipe::list[x$is'id']", "must end with a model stage"),
         ("pipe::list[x$is'id'],model::Gene", "needs a model stage before"),
         ("model::Gene,pipe::split[x$is'id'],model::Gene", "not supported"),

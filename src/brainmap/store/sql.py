@@ -11,6 +11,7 @@
 * Options: `num_rows` defaults to 50, `'all'` streams every row, numbers are clamped to 25,000.
   Without `order` rows come in primary-key order; the key is always the last tie-breaker.
   An order key naming an included association (`sub_images.section_number`) sorts those children.
+* `tabular` returns flat rows of chosen columns instead (see `brainmap.store.tabular`).
 * Pipes: `pipe::list[var$is'field']` binds the previous stage's `field` values to `$var`.
   Services are not available. Only the last stage's result is returned.
 """
@@ -55,11 +56,13 @@ from brainmap.rma.build import render_query, render_stage
 from brainmap.store.records import (
     IncludeShape,
     RecordShape,
+    json_value,
     select_fields,
     to_record,
     visible_columns,
 )
 from brainmap.store.schema import Base, model_classes
+from brainmap.store.tabular import TabularColumn, parse_tabular
 
 DEFAULT_ROWS = 50
 MAX_ROWS = 25_000
@@ -166,10 +169,10 @@ class _Compiler:
         if model is None:
             raise self.fail(f"unknown model {self.stage.model}")
         options = self.stage.options
-        if options.tabular:
-            raise self.fail("the tabular option is not supported by this server")
         conditions = [self.filter(model, item) for item in self.stage.filters]
         conditions += [self.path(model, path) for path in self.stage.criteria]
+        if options.tabular:
+            return self.run_tabular(session, model, conditions)
         restricting = (_with_filters(path) for path in self.stage.include)
         conditions += [self.path(model, path) for path in restricting if path is not None]
         includes = [self.include(model, path) for path in self.stage.include]
@@ -207,6 +210,91 @@ class _Compiler:
             total_rows=total,
             records=(to_record(row, shape) for row in rows),
         )
+
+    def run_tabular(
+        self, session: Session, model: type[Base], conditions: list[Condition]
+    ) -> QueryResult:
+        """Flat rows of the `tabular` columns over the model joined with its includes."""
+        try:
+            spec = parse_tabular(self.stage.options.tabular)
+        except ValueError as error:
+            raise self.fail(str(error)) from None
+        sources: dict[str, type[Base]] = {table.name: model for table in inspect(model).tables}
+        joins: list[InstrumentedAttribute[Any]] = []
+        for path in self.stage.include:
+            conditions += self.join_include(model, path, sources, joins)
+        selected = [
+            getattr(self.tabular_source(model, column, sources), column.name).label(column.alias)
+            for column in spec.columns
+        ]
+        statement = select(*selected).select_from(model)
+        for attribute in joins:
+            statement = statement.join(attribute)
+        statement = statement.where(*conditions)
+        if spec.distinct:
+            statement = statement.distinct()
+        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        by_name: dict[str, ColumnElement[Any]] = {}
+        for column, term in zip(spec.columns, selected, strict=True):
+            source = f"{column.qualifier}.{column.name}" if column.qualifier else column.name
+            by_name.update({column.alias: term, source: term})
+        order = [self.tabular_order(key, desc, by_name) for key, desc in self.stage.options.order]
+        start = self.stage.options.start_row or 0
+        limit = _limit(self.stage.options.num_rows)
+        statement = statement.order_by(*order, *selected).offset(start).limit(limit)
+        rows = session.execute(statement.execution_options(yield_per=BATCH_ROWS))
+        remaining = max(0, total - start)
+        return QueryResult(
+            model=self.stage.model,
+            columns=spec.aliases,
+            start_row=start,
+            num_rows=remaining if limit is None else min(limit, remaining),
+            total_rows=total,
+            records=(
+                {alias: json_value(value) for alias, value in zip(spec.aliases, row, strict=True)}
+                for row in rows
+            ),
+        )
+
+    def join_include(
+        self,
+        parent: type[Base],
+        path: Path,
+        sources: dict[str, type[Base]],
+        joins: list[InstrumentedAttribute[Any]],
+    ) -> list[Condition]:
+        """Join an include path for `tabular`; return the conditions its filters put on it."""
+        if path.association is None:
+            raise self.fail("an include path must start with an association name")
+        target = self.relationship(parent, path.association).mapper.class_
+        names = [path.association, *(table.name for table in inspect(target).tables)]
+        if any(sources.get(name) is not None for name in names[1:]):
+            raise self.fail(f"tabular cannot join {names[1]} twice")
+        sources.update(dict.fromkeys(names, target))
+        joins.append(getattr(parent, path.association))
+        conditions = [self.filter(target, item) for item in path.filters]
+        for child in path.children:
+            conditions += self.join_include(target, child, sources, joins)
+        return conditions
+
+    def tabular_source(
+        self, model: type[Base], column: TabularColumn, sources: dict[str, type[Base]]
+    ) -> type[Base]:
+        owner = sources.get(column.qualifier) if column.qualifier else model
+        if owner is None:
+            raise self.fail(f"tabular: {column.qualifier} is neither this model nor included")
+        if column.name not in visible_columns(owner):
+            raise self.fail(f"tabular: unknown attribute {column.name} of {owner.__name__}")
+        return owner
+
+    def tabular_order(
+        self, key: str, descending: bool, by_name: dict[str, ColumnElement[Any]]
+    ) -> ColumnElement[Any]:
+        """Tabular rows sort by output columns, named by alias or by their source."""
+        term = by_name.get(key)
+        if term is None:
+            raise self.fail(f"cannot order by {key}: not one of the tabular columns")
+        return term.desc() if descending else term.asc()
 
     def check_fields(self, model: type[Base], fields: tuple[str, ...]) -> None:
         """Unqualified `only`/`except` names must be attributes of the model."""
