@@ -48,10 +48,15 @@ class Store:
 
     @classmethod
     def open(cls, root: Path | str, db_url: str | None = None) -> Store:
-        """Open an existing store; a missing SQLite file is an error, not an empty store."""
+        """Open an existing store; a missing SQLite file is an error, not an empty store.
+
+        Tables added by newer brainmap versions are created (empty) in an older store.
+        """
         if db_url is None and not Path(root, DATABASE_FILE).is_file():
             raise FileNotFoundError(f"no brainmap store at {root} (missing {DATABASE_FILE})")
-        return cls(root, db_url)
+        store = cls(root, db_url)
+        Base.metadata.create_all(store.engine)
+        return store
 
     @contextmanager
     def session(self) -> Iterator[Session]:
