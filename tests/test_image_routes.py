@@ -11,7 +11,7 @@ import simplejpeg
 
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
-from brainmap.server.image_routes import ImageLimits
+from brainmap.server.image_routes import ImageLimits, ResponseCache
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore
 
 ENDPOINTS = (
@@ -193,3 +193,29 @@ def test_large_outputs_are_spooled_with_the_same_bytes(small_store: SmallStore) 
     assert status == 200
     assert int(headers["content-length"]) == len(spooled)
     assert spooled == buffered
+
+
+def test_response_cache_is_bounded_in_bytes() -> None:
+    cache = ResponseCache(capacity=800)
+    for index in range(10):
+        cache.put(f'"{index}"', bytes(100))
+    assert cache.size <= 800 and cache.get('"0"') is None and cache.get('"9"') == bytes(100)
+    cache.put('"big"', bytes(101))  # above an eighth of the capacity: never kept
+    assert cache.get('"big"') is None
+    assert (cache.hits, cache.misses) == (1, 2)
+
+
+def test_repeated_requests_are_served_from_the_cache(small_store: SmallStore) -> None:
+    app = create_app(small_store.store)
+    with BackgroundServer(app) as server:
+        url = f"{server.url}/api/v2/image_download/{ISH_IMAGE}?downsample=1&quality=70"
+        first, second = get(url)[1], get(url)[1]
+    assert first == second
+    assert app.state.response_cache.hits == 1
+    uncached = create_app(small_store.store, limits=ImageLimits(cache_bytes=0))
+    with BackgroundServer(uncached) as server:
+        assert (
+            get(f"{server.url}/api/v2/image_download/{ISH_IMAGE}?downsample=1&quality=70")[1]
+            == first
+        )
+    assert uncached.state.response_cache.size == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import pyvips
@@ -31,17 +32,26 @@ def window(image: pyvips.Image, bounds: Sequence[Number] | None) -> pyvips.Image
 
     `bounds` is ``(rl, ru, gl, gu, bl, bu)``; ``None`` means 0..4095 for deep images and
     passes 8-bit images unchanged. 8-bit values are first scaled to 12 bits (``v * 4095/255``).
+    Sources are 8- or 16-bit, so the window is one lookup per sample (a table per channel).
     """
     deep = image.format != "uchar"
     if bounds is None:
         if not deep:
             return image
         bounds = (0, FULL_SCALE) * 3
-    source_scale = 1.0 if deep else FULL_SCALE / 255
-    pairs = list(zip(bounds[::2], bounds[1::2], strict=True))[: image.bands]
-    gains = [source_scale * 255 / (high - low) for low, high in pairs]
-    offsets = [-low * 255 / (high - low) for low, high in pairs]
-    return to_uchar(image.linear(gains, offsets))
+    pairs = tuple(zip(bounds[::2], bounds[1::2], strict=True))[: image.bands]
+    return image.maplut(_window_table(pairs, deep))
+
+
+@lru_cache(maxsize=64)
+def _window_table(pairs: tuple[tuple[Number, Number], ...], deep: bool) -> pyvips.Image:
+    levels = np.arange(65536 if deep else 256, dtype=np.float64)
+    if not deep:
+        levels *= FULL_SCALE / 255
+    table = np.stack(
+        [np.floor((levels - low) * 255 / (high - low) + 0.5) for low, high in pairs], axis=1
+    )
+    return pyvips.Image.new_from_array(np.clip(table, 0, 255).astype(np.uint8)[np.newaxis])
 
 
 def gains(image: pyvips.Image, rgb: Sequence[Number]) -> pyvips.Image:

@@ -8,7 +8,7 @@ import anyio
 from starlette.applications import Starlette
 
 from brainmap.server.data_routes import data_routes
-from brainmap.server.image_routes import ImageLimits, image_routes
+from brainmap.server.image_routes import ImageLimits, ResponseCache, image_routes
 from brainmap.store.folder import Store
 
 
@@ -23,5 +23,6 @@ def create_app(
     app = Starlette(routes=[*data_routes(), *image_routes()])
     app.state.store = store
     app.state.image_limits = limits or ImageLimits()
+    app.state.response_cache = ResponseCache(app.state.image_limits.cache_bytes)
     app.state.render_limiter = anyio.CapacityLimiter(render_workers or os.cpu_count() or 2)
     return app

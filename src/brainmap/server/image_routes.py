@@ -7,13 +7,15 @@ temporary file (memory stays bounded whatever the size) and streamed from it wit
 
 Every image response carries a strong ``ETag`` (a digest of the request, the pixel file's
 identity and the palette) and ``Cache-Control``; ``If-None-Match`` answers 304 and ``HEAD``
-answers the headers, both without encoding anything.
+answers the headers, both without encoding anything. Encoded responses are kept in a
+`ResponseCache` bounded in bytes (``ImageLimits.cache_bytes``; 0 turns it off), keyed by ETag.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,12 +54,46 @@ CHUNK_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """Largest output a single response may have (DECISIONS.md, "Limits"), and the largest
-    encoded in memory rather than spooled to a temporary file."""
+    """Largest output a single response may have (DECISIONS.md, "Limits"), the largest
+    encoded in memory rather than spooled to a temporary file, and the bytes of encoded
+    responses kept for repeated requests."""
 
     max_pixels: int = 400_000_000
     max_side: int = 65_535
     buffer_pixels: int = 16_000_000
+    cache_bytes: int = 64 * 1024 * 1024
+
+
+class ResponseCache:
+    """Least-recently-used encoded responses by ETag, at most `capacity` bytes in all.
+
+    Used from the event loop only, so it needs no lock. A body larger than an eighth of the
+    capacity is not kept (one huge image must not flush everything else).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, etag: str) -> bytes | None:
+        body = self._bodies.get(etag)
+        if body is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._bodies.move_to_end(etag)
+        return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        if len(body) * 8 > self.capacity or etag in self._bodies:
+            return
+        self._bodies[etag] = body
+        self.size += len(body)
+        while self.size > self.capacity:
+            self.size -= len(self._bodies.popitem(last=False)[1])
 
 
 @dataclass(frozen=True)
@@ -164,9 +200,13 @@ async def download_image(request: Request) -> Response:
         return response
     limiter = state.render_limiter
     if prepared.pixels.width * prepared.pixels.height <= state.image_limits.buffer_pixels:
-        body = await anyio.to_thread.run_sync(
-            encode_jpeg, prepared.pixels, prepared.quality, limiter=limiter
-        )
+        cache: ResponseCache = state.response_cache
+        body = cache.get(prepared.etag)
+        if body is None:
+            body = await anyio.to_thread.run_sync(
+                encode_jpeg, prepared.pixels, prepared.quality, limiter=limiter
+            )
+            cache.put(prepared.etag, body)
         return Response(body, media_type=MEDIA_TYPE, headers=headers)
     spool = await anyio.to_thread.run_sync(_spool_jpeg, prepared, limiter=limiter)
     headers["Content-Length"] = str(spool.seek(0, 2))
