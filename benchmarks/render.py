@@ -10,9 +10,10 @@ warm-up; a Lua script picks random regions):
 (b) random 1000 x 1000 regions at full res.     iipsrv: IIIF x,y,1000,1000/full
 (c) the 12-bit section windowed with range at downsample 3, iipsrv: MINMAX per channel
 
-JPEG quality 90 on both. The encode ceiling is single-core simplejpeg encodes/s of a decoded
-response of the same size. Needs Debian's iipimage-server, lighttpd and wrk (installed with
-apt-get when missing).
+brainmap runs twice: with its response cache off (every request rendered) and on (the default,
+64 MiB; repeated URLs are served from it). JPEG quality 90 on both. The encode ceiling is
+single-core simplejpeg encodes/s of a decoded response of the same size. Needs Debian's
+iipimage-server, lighttpd and wrk (installed with apt-get when missing).
 
     .venv/bin/python benchmarks/render.py
 """
@@ -46,10 +47,12 @@ IIPSRV = "/usr/lib/iipimage-server/iipsrv.fcgi"
 SERVER = """
 import sys, uvicorn
 from brainmap.server.app import create_app
+from brainmap.server.image_routes import ImageLimits
 from brainmap.store.folder import Store
-uvicorn.run(create_app(Store.open(sys.argv[1])), host="127.0.0.1", port=int(sys.argv[2]),
-            log_level="warning", access_log=False)
+app = create_app(Store.open(sys.argv[1]), limits=ImageLimits(cache_bytes=int(sys.argv[3])))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 """
+CACHE_BYTES = 64 * 1024 * 1024
 RANDOM_REGION_LUA = """
 math.randomseed(42)
 request = function()
@@ -235,30 +238,34 @@ def main() -> None:
         start = time.perf_counter()
         build(workdir / "store")
         print(f"pyramids built in {time.perf_counter() - start:.0f} s")
-        port = free_port()
-        processes.append(
-            subprocess.Popen([sys.executable, "-c", SERVER, str(workdir / "store"), str(port)])
-        )
+        store_dir = str(workdir / "store")
+        ports = {"off": free_port(), "on": free_port()}
+        for cache, port in ports.items():
+            size = str(CACHE_BYTES if cache == "on" else 0)
+            processes.append(
+                subprocess.Popen([sys.executable, "-c", SERVER, store_dir, str(port), size])
+            )
         iip_processes, iip = start_iipsrv(workdir / "store", workdir)
         processes += iip_processes
-        brainmap = f"http://127.0.0.1:{port}"
-        rows = []
-        for name, bm_url, iip_url, bm_lua, iip_lua in workloads(brainmap, iip):
-            wait_for(bm_url)
-            wait_for(iip_url)
-            ceiling = encode_ceiling(bm_url)
-            ours = wrk(bm_url, workdir, bm_lua)
-            theirs = wrk(iip_url, workdir, iip_lua)
-            rows.append((name, ours, theirs, ceiling))
+        uncached = workloads(f"http://127.0.0.1:{ports['off']}", iip)
+        cached = workloads(f"http://127.0.0.1:{ports['on']}", iip)
         print(
-            "| workload | brainmap req/s | p50 / p99 ms | iipsrv req/s | p50 / p99 ms "
-            "| encode ceiling /s | brainmap / iipsrv | brainmap / ceiling |"
+            "| workload | brainmap req/s | p50 / p99 ms | cached req/s | p50 / p99 ms "
+            "| iipsrv req/s | p50 / p99 ms | encode ceiling /s | vs iipsrv | vs ceiling |"
         )
-        print("|---|---|---|---|---|---|---|---|")
-        for name, (r1, a1, b1), (r2, a2, b2), ceiling in rows:
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for (name, url, iip_url, lua, iip_lua), cached_row in zip(uncached, cached, strict=True):
+            for address in (url, cached_row[1], iip_url):
+                wait_for(address)
+            ceiling = encode_ceiling(url)
+            r1, a1, b1 = wrk(url, workdir, lua)
+            r2, a2, b2 = wrk(cached_row[1], workdir, cached_row[3])
+            r3, a3, b3 = wrk(iip_url, workdir, iip_lua)
             print(
                 f"| {name} | {r1:.1f} | {a1:.1f} / {b1:.1f} | {r2:.1f} | {a2:.1f} / {b2:.1f} "
-                f"| {ceiling:.1f} | {r1 / r2:.2f} | {r1 / ceiling:.2f} |"
+                f"| {r3:.1f} | {a3:.1f} / {b3:.1f} | {ceiling:.1f} | {r1 / r3:.2f} "
+                f"| {r1 / ceiling:.2f} |",
+                flush=True,
             )
     finally:
         for process in processes:

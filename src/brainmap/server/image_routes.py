@@ -16,9 +16,9 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO
 
@@ -98,11 +98,27 @@ class ResponseCache:
 
 @dataclass(frozen=True)
 class PreparedImage:
-    """A planned, not yet encoded response: the lazy pixels and their validator."""
+    """A planned response: its validator, output size, and how to build the lazy pixels
+    (only when the response is not answered from the cache or by a 304)."""
 
-    pixels: pyvips.Image
-    quality: int | None
     etag: str
+    quality: int | None
+    pixels: int
+    build: Callable[[], pyvips.Image]
+
+    def encode(self) -> bytes:
+        return encode_jpeg(self.build(), self.quality)
+
+    def spool(self) -> IO[bytes]:
+        """Encode into a temporary file (in memory while small), rewound, for streaming."""
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - see _chunks
+        try:
+            write_jpeg(self.build(), self.quality, spool)  # type: ignore[arg-type]
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return spool
 
 
 @lru_cache(maxsize=256)
@@ -140,20 +156,8 @@ def _prepare(
     if annotation is not None:
         identity.append(hashlib.sha1(annotation.fill.tobytes()).hexdigest())
     etag = '"' + hashlib.sha1("\n".join(identity).encode()).hexdigest() + '"'
-    pixels = prepare(_open_pyramid(pyramid_file), plan, request, annotation)
-    return PreparedImage(pixels, request.quality, etag)
-
-
-def _spool_jpeg(prepared: PreparedImage) -> IO[bytes]:
-    """Encode into a temporary file (in memory while small), rewound, for streaming out."""
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed by _chunks
-    try:
-        write_jpeg(prepared.pixels, prepared.quality, spool)  # type: ignore[arg-type]
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    return spool
+    build = partial(prepare, _open_pyramid(pyramid_file), plan, request, annotation)
+    return PreparedImage(etag, request.quality, plan.pixels, build)
 
 
 async def _chunks(spool: IO[bytes]) -> AsyncIterator[bytes]:
@@ -199,16 +203,14 @@ async def download_image(request: Request) -> Response:
         del response.headers["content-length"]  # unknown until encoded, and HEAD never encodes
         return response
     limiter = state.render_limiter
-    if prepared.pixels.width * prepared.pixels.height <= state.image_limits.buffer_pixels:
+    if prepared.pixels <= state.image_limits.buffer_pixels:
         cache: ResponseCache = state.response_cache
         body = cache.get(prepared.etag)
         if body is None:
-            body = await anyio.to_thread.run_sync(
-                encode_jpeg, prepared.pixels, prepared.quality, limiter=limiter
-            )
+            body = await anyio.to_thread.run_sync(prepared.encode, limiter=limiter)
             cache.put(prepared.etag, body)
         return Response(body, media_type=MEDIA_TYPE, headers=headers)
-    spool = await anyio.to_thread.run_sync(_spool_jpeg, prepared, limiter=limiter)
+    spool = await anyio.to_thread.run_sync(prepared.spool, limiter=limiter)
     headers["Content-Length"] = str(spool.seek(0, 2))
     spool.seek(0)
     return StreamingResponse(_chunks(spool), media_type=MEDIA_TYPE, headers=headers)
