@@ -86,11 +86,26 @@ def connection_options(function: F) -> F:
 
 
 def bulk_options(function: F) -> F:
-    """Connection and image options plus ``--out`` and ``--quiet``."""
+    """Connection and image options plus ``--out``, ``--manifest``, ``--dask`` and
+    ``--quiet``."""
     function = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(function)
-    folder = click.Path(file_okay=False, path_type=Path)
     function = click.option(
-        "--out", "out_dir", type=folder, default=Path("."), show_default=True, help="Folder."
+        "--dask",
+        "dask_address",
+        metavar="ADDRESS",
+        help="Fetch on this dask.distributed scheduler's workers (--out must be shared).",
+    )(function)
+    function = click.option(
+        "--manifest",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Manifest file (default: in --out; required when --out is a URL).",
+    )(function)
+    function = click.option(
+        "--out",
+        "out_dir",
+        default=".",
+        show_default=True,
+        help="Folder or fsspec URL (memory://, s3://, file://...).",
     )(function)
     return connection_options(image_options(function))
 
@@ -126,7 +141,7 @@ def section_image(image_ids: tuple[int, ...], service: str, **values: Any) -> No
     """Download the images ID... as <ID>.jpg."""
     _bulk(
         values,
-        lambda client, out, **kw: client.download_images(image_ids, out, service=service, **kw),
+        lambda bulk, out, **kw: bulk.download_images(image_ids, out, service=service, **kw),
     )
 
 
@@ -135,9 +150,7 @@ def section_image(image_ids: tuple[int, ...], service: str, **values: Any) -> No
 @bulk_options
 def data_set(data_set_id: int, **values: Any) -> None:
     """Download every section image of section data set ID."""
-    _bulk(
-        values, lambda client, out, **kw: client.download_section_data_set(data_set_id, out, **kw)
-    )
+    _bulk(values, lambda bulk, out, **kw: bulk.download_section_data_set(data_set_id, out, **kw))
 
 
 @download.command("atlas")
@@ -151,7 +164,7 @@ def data_set(data_set_id: int, **values: Any) -> None:
 @bulk_options
 def atlas(atlas_id: int, **values: Any) -> None:
     """Download every annotated plate of atlas ID."""
-    _bulk(values, lambda client, out, **kw: client.download_atlas(atlas_id, out, **kw))
+    _bulk(values, lambda bulk, out, **kw: bulk.download_atlas(atlas_id, out, **kw))
 
 
 @click.command()
@@ -175,9 +188,10 @@ def _bulk(values: dict[str, Any], action: Callable[..., BulkReport]) -> None:
         values.pop("as_json"),
     )
     out_dir, quiet = values.pop("out_dir"), values.pop("quiet")
+    options = {"manifest": values.pop("manifest"), "client": values.pop("dask_address")}
     params = image_params(values)
     with _errors(), Client(api_url, concurrency=concurrency) as client:
-        report = action(client, out_dir, quiet=quiet or as_json, **params)
+        report = action(client, out_dir, quiet=quiet or as_json, **options, **params)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
     else:
@@ -208,7 +222,7 @@ class _errors:
         if isinstance(error, ApiError):
             click.echo(f"brainmap: {error}", err=True)
             sys.exit(EXIT_API)
-        if isinstance(error, (BadParameter, LookupError)):
+        if isinstance(error, (BadParameter, LookupError, ValueError, ImportError)):
             raise click.UsageError(str(error)) from error
 
 

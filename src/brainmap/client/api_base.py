@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
+from brainmap.client.frames import to_dataframe
 from brainmap.client.transport import Transport, default_transport
 from brainmap.errors import QueryFailed
 
@@ -106,9 +107,7 @@ class Api:
         data = self.do_query(lambda *args, **kwargs: url, self.read_data)
         if dataframe is True:
             warnings.warn("dataframe argument is deprecated", DeprecationWarning, stacklevel=2)
-            import pandas
-
-            data = pandas.DataFrame(data)
+            data = to_dataframe(data)
         return data
 
     def do_query(

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 
 from brainmap.client.bulk import DEFAULT_CONCURRENCY, BulkReport, Runner, run_bulk
+from brainmap.client.distributed import DaskRunner, WorkerSettings
+from brainmap.client.frames import to_dataframe
 from brainmap.client.image_download_api import ImageDownloadApi
 from brainmap.client.manifest import Job
 from brainmap.client.paging import query_rows
@@ -66,22 +68,33 @@ class AsyncClient:
         await self.transport.close()
 
     async def query(
-        self, rma: str, *, page_size: int | None = None, strict: bool = True
-    ) -> list[Any]:
+        self,
+        rma: str,
+        *,
+        page_size: int | None = None,
+        strict: bool = True,
+        dataframe: bool = False,
+    ) -> Any:
         """Rows of an RMA query, given as a full query URL or as its ``q`` text
         (``model::Atlas,...``); with `page_size`, fetched in pages. Totals are verified (see
-        `brainmap.client.paging`)."""
+        `brainmap.client.paging`). ``dataframe=True`` returns a pandas DataFrame."""
         url = rma if "://" in rma else self.api.build_query_url(rma)
-        return await query_rows(self.transport, url, page_size=page_size, strict=strict)
+        rows = await query_rows(self.transport, url, page_size=page_size, strict=strict)
+        return to_dataframe(rows) if dataframe else rows
 
-    async def section_images(self, data_set_id: int, *, page_size: int | None = None) -> list[Any]:
-        """SectionImage records of a section data set, by id."""
+    async def section_images(
+        self, data_set_id: int, *, page_size: int | None = None, dataframe: bool = False
+    ) -> Any:
+        """SectionImage records of a section data set, by id (a DataFrame with `dataframe`)."""
         criteria = f"[data_set_id$eq{int(data_set_id)}]"
-        return await self._model_rows("SectionImage", criteria, page_size)
+        rows = await self._model_rows("SectionImage", criteria, page_size)
+        return to_dataframe(rows) if dataframe else rows
 
-    async def atlas_images(self, atlas_id: int) -> list[Any]:
-        """Annotated AtlasImage records of an atlas, in section order (`atlas_image_query`)."""
-        return await self.query(self.api.atlas_image_query_url(atlas_id))
+    async def atlas_images(self, atlas_id: int, *, dataframe: bool = False) -> Any:
+        """Annotated AtlasImage records of an atlas, in section order (`atlas_image_query`);
+        a DataFrame with `dataframe`."""
+        url = self.api.atlas_image_query_url(atlas_id)
+        return await self.query(url, dataframe=dataframe)
 
     async def sub_images(self, image_ids: Iterable[int]) -> list[Any]:
         """Geometry of SubImages (any kind) by id: the fields of `EXTENT_FIELDS`."""
@@ -111,22 +124,31 @@ class AsyncClient:
         quiet: bool = False,
         progress: ProgressCallback | None = None,
         runner: Runner | None = None,
+        client: Any = None,
+        manifest: str | Path | None = None,
         **image_params: Any,
     ) -> BulkReport:
-        """Download images into `out_dir` as ``<id>.jpg``, resumably (see `run_bulk`).
+        """Download images into `out_dir` (a folder or an fsspec URL) as ``<id>.jpg``,
+        resumably (see `run_bulk`).
 
         `service` picks the download endpoint (`SERVICES`); `image_params` are
         `ImageDownloadApi.download_image`'s. Each file is checked to be a JPEG of the size its
-        record and the parameters imply (records are fetched when not given).
+        record and the parameters imply (records are fetched when not given). `client` (a
+        `distributed.Client` or a scheduler address) fetches on a dask cluster instead, into a
+        destination the workers share; `manifest` places the manifest file (required for a
+        remote `out_dir`).
         """
         ids = [int(image_id) for image_id in image_ids]
         if records is None:
             records = await self.sub_images(ids)
         jobs = self.plan(ids, records, service, image_params)
+        if client is not None:
+            runner = self.dask_runner(client)
         return await run_bulk(
             self.transport,
             jobs,
             out_dir,
+            manifest=manifest,
             concurrency=self.concurrency,
             quiet=quiet,
             callback=progress,
@@ -205,6 +227,12 @@ class AsyncClient:
             url = self.api.image_url(image_id, endpoint, **image_params)
             jobs.append(Job(f"{image_id}.jpg", url, width, height))
         return jobs
+
+    def dask_runner(self, client: Any) -> DaskRunner:
+        """A runner fetching on the dask cluster of `client` with this client's concurrency
+        (per worker), timeouts and retries."""
+        settings = WorkerSettings(self.concurrency, self.transport.timeouts, self.transport.retry)
+        return DaskRunner(client, settings)
 
     def _endpoint(self, service: str) -> str:
         if service not in SERVICES:

@@ -1,14 +1,14 @@
 """The bulk engine: plan -> manifest -> bounded concurrent fetch (each body verified inside its
 attempt, so a bad one is fetched again) -> atomic write -> manifest updated.
 
-`run_bulk` drives one folder; `fetch_all` is the fetch loop it runs locally (and that
+`run_bulk` drives one destination; `fetch_all` is the fetch loop it runs locally (and that
 `brainmap.client.distributed` runs on each dask worker for its share).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brainmap.client.files import atomic_writer, remove_partials
-from brainmap.client.manifest import Job, Manifest
+from brainmap.client.destination import Destination, open_destination
+from brainmap.client.manifest import FILENAME, Job, Manifest
 from brainmap.client.progress import ProgressCallback, ProgressReporter
 from brainmap.client.transport import AsyncTransport
 from brainmap.client.verify import jpeg_check
@@ -42,8 +42,9 @@ class Outcome:
 
 
 OnDone = Callable[[Outcome], None]
-Runner = Callable[[Sequence[Job], Path, OnDone], Awaitable[None]]
-"""Fetches `jobs` into the folder, calling `on_done` once per job."""
+Runner = Callable[[Sequence[Job], Destination, OnDone], Awaitable["Counter[str]"]]
+"""Fetches `jobs` into the destination, calling `on_done` once per job; returns the retries
+it made, by reason."""
 
 
 @dataclass
@@ -68,86 +69,92 @@ class BulkReport:
         return {**asdict(self), "ok": self.ok}
 
 
-def write_file(path: Path, body: bytes) -> str:
-    """Write `body` at `path` atomically; return its sha256."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_writer(path) as handle:
-        handle.write(body)
-    return hashlib.sha256(body).hexdigest()
-
-
-async def fetch_one(transport: AsyncTransport, job: Job, folder: Path) -> Outcome:
-    """Fetch, verify and write one job; errors after the retries become a failed Outcome."""
+async def fetch_one(transport: AsyncTransport, job: Job, destination: Destination) -> Outcome:
+    """Fetch, verify and write one job; errors after the retries (or in the write) become a
+    failed Outcome."""
     try:
         response = await transport.get(job.url, check=jpeg_check(job.url, job.size))
-    except ApiError as error:
+        digest = await asyncio.to_thread(destination.write, job.path, response.body)
+    except (ApiError, OSError) as error:
         return Outcome(job.path, error=str(error))
-    digest = await asyncio.to_thread(write_file, folder / job.path, response.body)
     return Outcome(job.path, len(response.body), digest)
 
 
 async def fetch_all(
     transport: AsyncTransport,
     jobs: Sequence[Job],
-    folder: Path,
+    destination: Destination,
     on_done: OnDone,
     concurrency: int = DEFAULT_CONCURRENCY,
-) -> None:
-    """Run `jobs` with at most `concurrency` in flight, calling `on_done` as each ends."""
+) -> Counter[str]:
+    """Run `jobs` with at most `concurrency` in flight, calling `on_done` as each ends; return
+    the transport's retries meanwhile."""
+    before = Counter(transport.retries)
     pending = iter(jobs)
 
     async def worker() -> None:
         for job in pending:
-            on_done(await fetch_one(transport, job, folder))
+            on_done(await fetch_one(transport, job, destination))
 
     await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(jobs))))))
+    return transport.retries - before
+
+
+def manifest_path(destination: Destination, manifest: str | os.PathLike[str] | None) -> Path:
+    """`manifest`, or by default the manifest file inside a local destination."""
+    if manifest is not None:
+        return Path(manifest)
+    if destination.local is None:
+        raise ValueError("a remote destination needs a local manifest path (manifest=...)")
+    return destination.local / FILENAME
 
 
 async def run_bulk(
     transport: AsyncTransport,
     jobs: Sequence[Job],
-    folder: str | Path,
+    out: str | os.PathLike[str],
     *,
+    manifest: str | os.PathLike[str] | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     quiet: bool = False,
     callback: ProgressCallback | None = None,
     label: str = "download",
     runner: Runner | None = None,
 ) -> BulkReport:
-    """Bring `folder` to the state `jobs` describe and return a report.
+    """Bring `out` (a folder or an fsspec URL, see `open_destination`) to the state `jobs`
+    describe and return a report.
 
     Leftover temporary files of a killed run are removed, verified files are skipped, the rest
     are fetched (by `runner`, default: this process with `concurrency` in flight) and the
-    manifest is updated as each file lands.
+    manifest (`manifest`, default: in the folder) is updated here as each file lands.
     """
-    folder = Path(folder)
-    retries_before = Counter(transport.retries)
+    destination = open_destination(out)
     started = time.monotonic()
-    with Manifest(folder) as manifest:
-        remove_partials(folder)
-        todo = manifest.plan(jobs)
-        report = BulkReport(str(folder), len(jobs), len(jobs) - len(todo))
+    with Manifest(manifest_path(destination, manifest), destination.size) as records:
+        destination.remove_partials()
+        todo = records.plan(jobs)
+        report = BulkReport(os.fspath(out), len(jobs), len(jobs) - len(todo))
         reporter = ProgressReporter(
             len(jobs), report.skipped, quiet=quiet, callback=callback, label=label
         )
 
         def done(outcome: Outcome) -> None:
             if outcome.ok:
-                manifest.verified(outcome.path, outcome.bytes, outcome.sha256 or "")
+                records.verified(outcome.path, outcome.bytes, outcome.sha256 or "")
                 report.fetched += 1
                 report.bytes += outcome.bytes
             else:
-                manifest.failed(outcome.path, outcome.error or "")
+                records.failed(outcome.path, outcome.error or "")
                 report.failures[outcome.path] = outcome.error or ""
             reporter.update(outcome.path, outcome.bytes, outcome.ok)
 
         try:
             if runner is None:
-                await fetch_all(transport, todo, folder, done, concurrency)
+                retries = await fetch_all(transport, todo, destination, done, concurrency)
             else:
-                await runner(todo, folder, done)
+                retries = await runner(todo, destination, done)
         finally:
             reporter.close()
     report.seconds = time.monotonic() - started
-    report.retries = dict(transport.retries - retries_before)
+    report.retries = dict(retries)
     return report

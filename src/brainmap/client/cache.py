@@ -2,7 +2,8 @@
 
 The decorated function accepts extra keyword arguments: ``path``, ``strategy`` (``'lazy'``,
 ``'create'``, ``'file'`` or None), ``pre``, ``post``, ``reader``, ``writer`` and ``pathfinder``.
-Without any of them the call goes straight through.
+Without any of them the call goes straight through. ``dataframe=True`` (a brainmap addition)
+returns the rows as a pandas DataFrame, after ``post``.
 
 * ``create``: query, apply ``pre``, write with ``writer`` to ``path`` (parent folders created).
 * ``file``: read ``path`` with ``reader``, no query.
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from brainmap.client.files import atomic_writer
+from brainmap.client.frames import to_dataframe
 
 F = TypeVar("F", bound=Callable[..., Any])
 Reader = Callable[[str], Any]
@@ -65,6 +67,7 @@ def cacheable(
     def decorate(function: F) -> F:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            dataframe = kwargs.pop("dataframe", False)
             finder = kwargs.pop("pathfinder", None) or pathfinder
             if finder is not None and "path" not in kwargs:
                 found = finder(*args, **kwargs)
@@ -73,7 +76,8 @@ def cacheable(
             for key, value in defaults.items():
                 if value is not None:
                     kwargs.setdefault(key, value)
-            return _cached_call(function, args, kwargs)
+            data = _cached_call(function, args, kwargs)
+            return to_dataframe(data) if dataframe else data
 
         return cast(F, wrapper)
 

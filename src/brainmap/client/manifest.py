@@ -1,4 +1,4 @@
-"""The record of a bulk download: one SQLite file in the destination folder.
+"""The record of a bulk download: one SQLite file, by default in the destination folder.
 
 Each planned file has a row (path relative to the folder, url, expected size, bytes, sha256,
 status). Rows change in transactions, so a killed run leaves a consistent manifest; a rerun
@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,13 +60,18 @@ class Row:
     error: str | None
 
 
-class Manifest:
-    """The manifest of `folder` (created with the folder if missing). Use as a context manager."""
+SizeOf = Callable[[str], "int | None"]
+"""Length of the file a manifest path names, None if it is missing."""
 
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.path = self.folder / FILENAME
+
+class Manifest:
+    """The manifest in the SQLite file `path` (created, with its folder, if missing) of files
+    whose current lengths `size_of` reports. Use as a context manager."""
+
+    def __init__(self, path: str | os.PathLike[str], size_of: SizeOf) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.size_of = size_of
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -126,10 +131,7 @@ class Manifest:
         ).fetchone()
         if found is None or found[0] != job.url or found[2] != VERIFIED:
             return False
-        try:
-            return (self.folder / job.path).stat().st_size == found[1]
-        except FileNotFoundError:
-            return False
+        return self.size_of(job.path) == found[1]
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:

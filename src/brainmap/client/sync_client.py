@@ -41,17 +41,17 @@ class Client:
         """Close the connections."""
         loop.run(self.core.close())
 
-    def query(self, rma: str, **options: Any) -> list[Any]:
+    def query(self, rma: str, **options: Any) -> Any:
         """See `AsyncClient.query`."""
         return loop.run(self.core.query(rma, **options))
 
-    def section_images(self, data_set_id: int, **options: Any) -> list[Any]:
+    def section_images(self, data_set_id: int, **options: Any) -> Any:
         """See `AsyncClient.section_images`."""
         return loop.run(self.core.section_images(data_set_id, **options))
 
-    def atlas_images(self, atlas_id: int) -> list[Any]:
+    def atlas_images(self, atlas_id: int, **options: Any) -> Any:
         """See `AsyncClient.atlas_images`."""
-        return loop.run(self.core.atlas_images(atlas_id))
+        return loop.run(self.core.atlas_images(atlas_id, **options))
 
     def sub_images(self, image_ids: Iterable[int]) -> list[Any]:
         """See `AsyncClient.sub_images`."""
