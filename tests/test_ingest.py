@@ -17,6 +17,7 @@ from brainmap.ingest.images import IngestError, ingest_images, write_pyramids
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
+from brainmap.store.pyramids import Pyramid
 from brainmap.store.schema import EXPRESSION_MASK, Equalization, SectionImage
 
 RNG = np.random.default_rng(5)
@@ -138,3 +139,20 @@ def test_cli(tmp_path: Path, inputs: dict[str, Path]) -> None:
     inputs["junk"].write_bytes(b"not an image")
     failed = CliRunner().invoke(main, [*arguments[:-1], str(inputs["junk"])])
     assert failed.exit_code == 1 and "not a readable TIFF, PNG or JPEG" in failed.output
+
+
+def test_ome_tiff_with_one_channel_a_page_is_joined(tmp_path: Path) -> None:
+    channels = [RNG.integers(0, 4096, size=(64, 80)).astype(np.uint16) for _ in range(3)]
+    stack = pyvips.Image.new_from_array(np.concatenate(channels, axis=0)).copy()
+    stack.set_type(pyvips.GValue.gint_type, "page-height", 64)
+    description = '<?xml version="1.0"?><OME><Image><Pixels SizeC="3" SizeX="80" SizeY="64"/>'
+    stack.set_type(pyvips.GValue.gstr_type, "image-description", description + "</Image></OME>")
+    path = tmp_path / "channels.ome.tif"
+    stack.tiffsave(str(path))
+    store = Store.create(tmp_path / "store")
+    (image_id,) = ingest_images(store, [path], data_set_id=2)
+    with store.session() as session:
+        record = session.get(SectionImage, image_id)
+        assert record is not None and record.number_of_components == 3
+        pixels = Pyramid(store.pyramid_path(record.path)).level(0).numpy()
+    assert np.array_equal(pixels, np.stack(channels, axis=2))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,7 @@ from brainmap.store.schema import (
 FULL_SCALE = 4095
 OVERVIEW_SIDE = 2048
 LABEL_IMAGE_TYPE = "Annotation"
+_OME_SIZE_C = re.compile(r'SizeC="(\d+)"')
 STRUCTURE_COLUMNS = ("id", "acronym", "name", "parent_structure_id", "color_hex_triplet")
 
 
@@ -70,15 +72,34 @@ class Written:
 
 
 def open_image(path: Path) -> pyvips.Image:
-    """The full-resolution image of `path`; IngestError when libvips cannot read it."""
+    """The full-resolution image of `path`; IngestError when libvips cannot read it.
+
+    An OME-TIFF whose channels are separate pages (``SizeC`` > 1, one sample a page) has its
+    first ``SizeC`` pages joined as bands.
+    """
     try:
         image = pyvips.Image.new_from_file(str(path), access="sequential")
+        channels = _ome_channel_pages(image)
+        if channels > 1:
+            pages = pyvips.Image.new_from_file(str(path), n=channels)
+            height = pages.height // channels
+            image = pages.crop(0, 0, pages.width, height).bandjoin(
+                [pages.crop(0, c * height, pages.width, height) for c in range(1, channels)]
+            )
     except pyvips.Error as error:
         detail = str(error).strip().splitlines()[-1]
         raise IngestError(f"{path}: not a readable TIFF, PNG or JPEG image ({detail})") from None
     if image.bands > 3:
         raise IngestError(f"{path}: {image.bands} channels; brainmap stores 1 to 3")
     return image
+
+
+def _ome_channel_pages(image: pyvips.Image) -> int:
+    """SizeC of an OME-TIFF storing one channel a page; 1 for anything else."""
+    if image.bands != 1 or "image-description" not in image.get_fields():
+        return 1
+    match = _OME_SIZE_C.search(str(image.get("image-description")))
+    return int(match.group(1)) if match and "<OME" in match.string else 1
 
 
 def _as_picture(image: pyvips.Image, path: Path) -> tuple[pyvips.Image, PyramidKind]:
