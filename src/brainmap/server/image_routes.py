@@ -210,7 +210,8 @@ async def download_image(request: Request) -> Response:
             body = await anyio.to_thread.run_sync(prepared.encode, limiter=limiter)
             cache.put(prepared.etag, body)
         return Response(body, media_type=MEDIA_TYPE, headers=headers)
-    spool = await anyio.to_thread.run_sync(prepared.spool, limiter=limiter)
+    async with state.large_render_limiter:
+        spool = await anyio.to_thread.run_sync(prepared.spool, limiter=limiter)
     headers["Content-Length"] = str(spool.seek(0, 2))
     spool.seek(0)
     return StreamingResponse(_chunks(spool), media_type=MEDIA_TYPE, headers=headers)
