@@ -1,24 +1,33 @@
-"""Bulk image download: brainmap's `Client` against allensdk 2.16.2's loop, a plain loop, and the
-server's own ceiling, all on the same 500 image requests to one `brainmap serve` subprocess.
+"""Bulk image download: brainmap's `Client` against allensdk 2.16.2's loop, a plain httpx loop, and
+the server's own ceiling, all on the same 500 image requests to one `brainmap serve` subprocess.
 
 The store is generated: one SectionDataSet of 500 SectionImages (2048 x 1536, over four distinct
 pyramids); every request is ``section_image_download/{id}?downsample=3`` (a 256 x 192 JPEG).
 
 * brainmap: ``Client.download_section_data_set`` (resumable, verified) into an empty folder, at
-  the default concurrency (6) and at 16;
+  the default concurrency (6), at 16 and at 64;
 * allensdk: ``ImageDownloadApi.download_section_image`` in a loop, in its own venv
-  (``.venv-allensdk``, built by ``make test``; skipped when missing);
-* plain loop: one keep-alive ``http.client`` connection, sequential (httpx is not installed);
-* ceiling: ``wrk`` cycling through the same 500 URLs (installed with apt-get when missing).
+  (``.venv-allensdk``: ``make .venv-allensdk/.installed``; skipped when missing);
+* plain loop: one keep-alive ``httpx.Client``, sequential, writing each body to a file;
+* ceiling: ``wrk`` cycling through the same 500 URLs with as many connections as each brainmap
+  row has requests in flight (installed with apt-get when missing).
+
+A first pass over all the URLs warms the server's response cache, so every peer meets the same
+warm server (the first to run would otherwise pay for all the rendering).
+
+``--latency-ms N`` puts every client, wrk included, behind a proxy in its own process that
+delays each direction by N/2 ms and each new connection by N ms (the TCP handshake's round
+trip), as a server across a network would; on bare loopback the server's CPU is the limit.
 
 Targets: brainmap >= 8x allensdk and >= 80% of the ceiling. Run: ``.venv/bin/python
-benchmarks/bulk.py`` (``--images N`` to change the count).
+benchmarks/bulk.py [--latency-ms 50] [--images N]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
+import asyncio
+import multiprocessing
 import re
 import shutil
 import socket
@@ -28,6 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import numpy as np
 
 from brainmap.client import Client
@@ -40,6 +50,7 @@ FIRST_ID = 1_000_000
 WIDTH, HEIGHT = 2048, 1536
 PYRAMIDS = 4
 DOWNSAMPLE = 3
+CONCURRENCIES = (6, 16, 64)
 ALLENSDK_PYTHON = Path(__file__).resolve().parent.parent / ".venv-allensdk" / "bin" / "python"
 
 ALLENSDK_LOOP = """
@@ -117,15 +128,65 @@ def serve(store: Path, port: int) -> subprocess.Popen[bytes]:
     brainmap = Path(sys.executable).parent / "brainmap"
     command = [str(brainmap), "serve", "--store", str(store), "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    try:
+        _wait_for(port)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process
+
+
+def proxy(listen: int, target: int, latency: float) -> None:
+    """Forward 127.0.0.1:`listen` to 127.0.0.1:`target`, `latency` seconds of round trip."""
+
+    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def send() -> None:
+            while True:
+                due, chunk = await queue.get()
+                await asyncio.sleep(due - time.monotonic())
+                if not chunk:
+                    writer.close()
+                    return
+                writer.write(chunk)
+                await writer.drain()
+
+        sender = asyncio.create_task(send())
+        while chunk := await reader.read(1 << 16):
+            queue.put_nowait((time.monotonic() + latency / 2, chunk))
+        queue.put_nowait((time.monotonic() + latency / 2, b""))
+        await sender
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(latency)
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", target)
+        for stream in (writer, upstream_writer):
+            stream.transport.get_extra_info("socket").setsockopt(
+                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+            )
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
+            await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
         except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("brainmap serve did not start")
+            writer.close()
+            upstream_writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(connection, "127.0.0.1", listen, backlog=1024)
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def start_proxy(target: int, latency_ms: float) -> tuple[multiprocessing.process.BaseProcess, int]:
+    """`proxy` in its own process; returns it and the port to use."""
+    port = free_port()
+    process = multiprocessing.get_context("spawn").Process(
+        target=proxy, args=(port, target, latency_ms / 1000), daemon=True
+    )
+    process.start()
+    _wait_for(port)
+    return process, port
 
 
 def brainmap_bulk(url: str, folder: Path, concurrency: int) -> float:
@@ -139,18 +200,14 @@ def brainmap_bulk(url: str, folder: Path, concurrency: int) -> float:
     return seconds
 
 
-def plain_loop(port: int, paths: list[str], folder: Path) -> float:
-    connection = http.client.HTTPConnection("127.0.0.1", port)
-    start = time.perf_counter()
-    for path in paths:
-        connection.request("GET", path)
-        reply = connection.getresponse()
-        body = reply.read()
-        assert reply.status == 200
-        (folder / (path.split("/")[-1].split("?")[0] + ".jpg")).write_bytes(body)
-    seconds = time.perf_counter() - start
-    connection.close()
-    return seconds
+def httpx_loop(url: str, paths: list[str], folder: Path) -> float:
+    with httpx.Client(base_url=url, timeout=60) as client:
+        start = time.perf_counter()
+        for path in paths:
+            reply = client.get(path)
+            reply.raise_for_status()
+            (folder / (path.split("/")[-1].split("?")[0] + ".jpg")).write_bytes(reply.content)
+        return time.perf_counter() - start
 
 
 def allensdk_loop(url: str, ids: list[int], folder: Path) -> float | None:
@@ -162,13 +219,13 @@ def allensdk_loop(url: str, ids: list[int], folder: Path) -> float | None:
     return float(output.strip().splitlines()[-1])
 
 
-def ceiling(port: int, paths: list[str], workdir: Path, seconds: int = 8) -> float:
-    """Requests per second wrk gets for `paths` (16 connections)."""
+def ceiling(port: int, paths: list[str], workdir: Path, connections: int) -> float:
+    """Requests per second wrk gets for `paths` over `connections` connections (8 s)."""
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
     script = workdir / "paths.lua"
     script.write_text(WRK_SCRIPT % ",".join(f'"{path}"' for path in paths))
-    command = ["wrk", "-t1", "-c16", f"-d{seconds}s", "-s", str(script)]
+    command = ["wrk", "-t1", f"-c{connections}", "-d8s", "-s", str(script)]
     output = subprocess.run(
         [*command, f"http://127.0.0.1:{port}"], check=True, capture_output=True, text=True
     ).stdout
@@ -177,34 +234,59 @@ def ceiling(port: int, paths: list[str], workdir: Path, seconds: int = 8) -> flo
     return float(found.group(1))
 
 
+def measure(port: int, images: int, work: Path) -> dict[str, float]:
+    """Files (or requests) per second of every peer through `port`."""
+    url = f"http://127.0.0.1:{port}"
+    ids = [FIRST_ID + number for number in range(images)]
+    paths = [f"/api/v2/section_image_download/{i}?downsample={DOWNSAMPLE}" for i in ids]
+    httpx_loop(url, paths, _fresh(work / "warm"))
+    seconds = {
+        f"brainmap bulk (concurrency {c})": brainmap_bulk(url, _fresh(work / f"b{c}"), c)
+        for c in CONCURRENCIES
+    }
+    seconds["plain httpx loop"] = httpx_loop(url, paths, _fresh(work / "httpx"))
+    allensdk = allensdk_loop(url, ids, _fresh(work / "allensdk"))
+    if allensdk is not None:
+        seconds["allensdk 2.16.2 loop"] = allensdk
+    rates = {name: images / value for name, value in seconds.items()}
+    for c in CONCURRENCIES:
+        rates[f"server ceiling (wrk -c{c})"] = ceiling(port, paths, work, c)
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=int, default=500)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         work = Path(temporary)
         build_store(work / "store", args.images)
         port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        ids = [FIRST_ID + number for number in range(args.images)]
-        paths = [f"/api/v2/section_image_download/{i}?downsample={DOWNSAMPLE}" for i in ids]
         server = serve(work / "store", port)
+        relay = None
         try:
-            plain_loop(port, paths[:20], _fresh(work / "warm"))
-            rates = {
-                "brainmap bulk (concurrency 6)": brainmap_bulk(url, _fresh(work / "b6"), 6),
-                "brainmap bulk (concurrency 16)": brainmap_bulk(url, _fresh(work / "b16"), 16),
-                "plain http.client loop": plain_loop(port, paths, _fresh(work / "plain")),
-                "allensdk 2.16.2 loop": allensdk_loop(url, ids, _fresh(work / "allensdk")),
-            }
-            files_per_second = {
-                name: args.images / seconds for name, seconds in rates.items() if seconds
-            }
-            files_per_second["server ceiling (wrk -c16)"] = ceiling(port, paths, work)
+            if args.latency_ms:
+                relay, port = start_proxy(port, args.latency_ms)
+            rates = measure(port, args.images, work)
         finally:
+            if relay is not None:
+                relay.terminate()
             server.terminate()
             server.wait()
-    _report(files_per_second)
+    print(f"{args.images} images, added round-trip latency {args.latency_ms:g} ms")
+    _report(rates)
+
+
+def _wait_for(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
 
 
 def _fresh(folder: Path) -> Path:
@@ -213,21 +295,17 @@ def _fresh(folder: Path) -> Path:
 
 
 def _report(rates: dict[str, float]) -> None:
-    print(f"{'client':34} {'files/s':>9}")
+    print(f"| {'client':32} | {'files/s':>9} |\n|{'-' * 34}|{'-' * 11}|")
     for name, rate in rates.items():
-        print(f"{name:34} {rate:9.1f}")
-    best = rates["brainmap bulk (concurrency 6)"]
-    top = max(best, rates["brainmap bulk (concurrency 16)"])
-    roof = rates["server ceiling (wrk -c16)"]
-    if "allensdk 2.16.2 loop" in rates:
-        print(
-            f"brainmap (6) / allensdk: {best / rates['allensdk 2.16.2 loop']:.1f}x  (target >= 8x)"
-        )
-    print(
-        f"brainmap (6) / ceiling: {best / roof:.0%}, best brainmap / ceiling: {top / roof:.0%}"
-        "  (target >= 80%)"
-    )
-    print(f"brainmap (6) / plain loop: {best / rates['plain http.client loop']:.1f}x")
+        print(f"| {name:32} | {rate:9.1f} |")
+    for c in CONCURRENCIES:
+        mine = rates[f"brainmap bulk (concurrency {c})"]
+        ratios = [f"{mine / rates[f'server ceiling (wrk -c{c})']:.0%} of wrk -c{c}"]
+        ratios.append(f"{mine / rates['plain httpx loop']:.1f}x httpx loop")
+        if "allensdk 2.16.2 loop" in rates:
+            ratios.append(f"{mine / rates['allensdk 2.16.2 loop']:.1f}x allensdk")
+        print(f"brainmap (concurrency {c}): " + ", ".join(ratios))
+    print("targets: >= 8x allensdk, >= 80% of the ceiling")
 
 
 if __name__ == "__main__":
