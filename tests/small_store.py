@@ -12,6 +12,7 @@ from brainmap.store.pyramids import PyramidKind, tier_count, write_pyramid
 from brainmap.store.schema import (
     EXPRESSION_MASK,
     PROJECTION_MASK,
+    TUMOR_FEATURE_ANNOTATION,
     AlternateImage,
     Atlas,
     AtlasDataSet,
@@ -86,9 +87,13 @@ def build_small_store(root: Path) -> SmallStore:
     labels = np.zeros((600, 800), dtype=np.uint32)
     labels[100:500, 100:400] = 315
     labels[100:500, 400:700] = 549
+    stripes = np.zeros_like(ish)  # one-pixel colour blocks: averaging would mix them
+    stripes[:, 0::2] = (255, 0, 0)
+    stripes[:, 1::2] = (0, 0, 255)
     files = {
         "ish": (ish, PyramidKind.RGB8),
         "ish_expression": (expression, PyramidKind.RGB8),
+        "ish_tumor": (stripes, PyramidKind.BLOCKS),
         "conn": (connectivity, PyramidKind.LOSSLESS),
         "conn_projection": (ish[:700, :1000], PyramidKind.RGB8),
         "nissl": (nissl, PyramidKind.RGB8),
@@ -168,6 +173,12 @@ def build_small_store(root: Path) -> SmallStore:
                     sub_image_id=ISH_IMAGE,
                     image_type=EXPRESSION_MASK,
                     path=paths["ish_expression"],
+                ),
+                AlternateImage(
+                    id=4,
+                    sub_image_id=ISH_IMAGE,
+                    image_type=TUMOR_FEATURE_ANNOTATION,
+                    path=paths["ish_tumor"],
                 ),
                 AlternateImage(
                     id=2,

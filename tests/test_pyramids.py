@@ -61,3 +61,16 @@ def test_wrong_pixels_for_a_kind_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="uint32"):
         write_pyramid(np.zeros((10, 10), np.uint16), tmp_path / "x.tif", PyramidKind.LABELS)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_colour_blocks_keep_only_existing_colours(tmp_path: Path) -> None:
+    blocks = np.zeros((600, 900, 3), dtype=np.uint8)
+    blocks[:, 0::2] = (255, 0, 0)
+    blocks[100:300, 1::2] = (0, 0, 255)
+    path = tmp_path / "blocks.tif"
+    write_pyramid(blocks, path, PyramidKind.BLOCKS)
+    pyramid = Pyramid(path)
+    assert np.array_equal(pyramid.level(0).numpy(), blocks)
+    for index in range(1, pyramid.levels):
+        colours = np.unique(pyramid.level(index).numpy().reshape(-1, 3), axis=0)
+        assert {tuple(c) for c in colours} <= {(0, 0, 0), (255, 0, 0), (0, 0, 255)}

@@ -131,7 +131,7 @@ def test_filters_apply_to_masks_and_windows(small_server: str) -> None:
         ("width=0", 400, "positive"),
         ("left=-100", 400, "left: must not be negative"),
         ("view=tumor_feature_boundary", 404, "has no tumor feature boundary"),
-        ("tumor_feature_annotation=true", 404, "has no tumor feature annotation"),
+        ("tumor_feature_boundary=true", 404, "has no tumor feature boundary"),
         ("downsample=0&width=3000&height=3000", 200, ""),
         ("downsample=0&left=0&top=0&width=5000&height=5000", 200, ""),
     ],
@@ -141,3 +141,11 @@ def test_statuses_and_messages(small_server: str, query: str, status: int, messa
     assert got == status
     if message:
         assert message in body.decode()
+
+
+def test_tumour_feature_blocks_are_never_averaged(small_server: str) -> None:
+    for query in ("view=tumor_feature_annotation", "tumor_feature_annotation=true"):
+        blocks = image(small_server, ISH_IMAGE, f"{query}&downsample=1&left=0&top=0")
+        assert blocks[100:300, 100:400].mean(axis=(0, 1)).tolist() == pytest.approx(
+            [255, 0, 0], abs=4
+        )

@@ -1,9 +1,10 @@
 """Region -> resample -> filters -> JPEG: the whole pixel pipeline, free of HTTP and SQL.
 
 `read_region` reads a planned region from a pyramid at the finest level needed and reduces it to
-the output size (box averaging for pictures, nearest neighbour for label maps). `render_pixels`
-then applies steps 3-6 of DECISIONS.md lazily, so memory stays bounded by libvips' tile buffers;
-`write_jpeg` streams the encoded bytes to a file object instead of holding them.
+the output size (box averaging for pictures, nearest neighbour for label maps and colour
+blocks). `render_pixels` then applies steps 3-6 of DECISIONS.md lazily, so memory stays bounded
+by libvips' tile buffers; `write_jpeg` streams the encoded bytes to a file object instead of
+holding them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from brainmap.store.pyramids import Pyramid
 DEFAULT_QUALITY = 100
 
 
-def read_region(pyramid: Pyramid, plan: RegionPlan, *, labels: bool = False) -> pyvips.Image:
+def read_region(pyramid: Pyramid, plan: RegionPlan, *, nearest: bool = False) -> pyvips.Image:
     """The planned region at output size, read from the nearest finer pyramid level."""
     level_index = level_for(plan.downsample, pyramid.levels)
     level = pyramid.level(level_index)
@@ -33,7 +34,7 @@ def read_region(pyramid: Pyramid, plan: RegionPlan, *, labels: bool = False) -> 
     region = level.crop(left, top, max(right - left, 1), max(bottom - top, 1))
     factor = 2 ** (plan.downsample - level_index)
     if factor > 1:
-        region = region.subsample(factor, factor) if labels else region.shrink(factor, factor)
+        region = region.subsample(factor, factor) if nearest else region.shrink(factor, factor)
     return _fit(region, plan.out_width, plan.out_height)
 
 
@@ -86,7 +87,10 @@ def prepare(
     plan: RegionPlan,
     request: ImageRequest,
     annotation: PlatePalette | None = None,
+    *,
+    nearest: bool = False,
 ) -> pyvips.Image:
-    """The lazy 8-bit RGB image for `request` over `pyramid` (`annotation` for label maps)."""
-    region = read_region(pyramid, plan, labels=annotation is not None)
+    """The lazy 8-bit RGB image for `request` over `pyramid` (`annotation` for label maps;
+    `nearest` downsamples by picking pixels, as label maps always are)."""
+    region = read_region(pyramid, plan, nearest=nearest or annotation is not None)
     return render_pixels(region, request, annotation)

@@ -156,7 +156,8 @@ def _prepare(
     if annotation is not None:
         identity.append(hashlib.sha1(annotation.fill.tobytes()).hexdigest())
     etag = '"' + hashlib.sha1("\n".join(identity).encode()).hexdigest() + '"'
-    build = partial(prepare, _open_pyramid(pyramid_file), plan, request, annotation)
+    pyramid = _open_pyramid(pyramid_file)
+    build = partial(prepare, pyramid, plan, request, annotation, nearest=source.nearest)
     return PreparedImage(etag, request.quality, plan.pixels, build)
 
 

@@ -36,16 +36,14 @@ _MASK_BY_VIEW = {
 
 @dataclass(frozen=True)
 class ImageSource:
-    """A resolved request: the record's geometry, the pyramid to read, and for label maps the
-    structure graph whose colours paint them."""
+    """A resolved request: the record's geometry, the pyramid to read, for label maps the
+    structure graph whose colours paint them, and whether downsampling must pick pixels
+    (label maps and tumour-feature colour blocks are never averaged)."""
 
     extent: ImageExtent
     path: str
     graph_id: int | None = None
-
-    @property
-    def is_label_map(self) -> bool:
-        return self.graph_id is not None
+    nearest: bool = False
 
 
 def requested_views(request: ImageRequest) -> set[str]:
@@ -78,8 +76,9 @@ def resolve_source(session: Session, image_id: int, request: ImageRequest) -> Im
     if request.annotation:
         return _annotation_source(session, image, extent, request.atlas)
     if views:
-        image_type = _MASK_BY_VIEW[views.pop()]
-        return ImageSource(extent, _alternate_path(image, image_type))
+        view = views.pop()
+        path = _alternate_path(image, _MASK_BY_VIEW[view])
+        return ImageSource(extent, path, nearest=view.startswith("tumor_feature"))
     return ImageSource(extent, image.path)
 
 
@@ -106,4 +105,4 @@ def _annotation_source(
         which = f" for atlas {atlas_id}" if atlas_id is not None else ""
         raise NotFound(f"image {image.id} has no annotation{which}")
     alternate, atlas = found
-    return ImageSource(extent, alternate.path, atlas.structure_graph_id or 0)
+    return ImageSource(extent, alternate.path, atlas.structure_graph_id or 0, nearest=True)

@@ -6,6 +6,7 @@ file has ``tier_count`` pages and page ``d`` holds the image at ``downsample=d``
 * ``rgb8``: 8-bit RGB with JPEG tiles at quality 89 (libvips stores YCbCr 4:2:0 below 90).
 * ``lossless``: 8/12/16-bit channels, deflate with a horizontal predictor, bit-exact.
 * ``labels``: uint32 structure-id label maps, deflate, levels by nearest neighbour (never averaged).
+* ``blocks``: 8-bit colour-block images (tumour features), deflate, levels by nearest neighbour.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class PyramidKind(str, Enum):
     RGB8 = "rgb8"
     LOSSLESS = "lossless"
     LABELS = "labels"
+    BLOCKS = "blocks"
 
 
 def _as_vips(pixels: np.ndarray | pyvips.Image) -> pyvips.Image:
@@ -55,6 +57,8 @@ def write_pyramid(pixels: np.ndarray | pyvips.Image, path: Path, kind: PyramidKi
         options.update(compression="jpeg", Q=JPEG_TILE_QUALITY)
     elif kind is PyramidKind.LOSSLESS:
         options.update(compression="deflate", predictor="horizontal")
+    elif kind is PyramidKind.BLOCKS:
+        options.update(compression="deflate", predictor="horizontal", region_shrink="nearest")
     else:
         if image.format != "uint" or image.bands != 1:
             raise ValueError(f"label pyramids need 1-band uint32 pixels, got {image.format}")
