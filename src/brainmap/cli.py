@@ -137,3 +137,6 @@ def ingest(
 from brainmap.cli_download import add_commands  # noqa: E402 - registers download and query
 
 add_commands(main)
+from brainmap.cli_store import add_commands as add_store_commands  # noqa: E402 - import, mirror
+
+add_store_commands(main)

@@ -33,6 +33,7 @@ from brainmap.geometry import RegionTooLarge, check_limits, plan_region
 from brainmap.imaging.annotate import PlatePalette
 from brainmap.imaging.render import encode_jpeg, prepare, write_jpeg
 from brainmap.params import ImageRequest
+from brainmap.server.mirrored import from_held_level, held_levels
 from brainmap.server.sources import resolve_source
 from brainmap.server.structures import StructurePalette
 from brainmap.store.folder import Store
@@ -131,8 +132,9 @@ def _prepare(
 ) -> PreparedImage:
     with store.session() as session:
         source = resolve_source(session, image_id, request)
+        held = held_levels(session, source.path)
         annotation = None
-        if source.graph_id is not None:
+        if source.graph_id is not None and not held:
             palette = StructurePalette.load(session, source.graph_id)
             highlight = palette.with_descendants(request.structure) if request.structure else None
             annotation = PlatePalette.build(palette.colours, highlight)
@@ -146,6 +148,8 @@ def _prepare(
         downsample_dimensions=request.downsample_dimensions,
     )
     check_limits(plan, limits.max_pixels, limits.max_side)
+    if held:
+        source, plan = from_held_level(image_id, source, plan, held)
     pyramid_file = store.pyramid_path(source.path)
     try:
         stat = pyramid_file.stat()

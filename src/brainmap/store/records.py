@@ -1,7 +1,9 @@
 """ORM rows -> Allen JSON records (plain dicts, ready for any response format).
 
-A record holds the model's own non-hidden columns in alphabetical key order, then its included
-associations in include order: a to-one association is a dict or None, a to-many one a list.
+A record holds the model's own non-hidden columns in alphabetical key order (with the fields an
+import or a mirror kept in the hidden ``extra`` column merged in, when the record is not narrowed
+by ``only``/``except``), then its included associations in include order: a to-one association
+is a dict or None, a to-many one a list.
 Datetimes are written as ``2011-12-14T18:20:48Z`` (naive values are taken as UTC).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import inspect
@@ -35,6 +38,7 @@ class RecordShape:
     includes: tuple[IncludeShape, ...] = ()
 
 
+@cache
 def visible_columns(model: type[Base]) -> tuple[str, ...]:
     """Attribute names of the model's RMA-visible columns, in table order."""
     return tuple(
@@ -75,6 +79,9 @@ def select_fields(
 def to_record(row: Base, shape: RecordShape) -> dict[str, Any]:
     """One record dict for `row` (its included associations must already be loaded)."""
     record = {name: json_value(getattr(row, name)) for name in shape.fields}
+    extra = getattr(row, "extra", None)
+    if extra and len(shape.fields) == len(visible_columns(type(row))):
+        record = dict(sorted({**extra, **record}.items()))
     for include in shape.includes:
         value = getattr(row, include.name)
         if not include.many:

@@ -12,8 +12,9 @@ and never addressable from RMA.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 HIDDEN = {"hidden": True}
@@ -21,6 +22,13 @@ HIDDEN = {"hidden": True}
 
 class Base(DeclarativeBase):
     """Declarative base; the registry doubles as the RMA model catalogue."""
+
+
+class Extras:
+    """Fields of an imported or mirrored record that the model does not know, kept so that a
+    re-query returns them (merged into the record in alphabetical order)."""
+
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, info=HIDDEN)
 
 
 data_sets_products = Table(
@@ -39,7 +47,7 @@ data_sets_genes = Table(
 )
 
 
-class Product(Base):
+class Product(Extras, Base):
     """A data product (Mouse Brain, Mouse Connectivity Projection, ...)."""
 
     __tablename__ = "products"
@@ -57,7 +65,7 @@ class Product(Base):
     )
 
 
-class PlaneOfSection(Base):
+class PlaneOfSection(Extras, Base):
     """Cutting plane of a data set (1 coronal, 2 sagittal, ...)."""
 
     __tablename__ = "plane_of_sections"
@@ -66,7 +74,7 @@ class PlaneOfSection(Base):
     plane_of_section_name_facet: Mapped[int | None]
 
 
-class Organism(Base):
+class Organism(Extras, Base):
     """Species (1 human, 2 mouse)."""
 
     __tablename__ = "organisms"
@@ -74,7 +82,7 @@ class Organism(Base):
     name: Mapped[str | None]
 
 
-class Gene(Base):
+class Gene(Extras, Base):
     """A gene probed by ISH data sets."""
 
     __tablename__ = "genes"
@@ -94,7 +102,7 @@ class Gene(Base):
     )
 
 
-class Specimen(Base):
+class Specimen(Extras, Base):
     """The tissue a data set was made from."""
 
     __tablename__ = "specimens"
@@ -111,7 +119,7 @@ class Specimen(Base):
     )
 
 
-class Age(Base):
+class Age(Extras, Base):
     """A developmental age (``P56``, ``E15.5``...) of an organism."""
 
     __tablename__ = "ages"
@@ -127,7 +135,7 @@ class Age(Base):
     organism: Mapped[Organism | None] = relationship()
 
 
-class Donor(Base):
+class Donor(Extras, Base):
     """The animal or person a specimen came from."""
 
     __tablename__ = "donors"
@@ -147,7 +155,7 @@ class Donor(Base):
     )
 
 
-class Treatment(Base):
+class Treatment(Extras, Base):
     """A histology treatment of a data set (``'histology'``, ISH...)."""
 
     __tablename__ = "treatments"
@@ -164,7 +172,7 @@ data_sets_treatments = Table(
 )
 
 
-class DataSet(Base):
+class DataSet(Extras, Base):
     """Base of SectionDataSet and AtlasDataSet (one id space, table ``data_sets``)."""
 
     __tablename__ = "data_sets"
@@ -234,7 +242,7 @@ class AtlasDataSet(DataSet):
     __mapper_args__ = {"polymorphic_identity": "AtlasDataSet"}
 
 
-class SubImage(Base):
+class SubImage(Extras, Base):
     """Base of SectionImage, AtlasImage and ProjectionImage: the 26 attributes of the API."""
 
     __tablename__ = "sub_images"
@@ -298,6 +306,7 @@ class Alignment2d(Base):
         Column("section_image_id", ForeignKey("sub_images.id"), index=True),
         *_affine("tsv", 6),
         *_affine("tvs", 6),
+        Column("extra", JSON, info=HIDDEN),
     )
 
 
@@ -312,6 +321,7 @@ class Alignment3d(Base):
         Column("aligned_type", String),
         *_affine("trv", 12),
         *_affine("tvr", 12),
+        Column("extra", JSON, info=HIDDEN),
     )
 
 
@@ -323,7 +333,7 @@ class AtlasImage(SubImage):
     __mapper_args__ = {"polymorphic_identity": "AtlasImage"}
 
 
-class AlternateImage(Base):
+class AlternateImage(Extras, Base):
     """An image derived from a SubImage: expression or projection mask, annotation label map.
 
     For annotation label maps ``atlas_id`` names the atlas whose drawing it is.
@@ -339,7 +349,7 @@ class AlternateImage(Base):
     sub_image: Mapped[SubImage] = relationship(back_populates="alternate_images")
 
 
-class Equalization(Base):
+class Equalization(Extras, Base):
     """Default 12-bit display windows of a SectionDataSet, one per channel."""
 
     __tablename__ = "equalizations"
@@ -357,7 +367,7 @@ class Equalization(Base):
     section_data_set: Mapped[SectionDataSet] = relationship(back_populates="equalization")
 
 
-class Ontology(Base):
+class Ontology(Extras, Base):
     """A family of structure graphs (Mouse Brain Atlas, ...)."""
 
     __tablename__ = "ontologies"
@@ -366,7 +376,7 @@ class Ontology(Base):
     description: Mapped[str | None]
 
 
-class StructureGraph(Base):
+class StructureGraph(Extras, Base):
     """One structure hierarchy of an ontology."""
 
     __tablename__ = "structure_graphs"
@@ -389,7 +399,7 @@ atlases_graphic_group_labels = Table(
 )
 
 
-class GraphicGroupLabel(Base):
+class GraphicGroupLabel(Extras, Base):
     """A group of annotation drawings (the `groups=` of svg requests)."""
 
     __tablename__ = "graphic_group_labels"
@@ -397,7 +407,7 @@ class GraphicGroupLabel(Base):
     name: Mapped[str | None]
 
 
-class Atlas(Base):
+class Atlas(Extras, Base):
     """A reference atlas: plates in an AtlasDataSet annotated over a structure graph."""
 
     __tablename__ = "atlases"
@@ -415,7 +425,7 @@ class Atlas(Base):
     )
 
 
-class Structure(Base):
+class Structure(Extras, Base):
     """A brain structure; columns in the order the API's CSV gives them."""
 
     __tablename__ = "structures"
@@ -457,7 +467,7 @@ structure_sets_structures = Table(
 )
 
 
-class StructureSet(Base):
+class StructureSet(Extras, Base):
     """A named selection of structures (e.g. the 12 major divisions)."""
 
     __tablename__ = "structure_sets"
@@ -470,6 +480,17 @@ class StructureSet(Base):
         back_populates="structure_sets",
         order_by="Structure.id",
     )
+
+
+mirrored_pyramids = Table(
+    "mirrored_pyramids",
+    Base.metadata,
+    Column("path", String, primary_key=True),
+    Column("downsample", Integer, primary_key=True),
+    Column("file", String, nullable=False),
+)
+"""Pixels a mirror holds: the record `path` (SubImage or AlternateImage) at `downsample`, as
+a local pyramid `file` whose level 0 is that downsample. A path with no rows is not mirrored."""
 
 
 def model_classes() -> dict[str, type[Base]]:

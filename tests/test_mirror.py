@@ -1,0 +1,126 @@
+"""`brainmap mirror` from a real brainmap server A (the demo store) into store B, then B served:
+the seed queries and image requests at the mirrored level agree with A; other levels are 4xx."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import simplejpeg
+from click.testing import CliRunner
+
+from brainmap import ImageDownloadApi
+from brainmap.cli import main
+from brainmap.ingest.mirror import mirror
+from brainmap.ingest.mirror_metadata import Selection
+from brainmap.ingest.phantom import build_demo_store
+from brainmap.server.app import create_app
+from brainmap.server.background import BackgroundServer
+from brainmap.store.folder import Store
+
+LEVEL = 1
+ATLAS = 1
+JPEG_TOLERANCE = 6.0
+"""Largest mean absolute difference (0..255) between A's and B's pictures: B re-encodes A's
+JPEG once more in its pyramid tiles and once more in its response."""
+
+
+@dataclass
+class Pair:
+    """Server A (the source), server B (the mirror) and the ids mirrored."""
+
+    a: str
+    b: str
+    b_root: Path
+    products: list[int]
+    data_sets: list[int]
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    root = tmp_path_factory.mktemp("mirror")
+    source = build_demo_store(root / "a", scale=0.06)
+    with BackgroundServer(create_app(source)) as a:
+        api = ImageDownloadApi(base_uri=a.url)
+        products = sorted({p["id"] for p in api.model_query("Product", num_rows="all")})
+        by_product = api.get_section_data_sets_by_product(products, include_failed=True)
+        chosen = products[:2]
+        data_sets = [d["id"] for d in api.get_section_data_sets_by_product(chosen, True)]
+        assert by_product and data_sets
+        runner = CliRunner()
+        arguments = ["mirror", "--from", a.url, "--store", str(root / "b"), "--quiet"]
+        arguments += [f"--product={product}" for product in chosen]
+        arguments += ["--atlas", str(ATLAS), "--downsample", str(LEVEL)]
+        result = runner.invoke(main, arguments)
+        assert result.exit_code == 0, result.output
+        assert " 0 already held, 0 failed" in result.output
+        mirrored = Store.open(root / "b")
+        with BackgroundServer(create_app(mirrored)) as b:
+            yield Pair(a.url, b.url, root / "b", chosen, data_sets)
+        mirrored.close()
+    source.close()
+
+
+def test_seed_queries_agree(pair: Pair) -> None:
+    a, b = ImageDownloadApi(base_uri=pair.a), ImageDownloadApi(base_uri=pair.b)
+    for product in pair.products:
+        assert b.get_section_data_sets_by_product([product]) == (
+            a.get_section_data_sets_by_product([product])
+        )
+    image_ids = []
+    for data_set in pair.data_sets:
+        images = a.section_image_query(data_set)
+        assert b.section_image_query(data_set) == images
+        image_ids += [image["id"] for image in images]
+    assert b.get_section_image_ranges(image_ids) == a.get_section_image_ranges(image_ids)
+    assert b.atlas_image_query(ATLAS) == a.atlas_image_query(ATLAS)
+    include = "products,equalization,plane_of_section"
+    mirrored = b.model_query("SectionDataSet", include=include, num_rows="all")
+    source = a.model_query("SectionDataSet", include=include, num_rows="all")
+    assert mirrored == [d for d in source if d["id"] in pair.data_sets]
+
+
+def picture(url: str, endpoint: str, image_id: int, query: str) -> np.ndarray:
+    response = httpx.get(f"{url}/api/v2/{endpoint}/{image_id}?{query}", timeout=30)
+    assert response.status_code == 200, response.text
+    return simplejpeg.decode_jpeg(response.content).astype(np.int16)
+
+
+def test_pictures_agree_at_the_mirrored_level(pair: Pair) -> None:
+    a = ImageDownloadApi(base_uri=pair.a)
+    section = a.section_image_query(pair.data_sets[0])[0]["id"]
+    plate = a.atlas_image_query(ATLAS)[0]["id"]
+    requests = [
+        ("section_image_download", section, f"downsample={LEVEL}"),
+        ("section_image_download", section, f"downsample={LEVEL}&view=expression"),
+        (
+            "section_image_download",
+            section,
+            f"downsample={LEVEL}&left=40&top=30&width=50&height=40",
+        ),
+        ("section_image_download", section, "downsample=7&quality=90"),
+        ("atlas_image_download", plate, f"downsample={LEVEL}"),
+        ("atlas_image_download", plate, f"downsample={LEVEL}&annotation=true&atlas={ATLAS}"),
+    ]
+    for endpoint, image_id, query in requests:
+        expected = picture(pair.a, endpoint, image_id, query)
+        got = picture(pair.b, endpoint, image_id, query)
+        assert got.shape == expected.shape, query
+        assert np.abs(got - expected).mean() < JPEG_TOLERANCE, query
+    response = httpx.get(f"{pair.b}/api/v2/section_image_download/{section}?downsample=0")
+    assert response.status_code == 404
+    assert f"holds downsample {LEVEL} only, not 0" in response.text
+
+
+def test_rerun_fetches_nothing_new(pair: Pair) -> None:
+    store = Store.open(pair.b_root)
+    selection = Selection(products=tuple(pair.products), atlases=(ATLAS,))
+    report = asyncio.run(mirror(pair.a, store, selection, [LEVEL], quiet=True))
+    store.close()
+    assert (report.fetched, report.failures) == (0, {})
+    assert report.skipped > 0
