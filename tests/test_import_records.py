@@ -197,3 +197,15 @@ def test_import_command(tmp_path: Path) -> None:
     result = runner.invoke(main, ["import", "--store", str(tmp_path / "s"), str(bad)])
     assert result.exit_code == 1
     assert "bad.json, record 0: is not a JSON object" in result.output
+
+
+def test_an_older_store_gains_the_extra_column(tmp_path: Path) -> None:
+    store = Store.create(tmp_path / "old")
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE sub_images DROP COLUMN extra")
+    store.close()
+    store = Store.open(tmp_path / "old")
+    import_files(store, [write(tmp_path, "images.json", envelope([SECTION_IMAGE_101945191]))])
+    with BackgroundServer(create_app(store)) as server:
+        assert query(server.url, IMAGES_QUERY) == [SECTION_IMAGE_101945191]
+    store.close()

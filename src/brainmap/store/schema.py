@@ -14,7 +14,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 HIDDEN = {"hidden": True}
@@ -491,6 +504,21 @@ mirrored_pyramids = Table(
 )
 """Pixels a mirror holds: the record `path` (SubImage or AlternateImage) at `downsample`, as
 a local pyramid `file` whose level 0 is that downsample. A path with no rows is not mirrored."""
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _add_new_columns(metadata: MetaData, connection: Connection, **_: object) -> None:
+    """Give an older store the nullable columns newer versions added (such as ``extra``), as
+    ``create_all`` gives it their new tables."""
+    inspector = inspect(connection)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable and not column.primary_key:
+                kind = column.type.compile(connection.dialect)
+                connection.exec_driver_sql(
+                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                )
 
 
 def model_classes() -> dict[str, type[Base]]:
