@@ -25,7 +25,7 @@ from brainmap.store.folder import Store
 
 LEVEL = 1
 ATLAS = 1
-JPEG_TOLERANCE = 6.0
+JPEG_TOLERANCE = 4.0
 """Largest mean absolute difference (0..255) between A's and B's pictures: B re-encodes A's
 JPEG once more in its pyramid tiles and once more in its response."""
 

@@ -102,7 +102,15 @@ def mirror(
     store = Store.create(store_dir)
     try:
         report = asyncio.run(
-            run_mirror(api_url, store, selection, downsamples, concurrency=concurrency, quiet=quiet)
+            run_mirror(
+                api_url,
+                store,
+                selection,
+                downsamples,
+                concurrency=concurrency,
+                quiet=quiet,
+                say=(lambda _message: None) if quiet else click.echo,
+            )
         )
     except BrainmapError as error:
         click.echo(f"brainmap: {error}", err=True)

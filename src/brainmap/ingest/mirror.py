@@ -12,7 +12,7 @@ skips every pyramid already recorded, so it fetches nothing new.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,13 +169,16 @@ async def mirror(
     concurrency: int = 4,
     quiet: bool = False,
     progress: ProgressCallback | None = None,
+    say: Callable[[str], object] = lambda _message: None,
 ) -> MirrorReport:
-    """Copy the selected records and pictures from `api_url` into `store`."""
+    """Copy the selected records and pictures from `api_url` into `store`; `say` hears each
+    step, `progress` each downloaded file."""
     report = MirrorReport()
     async with AsyncClient(api_url, concurrency=concurrency) as client:
         metadata = await fetch_metadata(client, selection)
         import_metadata(store, metadata)
         report.records = metadata.count
+        say(f"{report.records} records from {api_url}")
         jobs = {}
         for picture in pictures(metadata):
             for level in sorted({_level(picture.record, d) for d in downsamples}):
@@ -183,6 +186,7 @@ async def mirror(
         held = _held(store)
         todo = {job: where for job, where in jobs.items() if where not in held}
         report.skipped = len(jobs) - len(todo)
+        say(f"{len(todo)} pictures to fetch, {report.skipped} already held")
         staging = store.root / STAGING
         bulk = await run_bulk(
             client.transport,
@@ -199,4 +203,5 @@ async def mirror(
         if job.path not in report.failures and staged.is_file():
             _keep(store, staged, record_path, level)
             report.fetched += 1
+            say(f"pyramid {report.fetched}: {job.path}")
     return report
