@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 
 from brainmap.client.async_client import AsyncClient
 from brainmap.client.bulk import run_bulk
@@ -120,11 +120,7 @@ def _job(client: AsyncClient, picture: Pixels, level: int) -> Job:
 
 def _held(store: Store) -> set[tuple[str, int]]:
     with store.session() as session:
-        rows = session.execute(
-            mirrored_pyramids.select().with_only_columns(
-                mirrored_pyramids.c.path, mirrored_pyramids.c.downsample
-            )
-        )
+        rows = session.execute(select(mirrored_pyramids.c.path, mirrored_pyramids.c.downsample))
         return {(path, downsample) for path, downsample in rows}
 
 
@@ -137,11 +133,11 @@ def import_metadata(store: Store, metadata: Metadata) -> None:
             for row in rows:
                 importer.upsert(models[model], row, textual=False)
         session.flush()
+        plates = [record["id"] for record in metadata.atlas_images]
         for atlas in metadata.atlases:
-            ids = [record["id"] for record in metadata.atlas_images]
             session.execute(
                 update(AlternateImage)
-                .where(AlternateImage.sub_image_id.in_(ids))
+                .where(AlternateImage.sub_image_id.in_(plates))
                 .where(AlternateImage.image_type == atlas["image_type"])
                 .values(atlas_id=atlas["id"])
             )

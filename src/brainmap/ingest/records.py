@@ -25,7 +25,16 @@ from sqlalchemy.orm import Mapper, RelationshipProperty, Session
 from brainmap.ingest.record_files import RecordFile, RecordFileError, read_record_file
 from brainmap.store.folder import Store
 from brainmap.store.records import visible_columns
-from brainmap.store.schema import AtlasDataSet, AtlasImage, Base, DataSet, SubImage, model_classes
+from brainmap.store.schema import (
+    AtlasDataSet,
+    AtlasImage,
+    Base,
+    DataSet,
+    SectionDataSet,
+    SectionImage,
+    SubImage,
+    model_classes,
+)
 
 PREFERRED = ("SectionImage", "SectionDataSet")
 """Tie-breaks of shape detection: a SubImage or DataSet record is a section one by default."""
@@ -158,9 +167,9 @@ def _concrete(target: type[Base], owner: type[Base]) -> type[Base]:
     """A polymorphic base reached through an association, as the owner's kind implies."""
     atlas = issubclass(owner, AtlasImage | AtlasDataSet)
     if target is SubImage:
-        return AtlasImage if atlas else model_classes()["SectionImage"]
+        return AtlasImage if atlas else SectionImage
     if target is DataSet:
-        return AtlasDataSet if atlas else model_classes()["SectionDataSet"]
+        return AtlasDataSet if atlas else SectionDataSet
     return target
 
 
