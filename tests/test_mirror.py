@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 from brainmap import ImageDownloadApi
 from brainmap.cli import main
+from brainmap.client.async_client import AsyncClient
 from brainmap.ingest.mirror import mirror
-from brainmap.ingest.mirror_metadata import Selection
+from brainmap.ingest.mirror_metadata import Selection, fetch_metadata
 from brainmap.ingest.phantom import build_demo_store
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
@@ -124,3 +125,26 @@ def test_rerun_fetches_nothing_new(pair: Pair) -> None:
     store.close()
     assert (report.fetched, report.failures) == (0, {})
     assert report.skipped > 0
+
+
+async def selected_data_sets(url: str, selection: Selection) -> list[int]:
+    async with AsyncClient(url) as client:
+        metadata = await fetch_metadata(client, selection)
+    return [record["id"] for record in metadata.records[0][1]]
+
+
+def test_gene_and_plane_selectors(pair: Pair) -> None:
+    a = ImageDownloadApi(base_uri=pair.a)
+    data_sets = a.model_query("SectionDataSet", include="genes,plane_of_section", num_rows="all")
+    gene = data_sets[0]["genes"][0]["acronym"]
+    plane = data_sets[0]["plane_of_section"]
+    cases = {
+        Selection(genes=(gene,)): lambda d: gene in {g["acronym"] for g in d["genes"]},
+        Selection(planes=(plane["name"],)): lambda d: d["plane_of_section_id"] == plane["id"],
+        Selection(planes=(str(plane["id"]),), data_sets=(data_sets[0]["id"],)): (
+            lambda d: d["id"] == data_sets[0]["id"]
+        ),
+    }
+    for selection, keep in cases.items():
+        expected = [d["id"] for d in data_sets if keep(d)]
+        assert asyncio.run(selected_data_sets(pair.a, selection)) == expected, selection
