@@ -96,6 +96,11 @@ STRUCTURES_CSV = (
     "2244697386,734881840,Basic cell groups and regions\n"
 )
 
+PLANES = [
+    {"id": 1, "name": "coronal", "plane_of_section_name_facet": 1147990476},
+    {"id": 2, "name": "sagittal", "plane_of_section_name_facet": 1688773703},
+]
+
 IMAGES_QUERY = "model::SectionImage,rma::criteria,[data_set_id$eq123],rma::include,alignment2d"
 DATA_SET_QUERY = "model::SectionDataSet,rma::criteria,[id$eq123],rma::include,alignment3d"
 
@@ -131,8 +136,9 @@ def test_records_come_back_field_for_field(store: Store, tmp_path: Path) -> None
         write(tmp_path, "data_set.json", DATA_SET_123),  # a bare record
         write(tmp_path, "images.json", envelope([SECTION_IMAGE_101945191, extra_image])),
         write(tmp_path, "graph.json", STRUCTURE_GRAPH),
+        write(tmp_path, "planes.json", PLANES),  # a bare list
     ]
-    assert import_files(store, files) == 5
+    assert import_files(store, files) == 7
     with BackgroundServer(create_app(store)) as server:
         assert query(server.url, DATA_SET_QUERY) == [DATA_SET_123]
         images = query(server.url, IMAGES_QUERY)
@@ -143,6 +149,7 @@ def test_records_come_back_field_for_field(store: Store, tmp_path: Path) -> None
             (8, "grey", 997),
             (997, "root", None),
         ]
+        assert query(server.url, "model::PlaneOfSection,rma::options[order$eq'id']") == PLANES
         xml = query(server.url, IMAGES_QUERY, "xml")
     # The server's own XML reads back to the same records (unknown fields come back as text).
     other = Store.create(tmp_path / "other")

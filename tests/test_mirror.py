@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import simplejpeg
 from click.testing import CliRunner
+from sqlalchemy import delete, select
 
 from brainmap import ImageDownloadApi
 from brainmap.cli import main
@@ -23,6 +24,7 @@ from brainmap.ingest.phantom import build_demo_store
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
+from brainmap.store.schema import mirrored_pyramids
 
 LEVEL = 1
 ATLAS = 1
@@ -118,13 +120,18 @@ def test_pictures_agree_at_the_mirrored_level(pair: Pair) -> None:
     assert f"holds downsample {LEVEL} only, not 0" in response.text
 
 
-def test_rerun_fetches_nothing_new(pair: Pair) -> None:
+def test_rerun_fetches_nothing_new_and_resumes(pair: Pair) -> None:
     store = Store.open(pair.b_root)
     selection = Selection(products=tuple(pair.products), atlases=(ATLAS,))
     report = asyncio.run(mirror(pair.a, store, selection, [LEVEL], quiet=True))
-    store.close()
     assert (report.fetched, report.failures) == (0, {})
-    assert report.skipped > 0
+    held = report.skipped
+    with store.session() as session:  # as if the run had stopped before the last pyramid
+        last = session.execute(select(mirrored_pyramids).limit(1)).one()
+        session.execute(delete(mirrored_pyramids).where(mirrored_pyramids.c.path == last.path))
+    report = asyncio.run(mirror(pair.a, store, selection, [LEVEL], quiet=True))
+    store.close()
+    assert (report.fetched, report.skipped, report.failures) == (1, held - 1, {})
 
 
 async def selected_data_sets(url: str, selection: Selection) -> list[int]:
