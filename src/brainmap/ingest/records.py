@@ -88,7 +88,7 @@ def typed(column_type: type, value: Any, textual: bool) -> Any:
             return float(value)
     elif column_type is str:
         return value if isinstance(value, str) else str(value)
-    raise RecordError(f"{value!r} is not a {column_type.__name__}")
+    raise RecordError(f"expected {column_type.__name__}, got {value!r}")
 
 
 class Importer:
