@@ -26,7 +26,7 @@ from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
 from brainmap.store.schema import mirrored_pyramids
 
-LEVEL = 1
+LEVELS = (1, 2)
 ATLAS = 1
 JPEG_TOLERANCE = 4.0
 """Largest mean absolute difference (0..255) between A's and B's pictures: B re-encodes A's
@@ -47,7 +47,7 @@ class Pair:
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     root = tmp_path_factory.mktemp("mirror")
-    source = build_demo_store(root / "a", scale=0.06)
+    source = build_demo_store(root / "a", scale=0.12)  # 3+ tiers per image
     with BackgroundServer(create_app(source)) as a:
         api = ImageDownloadApi(base_uri=a.url)
         products = sorted({p["id"] for p in api.model_query("Product", num_rows="all")})
@@ -58,7 +58,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         runner = CliRunner()
         arguments = ["mirror", "--from", a.url, "--store", str(root / "b"), "--quiet"]
         arguments += [f"--product={product}" for product in chosen]
-        arguments += ["--atlas", str(ATLAS), "--downsample", str(LEVEL)]
+        arguments += ["--atlas", str(ATLAS), "--downsample", ",".join(map(str, LEVELS))]
         result = runner.invoke(main, arguments)
         assert result.exit_code == 0, result.output
         assert " 0 already held, 0 failed" in result.output
@@ -98,18 +98,19 @@ def test_pictures_agree_at_the_mirrored_level(pair: Pair) -> None:
     a = ImageDownloadApi(base_uri=pair.a)
     section = a.section_image_query(pair.data_sets[0])[0]["id"]
     plate = a.atlas_image_query(ATLAS)[0]["id"]
-    requests = [
-        ("section_image_download", section, f"downsample={LEVEL}"),
-        ("section_image_download", section, f"downsample={LEVEL}&view=expression"),
-        (
-            "section_image_download",
-            section,
-            f"downsample={LEVEL}&left=40&top=30&width=50&height=40",
-        ),
-        ("section_image_download", section, "downsample=7&quality=90"),
-        ("atlas_image_download", plate, f"downsample={LEVEL}"),
-        ("atlas_image_download", plate, f"downsample={LEVEL}&annotation=true&atlas={ATLAS}"),
-    ]
+    requests = [("section_image_download", section, "downsample=7&quality=90")]
+    for level in LEVELS:
+        requests += [
+            ("section_image_download", section, f"downsample={level}"),
+            ("section_image_download", section, f"downsample={level}&view=expression"),
+            (
+                "section_image_download",
+                section,
+                f"downsample={level}&left=40&top=30&width=50&height=40",
+            ),
+            ("atlas_image_download", plate, f"downsample={level}"),
+            ("atlas_image_download", plate, f"downsample={level}&annotation=true&atlas={ATLAS}"),
+        ]
     for endpoint, image_id, query in requests:
         expected = picture(pair.a, endpoint, image_id, query)
         got = picture(pair.b, endpoint, image_id, query)
@@ -117,19 +118,21 @@ def test_pictures_agree_at_the_mirrored_level(pair: Pair) -> None:
         assert np.abs(got - expected).mean() < JPEG_TOLERANCE, query
     response = httpx.get(f"{pair.b}/api/v2/section_image_download/{section}?downsample=0")
     assert response.status_code == 404
-    assert f"holds downsample {LEVEL} only, not 0" in response.text
+    assert "holds downsample 1, 2 only, not 0" in response.text
 
 
 def test_rerun_fetches_nothing_new_and_resumes(pair: Pair) -> None:
     store = Store.open(pair.b_root)
     selection = Selection(products=tuple(pair.products), atlases=(ATLAS,))
-    report = asyncio.run(mirror(pair.a, store, selection, [LEVEL], quiet=True))
+    report = asyncio.run(mirror(pair.a, store, selection, list(LEVELS), quiet=True))
     assert (report.fetched, report.failures) == (0, {})
     held = report.skipped
     with store.session() as session:  # as if the run had stopped before the last pyramid
         last = session.execute(select(mirrored_pyramids).limit(1)).one()
-        session.execute(delete(mirrored_pyramids).where(mirrored_pyramids.c.path == last.path))
-    report = asyncio.run(mirror(pair.a, store, selection, [LEVEL], quiet=True))
+        table = mirrored_pyramids.c
+        held_level = (table.path == last.path) & (table.downsample == last.downsample)
+        session.execute(delete(mirrored_pyramids).where(held_level))
+    report = asyncio.run(mirror(pair.a, store, selection, list(LEVELS), quiet=True))
     store.close()
     assert (report.fetched, report.skipped, report.failures) == (1, held - 1, {})
 
