@@ -1,5 +1,6 @@
-"""The bulk engine: plan -> manifest -> bounded concurrent fetch (each body verified inside its
-attempt, so a bad one is fetched again) -> atomic write -> manifest updated.
+"""The bulk engine: plan -> manifest -> bounded concurrent fetch (each body verified and written
+inside its attempt, so a bad one is fetched again) -> manifest updated in durable batches (see
+`brainmap.client.ledger`).
 
 `run_bulk` drives one destination; `fetch_all` is the fetch loop it runs locally (and that
 `brainmap.client.distributed` runs on each dask worker for its share).
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from brainmap.client.destination import Destination, open_destination
+from brainmap.client.ledger import Ledger
 from brainmap.client.manifest import FILENAME, Job, Manifest
 from brainmap.client.progress import ProgressCallback, ProgressReporter
 from brainmap.client.transport import AsyncTransport
@@ -71,13 +73,23 @@ class BulkReport:
 
 async def fetch_one(transport: AsyncTransport, job: Job, destination: Destination) -> Outcome:
     """Fetch, verify and write one job; errors after the retries (or in the write) become a
-    failed Outcome."""
+    failed Outcome.
+
+    The body is written on the worker thread that verified it (one thread hop per file); a
+    write error is not retried.
+    """
+    verify = jpeg_check(job.url, job.size)
+    digests: list[str] = []
+
+    def land(body: bytes) -> None:
+        verify(body)
+        digests.append(destination.write(job.path, body))
+
     try:
-        response = await transport.get(job.url, check=jpeg_check(job.url, job.size))
-        digest = await asyncio.to_thread(destination.write, job.path, response.body)
+        response = await transport.get(job.url, check=land)
     except (ApiError, OSError) as error:
         return Outcome(job.path, error=str(error))
-    return Outcome(job.path, len(response.body), digest)
+    return Outcome(job.path, len(response.body), digests[-1])
 
 
 async def fetch_all(
@@ -126,7 +138,8 @@ async def run_bulk(
 
     Leftover temporary files of a killed run are removed, verified files are skipped, the rest
     are fetched (by `runner`, default: this process with `concurrency` in flight) and the
-    manifest (`manifest`, default: in the folder) is updated here as each file lands.
+    manifest (`manifest`, default: in the folder) is updated here, in batches of files already
+    made durable; progress reports a file once its row is committed.
     """
     destination = open_destination(out)
     started = time.monotonic()
@@ -138,21 +151,29 @@ async def run_bulk(
             len(jobs), report.skipped, quiet=quiet, callback=callback, label=label
         )
 
+        def commit(batch: list[Outcome]) -> None:
+            destination.sync([outcome.path for outcome in batch if outcome.ok])
+            with records.transaction():
+                for outcome in batch:
+                    if outcome.ok:
+                        records.verified(outcome.path, outcome.bytes, outcome.sha256 or "")
+                    else:
+                        records.failed(outcome.path, outcome.error or "")
+
         def done(outcome: Outcome) -> None:
             if outcome.ok:
-                records.verified(outcome.path, outcome.bytes, outcome.sha256 or "")
                 report.fetched += 1
                 report.bytes += outcome.bytes
             else:
-                records.failed(outcome.path, outcome.error or "")
                 report.failures[outcome.path] = outcome.error or ""
             reporter.update(outcome.path, outcome.bytes, outcome.ok)
 
         try:
-            if runner is None:
-                retries = await fetch_all(transport, todo, destination, done, concurrency)
-            else:
-                retries = await runner(todo, destination, done)
+            async with Ledger(commit, done) as ledger:
+                if runner is None:
+                    retries = await fetch_all(transport, todo, destination, ledger.add, concurrency)
+                else:
+                    retries = await runner(todo, destination, ledger.add)
         finally:
             reporter.close()
     report.seconds = time.monotonic() - started

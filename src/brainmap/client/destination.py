@@ -2,7 +2,7 @@
 
 Both write through a temporary name and a rename, so a reader never sees a partial file at its
 final name, and both are picklable (dask workers receive them). ``file://`` URLs are local
-folders: they get fsync and an atomic ``os.replace``.
+folders: they get an atomic ``os.replace``, made durable a batch at a time by `sync`.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from brainmap.client.files import atomic_writer, remove_partials
+from brainmap.client.files import atomic_writer, remove_partials, sync_folder
 
 PART_SUFFIX = ".part"
 """Temporary files are ``.<name>.<random>.part`` beside their final name."""
@@ -29,6 +30,9 @@ class Destination(Protocol):
 
     def write(self, path: str, body: bytes) -> str:
         """Store `body` at `path` (temp name, then rename); return its sha256."""
+
+    def sync(self, paths: Sequence[str]) -> None:
+        """Make the files `write` stored at `paths` durable (before a manifest records them)."""
 
     def size(self, path: str) -> int | None:
         """Length of the file at `path`, None if there is none."""
@@ -50,9 +54,13 @@ class LocalFolder:
     def write(self, path: str, body: bytes) -> str:
         target = self.folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_writer(target) as handle:
+        with atomic_writer(target, sync=False) as handle:
             handle.write(body)
         return hashlib.sha256(body).hexdigest()
+
+    def sync(self, paths: Sequence[str]) -> None:
+        if paths:
+            sync_folder(self.folder, [self.folder / path for path in paths])
 
     def size(self, path: str) -> int | None:
         try:
@@ -92,6 +100,9 @@ class FsspecFolder:
         if written != len(body):
             raise OSError(f"{self.url}/{path}: wrote {written} of {len(body)} bytes")
         return hashlib.sha256(body).hexdigest()
+
+    def sync(self, paths: Sequence[str]) -> None:
+        """Nothing to do: a completed fsspec write is as durable as the store makes it."""
 
     def size(self, path: str) -> int | None:
         filesystem, root = self._open()

@@ -37,7 +37,8 @@ class WorkerSettings:
 def fetch_batch(
     jobs: Sequence[Job], destination: Destination, settings: WorkerSettings
 ) -> tuple[list[Outcome], Counter[str]]:
-    """Worker side: fetch `jobs` into `destination`; their outcomes and the retries made."""
+    """Worker side: fetch `jobs` into `destination` and make the files durable; their outcomes
+    and the retries made."""
 
     async def run() -> tuple[list[Outcome], Counter[str]]:
         outcomes: list[Outcome] = []
@@ -49,6 +50,7 @@ def fetch_batch(
             retries = await fetch_all(
                 transport, jobs, destination, outcomes.append, settings.concurrency
             )
+        destination.sync([outcome.path for outcome in outcomes if outcome.ok])
         return outcomes, retries
 
     return asyncio.run(run())

@@ -95,7 +95,7 @@ class Manifest:
         resized) goes back to pending.
         """
         todo = []
-        with self._transaction():
+        with self.transaction():
             for job in jobs:
                 if not self._is_done(job):
                     todo.append(job)
@@ -134,7 +134,8 @@ class Manifest:
         return self.size_of(job.path) == found[1]
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
+        """Make the row changes inside the block all or nothing."""
         self._db.execute("BEGIN")
         try:
             yield
