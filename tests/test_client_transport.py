@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 
 from brainmap.client import AsyncTransport, ImageDownloadApi, RetryPolicy, Timeouts, Transport, loop
+from brainmap.client import transport as transport_module
 from brainmap.client.retry import parse_retry_after
 from brainmap.errors import ApiError, QueryFailed
 
@@ -292,3 +293,22 @@ def test_post_sends_the_query_as_json(server: Server, transport: Transport) -> N
     api = ImageDownloadApi(server.url, transport=transport)
     parsed = api.retrieve_parsed_json_over_http(server.url + "/post?a=1&b=x", post=True)
     assert parsed["msg"] == {"a": "1", "b": "x"}
+
+
+def test_small_bodies_are_checked_on_the_loop_and_large_ones_on_a_thread(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[threading.Thread] = []
+
+    def check(body: bytes) -> None:
+        threads.append(threading.current_thread())
+
+    async def main() -> None:
+        async with AsyncTransport() as core:
+            await core.get(server.url + "/image", check=check)
+            monkeypatch.setattr(transport_module, "INLINE_CHECK_BYTES", len(IMAGE) - 1)
+            await core.get(server.url + "/image", check=check)
+
+    asyncio.run(main())
+    assert threads[0] is threading.main_thread()
+    assert threads[1] is not threading.main_thread()

@@ -75,7 +75,7 @@ async def fetch_one(transport: AsyncTransport, job: Job, destination: Destinatio
     """Fetch, verify and write one job; errors after the retries (or in the write) become a
     failed Outcome.
 
-    The body is written on the worker thread that verified it (one thread hop per file); a
+    The body is written by the check that verified it (at most one thread hop per file); a
     write error is not retried.
     """
     verify = jpeg_check(job.url, job.size)

@@ -58,6 +58,10 @@ MESSAGE_LIMIT = 1000
 
 _CHUNK = 1 << 16
 
+INLINE_CHECK_BYTES = 1 << 16
+"""Bodies up to this length are checked on the event loop: for them a worker-thread hop costs
+about as much CPU as the check itself."""
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -137,8 +141,9 @@ class AsyncTransport:
             await session.close()
 
     async def get(self, url: str, check: Check | None = None) -> Response:
-        """GET `url` and read the whole body; `check(body)` runs on a worker thread inside each
-        attempt, so a body it rejects with `CorruptBody` is fetched again."""
+        """GET `url` and read the whole body; `check(body)` runs inside each attempt (on a
+        worker thread for bodies above `INLINE_CHECK_BYTES`), so a body it rejects with
+        `CorruptBody` is fetched again."""
         return await self._call(url, self.retry.attempts, self._fetch, "GET", url, None, check)
 
     async def get_json(self, url: str) -> Any:
@@ -198,7 +203,9 @@ class AsyncTransport:
             encoded = "Content-Encoding" in reply.headers
             if expected is not None and not encoded and len(body) != expected:
                 raise CorruptBody(url, reply.status, f"{len(body)} of {expected} bytes")
-            if check is not None:
+            if check is not None and len(body) <= INLINE_CHECK_BYTES:
+                check(body)
+            elif check is not None:
                 await asyncio.to_thread(check, body)
             return Response(str(reply.url), reply.status, dict(reply.headers), body)
 
