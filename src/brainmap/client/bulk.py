@@ -75,18 +75,23 @@ async def fetch_one(transport: AsyncTransport, job: Job, destination: Destinatio
     """Fetch, verify and write one job; errors after the retries (or in the write) become a
     failed Outcome.
 
-    The body is written by the check that verified it (at most one thread hop per file); a
-    write error is not retried.
+    A local destination's file is written by the check that verified the body (at most one
+    thread hop per file); a remote one is written on a worker thread afterwards, never on the
+    event loop. Write errors are not retried.
     """
     verify = jpeg_check(job.url, job.size)
+    local = destination.local is not None
     digests: list[str] = []
 
     def land(body: bytes) -> None:
         verify(body)
-        digests.append(destination.write(job.path, body))
+        if local:
+            digests.append(destination.write(job.path, body))
 
     try:
         response = await transport.get(job.url, check=land)
+        if not local:
+            digests.append(await asyncio.to_thread(destination.write, job.path, response.body))
     except (ApiError, OSError) as error:
         return Outcome(job.path, error=str(error))
     return Outcome(job.path, len(response.body), digests[-1])

@@ -17,8 +17,8 @@ def atomic_writer(path: str | os.PathLike[str], *, sync: bool = True) -> Iterato
     The data goes to a hidden temporary file in the destination folder (so the final rename
     stays on one file system), is flushed and (with `sync`) fsynced, then moved over `path` with
     `os.replace`. Without `sync` the caller makes it durable later (see `sync_folder`). On any
-    error, including cancellation, the temporary file is removed and an
-    existing file at `path` is left untouched.
+    error, including cancellation, the temporary file is removed and an existing file at `path`
+    is left untouched.
     """
     target = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(target))
@@ -48,8 +48,7 @@ def remove_partials(folder: str | os.PathLike[str]) -> int:
     return removed
 
 
-_LIBC = ctypes.CDLL(None, use_errno=True)
-_SYNCFS = getattr(_LIBC, "syncfs", None)
+_SYNCFS = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None) if os.name == "posix" else None
 
 
 def sync_folder(folder: str | os.PathLike[str], paths: Iterable[str | os.PathLike[str]]) -> None:
