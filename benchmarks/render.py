@@ -1,8 +1,9 @@
 """brainmap's image service against IIPImage (iipsrv behind lighttpd) on the same pyramids.
 
 Builds an 8-bit RGB section (16,000 x 12,000, JPEG page pyramid) and a 12-bit 3-channel section
-(8,000 x 6,000, lossless page pyramid) with libvips, serves them from a brainmap store (one
-uvicorn process) and from iipsrv 1.1 (one FastCGI process behind lighttpd), all on 127.0.0.1,
+(8,000 x 6,000, lossless page pyramid) with libvips, serves them from a brainmap store (uvicorn
+with 2 worker processes, as ``brainmap serve --workers 2``) and from iipsrv 1.1 (one FastCGI
+process, 2 OpenMP threads, behind lighttpd), all on 127.0.0.1,
 then drives each workload with wrk (its own process, 1 thread, 8 connections, 10 s after a 2 s
 warm-up; a Lua script picks random regions), in two interleaved rounds, reporting each
 server's better round (the machine may be shared):
@@ -46,13 +47,13 @@ QUALITY = 90
 DURATION, WARMUP, CONNECTIONS, ROUNDS = 10, 2, 8, 2
 IIPSRV = "/usr/lib/iipimage-server/iipsrv.fcgi"
 SERVER = """
-import sys, uvicorn
-from brainmap.server.app import create_app
-from brainmap.server.image_routes import ImageLimits
-from brainmap.store.folder import Store
-app = create_app(Store.open(sys.argv[1]), limits=ImageLimits(cache_bytes=int(sys.argv[3])))
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+import os, sys, uvicorn
+os.environ.update(BRAINMAP_STORE=sys.argv[1], BRAINMAP_CACHE_BYTES=sys.argv[3])
+uvicorn.run("brainmap.server.app:app_from_environment", factory=True, workers=int(sys.argv[4]),
+            host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 """
+WORKERS = 2
+"""brainmap's server processes (``brainmap serve --workers``), as iipsrv renders on 2 threads."""
 CACHE_BYTES = 64 * 1024 * 1024
 RANDOM_REGION_LUA = """
 math.randomseed(42)
@@ -248,7 +249,9 @@ def main() -> None:
         for cache, port in ports.items():
             size = str(CACHE_BYTES if cache == "on" else 0)
             processes.append(
-                subprocess.Popen([sys.executable, "-c", SERVER, store_dir, str(port), size])
+                subprocess.Popen(
+                    [sys.executable, "-c", SERVER, store_dir, str(port), size, str(WORKERS)]
+                )
             )
         iip_processes, iip = start_iipsrv(workdir / "store", workdir)
         processes += iip_processes

@@ -183,7 +183,7 @@ def test_etag_cache_control_and_304(small_server: str) -> None:
     assert fetch(annotated)[2]["etag"] not in (etag, highlighted)
 
 
-def test_large_outputs_are_spooled_with_the_same_bytes(small_store: SmallStore) -> None:
+def test_large_outputs_are_spooled_with_the_same_pixels(small_store: SmallStore) -> None:
     query = f"/api/v2/image_download/{ATLAS_IMAGE}?annotation=true&quality=80"
     app = create_app(small_store.store, limits=ImageLimits(buffer_pixels=1000))
     with BackgroundServer(app) as server:
@@ -192,7 +192,14 @@ def test_large_outputs_are_spooled_with_the_same_bytes(small_store: SmallStore) 
         buffered = fetch(server.url + query)[1]
     assert status == 200
     assert int(headers["content-length"]) == len(spooled)
-    assert spooled == buffered
+    # libvips streams the spooled JPEG, libjpeg-turbo encodes the buffered one (render.py):
+    # the same pixels and settings, rounded apart by at most a few levels
+    spooled_pixels, buffered_pixels = (
+        simplejpeg.decode_jpeg(spooled),
+        simplejpeg.decode_jpeg(buffered),
+    )
+    assert spooled_pixels.shape == buffered_pixels.shape
+    assert mean_error(spooled_pixels, buffered_pixels) < 1.0
 
 
 def test_response_cache_is_bounded_in_bytes() -> None:

@@ -31,11 +31,20 @@ def main() -> None:
 @click.option("--db", "db_url", default=None, help="SQLAlchemy URL overriding the store's SQLite.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
-def serve(store_dir: Path, db_url: str | None, host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Server processes (each opens the store; one per CPU renders images in parallel).",
+)
+def serve(store_dir: Path, db_url: str | None, host: str, port: int, workers: int) -> None:
     """Serve the Allen-compatible API from a store until interrupted."""
+    import os
+
     import uvicorn
 
-    from brainmap.server.app import create_app
+    from brainmap.server.app import DB_URL_ENV, STORE_ENV, configure_process, create_app
     from brainmap.server.background import MAX_REQUEST_HEAD
     from brainmap.store.folder import Store
 
@@ -44,12 +53,25 @@ def serve(store_dir: Path, db_url: str | None, host: str, port: int) -> None:
     except FileNotFoundError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"brainmap: serving {store_dir} on http://{host}:{port}/api/v2/")
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "h11_max_incomplete_event_size": MAX_REQUEST_HEAD,
+    }
+    if workers == 1:
+        configure_process()
+        uvicorn.run(create_app(store), **options)
+        return
+    # Python work of concurrent renders is serialised by the GIL within a process; several
+    # processes share the listening socket, and each opens the store itself (SQLite WAL
+    # allows concurrent readers across processes).
+    store.close()
+    os.environ[STORE_ENV] = str(store_dir.resolve())
+    if db_url is not None:
+        os.environ[DB_URL_ENV] = db_url
     uvicorn.run(
-        create_app(store),
-        host=host,
-        port=port,
-        log_level="info",
-        h11_max_incomplete_event_size=MAX_REQUEST_HEAD,
+        "brainmap.server.app:app_from_environment", factory=True, workers=workers, **options
     )
 
 

