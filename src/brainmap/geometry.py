@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from brainmap.errors import BadParameter
+from brainmap.params import ImageRequest
 
 MAX_PIXELS = 400_000_000
 MAX_SIDE = 65_535
@@ -106,6 +107,19 @@ def plan_region(
         )
     box = Box(clip_left, clip_top, clip_right - clip_left, clip_bottom - clip_top)
     return RegionPlan(d, box, max(box.width // s, 1), max(box.height // s, 1))
+
+
+def plan_request(extent: ImageExtent, request: ImageRequest) -> RegionPlan:
+    """`plan_region` with the geometry parameters of an image request."""
+    return plan_region(
+        extent,
+        downsample=request.downsample,
+        left=request.left,
+        top=request.top,
+        width=request.width,
+        height=request.height,
+        downsample_dimensions=request.downsample_dimensions,
+    )
 
 
 def _output_length(explicit: int | None, record_length: int, s: int, full_res: bool | None) -> int:

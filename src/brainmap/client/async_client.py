@@ -21,7 +21,7 @@ from brainmap.client.retry import RetryPolicy
 from brainmap.client.tiling import fetch_tiled, grid
 from brainmap.client.transport import AsyncTransport, Timeouts, Transport
 from brainmap.client.verify import EXTENT_FIELDS, decode, expected_size, extent_of, jpeg_check
-from brainmap.geometry import plan_region
+from brainmap.geometry import plan_request
 from brainmap.params import ImageRequest
 
 SERVICES = ("section", "atlas", "projection", "image")
@@ -187,15 +187,7 @@ class AsyncClient:
         """
         (record,) = await self.sub_images([image_id])
         request = ImageRequest.from_kwargs(**image_params)
-        plan = plan_region(
-            extent_of(record),
-            downsample=request.downsample,
-            left=request.left,
-            top=request.top,
-            width=request.width,
-            height=request.height,
-            downsample_dimensions=request.downsample_dimensions,
-        )
+        plan = plan_request(extent_of(record), request)
         endpoint = self._endpoint(service)
 
         async def fetch(part: ImageRequest) -> np.ndarray:

@@ -10,7 +10,7 @@ import simplejpeg
 
 from brainmap.client.retry import CorruptBody
 from brainmap.client.transport import Check
-from brainmap.geometry import ImageExtent, plan_region
+from brainmap.geometry import ImageExtent, plan_request
 from brainmap.params import ImageRequest
 
 Size = tuple[int, int]
@@ -35,15 +35,7 @@ def extent_of(record: Mapping[str, Any]) -> ImageExtent:
 
 def expected_size(record: Mapping[str, Any], request: ImageRequest) -> Size:
     """Width and height of the image the server renders for `request` on `record`."""
-    plan = plan_region(
-        extent_of(record),
-        downsample=request.downsample,
-        left=request.left,
-        top=request.top,
-        width=request.width,
-        height=request.height,
-        downsample_dimensions=request.downsample_dimensions,
-    )
+    plan = plan_request(extent_of(record), request)
     return plan.out_width, plan.out_height
 
 

@@ -29,7 +29,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from brainmap.errors import BadParameter, NotFound
-from brainmap.geometry import RegionTooLarge, check_limits, plan_region
+from brainmap.geometry import RegionTooLarge, check_limits, plan_request
 from brainmap.imaging.annotate import PlatePalette
 from brainmap.imaging.render import encode_jpeg, prepare, write_jpeg
 from brainmap.params import ImageRequest
@@ -138,15 +138,7 @@ def _prepare(
             palette = StructurePalette.load(session, source.graph_id)
             highlight = palette.with_descendants(request.structure) if request.structure else None
             annotation = PlatePalette.build(palette.colours, highlight)
-    plan = plan_region(
-        source.extent,
-        downsample=request.downsample,
-        left=request.left,
-        top=request.top,
-        width=request.width,
-        height=request.height,
-        downsample_dimensions=request.downsample_dimensions,
-    )
+    plan = plan_request(source.extent, request)
     check_limits(plan, limits.max_pixels, limits.max_side)
     if held:
         source, plan = from_held_level(image_id, source, plan, held)
