@@ -49,7 +49,9 @@ IIPSRV = "/usr/lib/iipimage-server/iipsrv.fcgi"
 SERVER = """
 import os, sys, uvicorn
 os.environ.update(BRAINMAP_STORE=sys.argv[1], BRAINMAP_CACHE_BYTES=sys.argv[3])
+from brainmap.server.http_protocol import BoundedTargetProtocol
 uvicorn.run("brainmap.server.app:app_from_environment", factory=True, workers=int(sys.argv[4]),
+            http=BoundedTargetProtocol,
             host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 """
 WORKERS = 2

@@ -153,8 +153,10 @@ def test_include_model_variant(server: str) -> None:
 
 
 def test_limits_and_unknown_formats(server: str) -> None:
-    status, _, _ = call(server, "/api/v2/data/query.json", "q=model::Gene" + "," * 70_000)
-    assert status == 414
+    status, _, body = call(server, "/api/v2/data/query.json", "q=model::Gene" + "," * 70_000)
+    assert status == 414 and b"64 KiB" in body
+    status, _, _ = call(server, "/api/v2/data/query.json", "q=model::Gene" + "," * 65_000)
+    assert status == 200
     status, _, _ = call(server, "/api/v2/data/query.txt", "q=model::Gene")
     assert status == 404
 

@@ -45,7 +45,7 @@ def serve(store_dir: Path, db_url: str | None, host: str, port: int, workers: in
     import uvicorn
 
     from brainmap.server.app import DB_URL_ENV, STORE_ENV, configure_process, create_app
-    from brainmap.server.background import MAX_REQUEST_HEAD
+    from brainmap.server.http_protocol import BoundedTargetProtocol
     from brainmap.store.folder import Store
 
     try:
@@ -57,7 +57,7 @@ def serve(store_dir: Path, db_url: str | None, host: str, port: int, workers: in
         "host": host,
         "port": port,
         "log_level": "info",
-        "h11_max_incomplete_event_size": MAX_REQUEST_HEAD,
+        "http": BoundedTargetProtocol,
     }
     if workers == 1:
         configure_process()

@@ -10,9 +10,9 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
+from brainmap.server.http_protocol import BoundedTargetProtocol
+
 STARTUP_TIMEOUT = 30.0
-MAX_REQUEST_HEAD = 128 * 1024
-"""Request line + headers uvicorn accepts, above the 64 KiB query limit (which answers 414)."""
 
 
 class BackgroundServer:
@@ -34,7 +34,7 @@ class BackgroundServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            h11_max_incomplete_event_size=MAX_REQUEST_HEAD,
+            http=BoundedTargetProtocol,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
