@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint clean
 
-$(STAMP): pyproject.toml
+# Installing also builds the web viewer (hatch_build.py): a change to its sources reinstalls.
+WEB_SOURCES := hatch_build.py web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*)
+
+$(STAMP): pyproject.toml $(WEB_SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -29,9 +32,21 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
+# The browser tests drive Debian's chromium: installed here when we are root with apt-get,
+# else they skip.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq --no-install-recommends chromium \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
+		|| echo "chromium could not be installed: the browser tests will skip"; \
+	else echo "no chromium and no root apt-get to install it: the browser tests will skip"; fi
+
 # The suite includes allensdk itself driving our server, from its own venv.
-test: lint $(ALLENSDK_VENV)/.installed
+test: lint $(ALLENSDK_VENV)/.installed | $(CHROMIUM)
 	BRAINMAP_ALLENSDK_PYTHON=$(ALLENSDK_VENV)/bin/python $(BIN)/python -m pytest -n 2 -q
 
 clean:
-	rm -rf $(VENV) $(ALLENSDK_VENV) demo-output demo-store .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(ALLENSDK_VENV) demo-output demo-store .pytest_cache .mypy_cache .ruff_cache \
+		web/node_modules src/brainmap/web/static

@@ -1,0 +1,89 @@
+// The page: the catalogue chooses an image, the controls choose its filters, the viewer shows
+// it; the URL hash holds image, filters and viewport, so a reload or a shared link restores it.
+
+import { dataSetContext, downloadUrl, imageRecord } from "./api.js";
+import { Catalog } from "./catalog.js";
+import { Controls } from "./controls.js";
+import { copyText, visibleGeometry } from "./download.js";
+import { filterQuery, readState, writeState } from "./state.js";
+import { Status } from "./status.js";
+import { Viewer } from "./viewer.js";
+
+const $ = (selector) => document.querySelector(selector);
+const status = new Status($("#status"));
+const report = (error) => status.fail(error.message);
+
+let state = { image: null, filters: {}, region: null };
+let shown = null; // the SubImage record in the viewer
+
+function save() {
+  const hash = writeState(state);
+  if (hash !== location.hash) history.replaceState(null, "", hash);
+}
+
+const viewer = new Viewer($("#viewer"), {
+  onViewport(region) {
+    state.region = region;
+    save();
+  },
+  onError: (message) => status.fail(message),
+});
+
+const controls = new Controls($("#controls"), (filters) => {
+  state.filters = filters;
+  viewer.setFilters(filters);
+  save();
+});
+
+// Sections of the same data set keep the filters; another data set starts from its defaults.
+const catalog = new Catalog($("#catalog"), (record) => {
+  const keep = shown?.data_set_id === record.data_set_id;
+  show(record, keep ? state.filters : null, null).catch(report);
+});
+
+/** Open an image: `filters` null means the data set's defaults, `region` null the whole image. */
+async function show(record, filters, region) {
+  await controls.setContext(await dataSetContext(record.data_set_id));
+  const chosen = filters ?? controls.defaults();
+  controls.show(chosen);
+  shown = record;
+  state = { image: record.id, filters: chosen, region };
+  catalog.markImage(record.id);
+  await viewer.open(record.id, chosen, region);
+  save();
+  status.say(`Image ${record.id}: section ${record.section_number ?? "–"} of data set ${record.data_set_id}`);
+}
+
+/** Show what the hash names, if anything; an image without filters gets its defaults. */
+async function restore() {
+  const wanted = readState(location.hash);
+  if (wanted.image === null) return;
+  const record = await imageRecord(wanted.image);
+  if (!record) {
+    status.fail(`There is no image ${wanted.image}.`);
+    return;
+  }
+  await catalog.reveal(record);
+  const hasFilters = Object.keys(wanted.filters).length > 0;
+  await show(record, hasFilters ? wanted.filters : null, wanted.region);
+}
+
+/** Put the Download Service URL of the current view in the field and on the clipboard. */
+async function giveDownloadUrl() {
+  const region = viewer.region();
+  const geometry = shown && region && visibleGeometry(shown, region, viewer.devicePixels().width);
+  if (!geometry) {
+    status.fail("No image is in view.");
+    return;
+  }
+  const url = downloadUrl(shown.id, geometry, filterQuery(state.filters));
+  const field = $("#download-url");
+  field.value = url;
+  field.select();
+  const copied = await copyText(url);
+  status.say(copied ? "Copied the Image Download Service URL." : "The Image Download Service URL is in the field below.");
+}
+
+$("#download-button").addEventListener("click", () => giveDownloadUrl().catch(report));
+window.addEventListener("hashchange", () => restore().catch(report));
+catalog.start().then(restore).catch(report);

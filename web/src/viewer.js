@@ -1,0 +1,106 @@
+// The deep-zoom view: OpenSeadragon over the server's IIIF Image API, with the filters
+// appended to every tile URL. Changing filters swaps the tile source and keeps the viewport.
+
+import OpenSeadragon from "openseadragon";
+import { iiifBase } from "./api.js";
+import { filterQuery } from "./state.js";
+
+/** A region of the image in full-resolution pixels. */
+const asRegion = (rect) => ({ x: rect.x, y: rect.y, w: rect.width, h: rect.height });
+
+export class Viewer {
+  /** `onViewport(region)` after every settled pan or zoom; `onError(message)` when the
+   * server refuses the tiles (say, a view this image lacks). */
+  constructor(element, { onViewport, onError }) {
+    this.element = element;
+    this.onViewport = onViewport;
+    this.onError = onError;
+    this.osd = OpenSeadragon({
+      element,
+      prefixUrl: "static/images/",
+      drawer: "canvas",
+      showNavigator: true,
+      navigatorPosition: "BOTTOM_RIGHT",
+      maxZoomPixelRatio: 4,
+      visibilityRatio: 0.25,
+    });
+    this.osd.addHandler("open", () => this.restoreRegion());
+    this.osd.addHandler("animation-finish", () => this.reportViewport());
+    this.osd.addHandler("tile-load-failed", (event) => this.explainFailure(event.tile.getUrl()));
+    this.osd.world.addHandler("add-item", ({ item }) => this.track(item));
+  }
+
+  /** Show an image with filters, at `region` if given (else the whole image). */
+  async open(imageId, filters, region) {
+    const infoUrl = `${iiifBase(imageId)}/info.json`;
+    const response = await fetch(infoUrl);
+    if (!response.ok) throw new Error(`image ${imageId}: ${(await response.text()).trim()}`);
+    this.info = { url: infoUrl, json: await response.json() };
+    this.pendingRegion = region;
+    this.osd.open(this.tileSource(filters));
+  }
+
+  /** Redraw the same image and viewport with other filters. */
+  setFilters(filters) {
+    if (!this.info) return;
+    this.osd.addTiledImage({ tileSource: this.tileSource(filters), index: 0, replace: true });
+  }
+
+  /** The visible part of the image's coordinate space (may extend past its edges). */
+  region() {
+    const item = this.osd.world.getItemAt(0);
+    return item ? asRegion(item.viewportToImageRectangle(this.osd.viewport.getBounds(true))) : null;
+  }
+
+  /** The size of the view in device pixels. */
+  devicePixels() {
+    const size = this.osd.viewport.getContainerSize();
+    return { width: size.x * window.devicePixelRatio, height: size.y * window.devicePixelRatio };
+  }
+
+  /** A IIIF tile source from the cached info.json, its tile URLs carrying the filters. */
+  tileSource(filters) {
+    const { IIIFTileSource } = OpenSeadragon;
+    const data = IIIFTileSource.prototype.configure(structuredClone(this.info.json), this.info.url, null);
+    const source = new IIIFTileSource(data);
+    const query = filterQuery(filters);
+    if (query) {
+      const iiifUrl = source.getTileUrl;
+      source.getTileUrl = (level, x, y) => `${iiifUrl.call(source, level, x, y)}?${query}`;
+    }
+    this.failureShown = false;
+    return source;
+  }
+
+  restoreRegion() {
+    const item = this.osd.world.getItemAt(0);
+    const r = this.pendingRegion;
+    if (item && r) {
+      this.osd.viewport.fitBounds(item.imageToViewportRectangle(r.x, r.y, r.w, r.h), true);
+    }
+    this.pendingRegion = null;
+    this.reportViewport();
+  }
+
+  reportViewport() {
+    const region = this.region();
+    if (region) this.onViewport(region);
+  }
+
+  /** aria-busy tells whether every tile of the current view has been drawn. */
+  track(item) {
+    this.element.setAttribute("aria-busy", "true");
+    item.addHandler("fully-loaded-change", ({ fullyLoaded }) => {
+      this.element.setAttribute("aria-busy", String(!fullyLoaded));
+    });
+  }
+
+  /** Ask the server once why a tile failed: its plain-text answer names the problem. */
+  async explainFailure(url) {
+    if (this.failureShown) return;
+    this.failureShown = true;
+    const response = await fetch(url);
+    const reason = response.ok ? "a tile could not be drawn" : (await response.text()).trim();
+    this.onError(reason);
+  }
+}
