@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from brainmap.errors import BadParameter, NotFound
@@ -55,54 +55,66 @@ def requested_views(request: ImageRequest) -> set[str]:
     return views
 
 
+_IMAGE = select(
+    SubImage.x,
+    SubImage.y,
+    SubImage.width,
+    SubImage.height,
+    SubImage.image_width,
+    SubImage.image_height,
+    SubImage.tier_count,
+    SubImage.path,
+).where(SubImage.id == bindparam("id"))
+_ALTERNATE = (
+    select(AlternateImage.path)
+    .where(AlternateImage.sub_image_id == bindparam("id"))
+    .where(AlternateImage.image_type == bindparam("image_type"))
+    .order_by(AlternateImage.id)
+    .limit(1)
+)
+_ANNOTATION = (
+    select(AlternateImage.path, Atlas.structure_graph_id)
+    .join(Atlas, AlternateImage.atlas_id == Atlas.id)
+    .where(AlternateImage.sub_image_id == bindparam("id"))
+    .order_by(Atlas.id)
+    .limit(1)
+)
+
+
 def resolve_source(session: Session, image_id: int, request: ImageRequest) -> ImageSource:
-    """Look up the image and pick its pixels; NotFound or BadParameter explain a refusal."""
-    image = session.get(SubImage, image_id)
-    if image is None:
+    """Look up the image and pick its pixels; NotFound or BadParameter explain a refusal.
+
+    Plain column queries (no ORM objects): this runs once per image request."""
+    connection = session.connection()
+    row = connection.execute(_IMAGE, {"id": image_id}).first()
+    if row is None:
         raise NotFound(f"no image with id {image_id}")
-    extent = ImageExtent(
-        image.x,
-        image.y,
-        image.width,
-        image.height,
-        image.image_width,
-        image.image_height,
-        image.tier_count,
-    )
+    *geometry, path = row
+    extent = ImageExtent(*geometry)
     views = requested_views(request)
     if len(views) > 1 or (views and request.annotation):
         asked = sorted(views | ({"annotation"} if request.annotation else set()))
         raise BadParameter("view", f"choose one alternate image, not {', '.join(asked)}")
     if request.annotation:
-        return _annotation_source(session, image, extent, request.atlas)
+        return _annotation_source(connection, image_id, extent, request.atlas)
     if views:
         view = views.pop()
-        path = _alternate_path(image, _MASK_BY_VIEW[view])
-        return ImageSource(extent, path, nearest=view.startswith("tumor_feature"))
-    return ImageSource(extent, image.path)
-
-
-def _alternate_path(image: SubImage, image_type: str) -> str:
-    for alternate in image.alternate_images:
-        if alternate.image_type == image_type:
-            return alternate.path
-    raise NotFound(f"image {image.id} has no {image_type.lower()}")
+        image_type = _MASK_BY_VIEW[view]
+        found = connection.execute(_ALTERNATE, {"id": image_id, "image_type": image_type})
+        mask = found.scalar()
+        if mask is None:
+            raise NotFound(f"image {image_id} has no {image_type.lower()}")
+        return ImageSource(extent, mask, nearest=view.startswith("tumor_feature"))
+    return ImageSource(extent, path)
 
 
 def _annotation_source(
-    session: Session, image: SubImage, extent: ImageExtent, atlas_id: int | None
+    connection: Connection, image_id: int, extent: ImageExtent, atlas_id: int | None
 ) -> ImageSource:
-    query = (
-        select(AlternateImage, Atlas)
-        .join(Atlas, AlternateImage.atlas_id == Atlas.id)
-        .where(AlternateImage.sub_image_id == image.id)
-        .order_by(Atlas.id)
-    )
-    if atlas_id is not None:
-        query = query.where(Atlas.id == atlas_id)
-    found = session.execute(query.limit(1)).first()
+    query = _ANNOTATION if atlas_id is None else _ANNOTATION.where(Atlas.id == atlas_id)
+    found = connection.execute(query, {"id": image_id}).first()
     if found is None:
         which = f" for atlas {atlas_id}" if atlas_id is not None else ""
-        raise NotFound(f"image {image.id} has no annotation{which}")
-    alternate, atlas = found
-    return ImageSource(extent, alternate.path, atlas.structure_graph_id or 0, nearest=True)
+        raise NotFound(f"image {image_id} has no annotation{which}")
+    path, graph_id = found
+    return ImageSource(extent, path, graph_id or 0, nearest=True)
