@@ -94,6 +94,10 @@ def _table(values: np.ndarray) -> pyvips.Image:
 
 
 def _differs(labels: pyvips.Image, dx: int, dy: int) -> pyvips.Image:
-    """Pixels whose label differs from the one `dx` left / `dy` up (edges compare to themselves)."""
-    shifted = labels.embed(dx, dy, labels.width, labels.height, extend="copy")
+    """Pixels whose label differs from the one `dx` left / `dy` up (edges compare to themselves).
+
+    The shift is embedded in a canvas grown by (`dx`, `dy`) and then cropped: libvips refuses an
+    offset as large as the image, which a one-pixel-wide plate would otherwise need."""
+    width, height = labels.width, labels.height
+    shifted = labels.embed(dx, dy, width + dx, height + dy, extend="copy").crop(0, 0, width, height)
     return labels.relational(shifted, "noteq")

@@ -9,6 +9,7 @@ import pyvips
 from starlette.applications import Starlette
 
 from brainmap.server.data_routes import data_routes
+from brainmap.server.iiif_routes import iiif_routes
 from brainmap.server.image_routes import ImageLimits, ResponseCache, image_routes
 from brainmap.server.web_routes import web_routes
 from brainmap.store.folder import Store
@@ -35,7 +36,7 @@ def create_app(
     configuration whose peak memory benchmarks/render_memory.py measures.
     """
     cpus = os.cpu_count() or 2
-    app = Starlette(routes=[*data_routes(), *image_routes(), *web_routes()])
+    app = Starlette(routes=[*data_routes(), *image_routes(), *web_routes(), *iiif_routes()])
     app.state.store = store
     app.state.image_limits = limits or ImageLimits()
     app.state.response_cache = ResponseCache(app.state.image_limits.cache_bytes)

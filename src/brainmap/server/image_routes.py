@@ -1,4 +1,5 @@
-"""The four Image Download Service endpoints, one service over SubImage ids (spec §6.1).
+"""The four Image Download Service endpoints, one service over SubImage ids (spec §6.1), and the
+response machinery every image endpoint shares (the IIIF routes use it too).
 
 Parse the query (400 naming a bad parameter), resolve the pixels in the store (404), plan the
 region (413 above the limits), then encode on a worker thread bounded by a capacity limiter.
@@ -16,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO
@@ -29,12 +30,13 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from brainmap.errors import BadParameter, NotFound
-from brainmap.geometry import RegionTooLarge, check_limits, plan_request
+from brainmap.geometry import RegionPlan, RegionTooLarge, check_limits, plan_request
 from brainmap.imaging.annotate import PlatePalette
-from brainmap.imaging.render import encode_jpeg, prepare, write_jpeg
+from brainmap.imaging.encoders import Encoder, JpegEncoder
+from brainmap.imaging.render import prepare
 from brainmap.params import ImageRequest
 from brainmap.server.mirrored import from_held_level, held_levels
-from brainmap.server.sources import resolve_source
+from brainmap.server.sources import ImageSource, resolve_source
 from brainmap.server.structures import StructurePalette
 from brainmap.store.folder import Store
 from brainmap.store.pyramids import Pyramid
@@ -45,7 +47,6 @@ ENDPOINTS = (
     "projection_image_download",
     "image_download",
 )
-MEDIA_TYPE = "image/jpeg"
 CACHE_CONTROL = "public, max-age=86400"
 RENDER_VERSION = "2"
 """Part of every ETag: bump it when the pipeline's output changes."""
@@ -97,24 +98,29 @@ class ResponseCache:
             self.size -= len(self._bodies.popitem(last=False)[1])
 
 
+Draw = Callable[[Pyramid, RegionPlan, PlatePalette | None, bool], pyvips.Image]
+"""Lazy pixels from a pyramid, a read plan, the plate palette and whether to pick pixels."""
+
+
 @dataclass(frozen=True)
 class PreparedImage:
-    """A planned response: its validator, output size, and how to build the lazy pixels
-    (only when the response is not answered from the cache or by a 304)."""
+    """A planned response: its validator, format, output size, extra headers, and how to build
+    the lazy pixels (only when the response is not answered from the cache or by a 304)."""
 
     etag: str
-    quality: int | None
+    encoder: Encoder
     pixels: int
     build: Callable[[], pyvips.Image]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
-        return encode_jpeg(self.build(), self.quality)
+        return self.encoder.encode(self.build())
 
     def spool(self) -> IO[bytes]:
         """Encode into a temporary file (in memory while small), rewound, for streaming."""
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - see _chunks
         try:
-            write_jpeg(self.build(), self.quality, spool)  # type: ignore[arg-type]
+            self.encoder.write(self.build(), spool)  # type: ignore[arg-type]
         except BaseException:
             spool.close()
             raise
@@ -122,14 +128,24 @@ class PreparedImage:
         return spool
 
 
+@dataclass(frozen=True)
+class ResolvedImage:
+    """An image id resolved in the store for a request's filters: its source, the levels a
+    mirror holds of it (empty when not mirrored) and the palette painting its label map."""
+
+    image_id: int
+    source: ImageSource
+    held: dict[int, str]
+    annotation: PlatePalette | None
+
+
 @lru_cache(maxsize=256)
 def _open_pyramid(path: Path) -> Pyramid:
     return Pyramid(path)
 
 
-def _prepare(
-    store: Store, limits: ImageLimits, image_id: int, request: ImageRequest
-) -> PreparedImage:
+def resolve_image(store: Store, image_id: int, request: ImageRequest) -> ResolvedImage:
+    """Look up the image, its alternate (NotFound names a missing one) and its palette."""
     with store.session() as session:
         source = resolve_source(session, image_id, request)
         held = held_levels(session, source.path)
@@ -138,23 +154,60 @@ def _prepare(
             palette = StructurePalette.load(session, source.graph_id)
             highlight = palette.with_descendants(request.structure) if request.structure else None
             annotation = PlatePalette.build(palette.colours, highlight)
-    plan = plan_request(source.extent, request)
-    check_limits(plan, limits.max_pixels, limits.max_side)
-    if held:
-        source, plan = from_held_level(image_id, source, plan, held)
+    return ResolvedImage(image_id, source, held, annotation)
+
+
+def prepare_image(
+    store: Store,
+    image: ResolvedImage,
+    plan: RegionPlan,
+    key: str,
+    encoder: Encoder,
+    draw: Draw,
+    pixels: int,
+) -> PreparedImage:
+    """The response reading `plan` through `draw`; `key` is the normalised request (part of the
+    ETag) and `pixels` the output size. NotFound when the pixel file is missing."""
+    source = image.source
+    if image.held:
+        source, plan = from_held_level(image.image_id, source, plan, image.held)
     pyramid_file = store.pyramid_path(source.path)
     try:
         stat = pyramid_file.stat()
     except FileNotFoundError:
-        raise NotFound(f"the pixels of image {image_id} are missing from this store") from None
-    identity = [RENDER_VERSION, str(image_id), request.to_query(), source.path]
+        raise NotFound(
+            f"the pixels of image {image.image_id} are missing from this store"
+        ) from None
+    identity = [RENDER_VERSION, str(image.image_id), key, source.path]
     identity += [str(stat.st_mtime_ns), str(stat.st_size)]
-    if annotation is not None:
-        identity.append(hashlib.sha1(annotation.fill.tobytes()).hexdigest())
+    if image.annotation is not None:
+        identity.append(hashlib.sha1(image.annotation.fill.tobytes()).hexdigest())
     etag = '"' + hashlib.sha1("\n".join(identity).encode()).hexdigest() + '"'
-    pyramid = _open_pyramid(pyramid_file)
-    build = partial(prepare, pyramid, plan, request, annotation, nearest=source.nearest)
-    return PreparedImage(etag, request.quality, plan.pixels, build)
+    build = partial(draw, _open_pyramid(pyramid_file), plan, image.annotation, source.nearest)
+    return PreparedImage(etag, encoder, pixels, build)
+
+
+def _prepare_download(
+    store: Store, limits: ImageLimits, image_id: int, query: list[tuple[str, str]]
+) -> PreparedImage:
+    request = ImageRequest.parse(query)
+    image = resolve_image(store, image_id, request)
+    plan = plan_request(image.source.extent, request)
+    check_limits(plan, limits.max_pixels, limits.max_side)
+    draw = partial(_draw_download, request)
+    return prepare_image(
+        store, image, plan, request.to_query(), JpegEncoder(request.quality), draw, plan.pixels
+    )
+
+
+def _draw_download(
+    request: ImageRequest,
+    pyramid: Pyramid,
+    plan: RegionPlan,
+    annotation: PlatePalette | None,
+    nearest: bool,
+) -> pyvips.Image:
+    return prepare(pyramid, plan, request, annotation, nearest=nearest)
 
 
 async def _chunks(spool: IO[bytes]) -> AsyncIterator[bytes]:
@@ -174,29 +227,34 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
 
 
-async def download_image(request: Request) -> Response:
-    """GET or HEAD /api/v2/{endpoint}/{id}: the JPEG, or a plain-text error naming the problem."""
+ErrorStatuses = tuple[tuple[type[Exception], int], ...]
+"""Refusals and their HTTP statuses, the first matching class winning."""
+DOWNLOAD_STATUSES: ErrorStatuses = ((NotFound, 404), (RegionTooLarge, 413), (BadParameter, 400))
+
+
+async def respond(
+    request: Request,
+    prepare_response: Callable[[], PreparedImage],
+    statuses: ErrorStatuses,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The image response for GET or HEAD: `prepare_response` runs on a worker thread, a refusal
+    becomes a plain-text error with its status, then ETag/304, HEAD, the response cache and
+    the bounded render. `headers` go on every response, errors included."""
     state = request.app.state
     try:
-        image_request = ImageRequest.parse(request.query_params.multi_items())
-        prepared = await anyio.to_thread.run_sync(
-            _prepare,
-            state.store,
-            state.image_limits,
-            request.path_params["image_id"],
-            image_request,
-        )
-    except NotFound as error:
-        return PlainTextResponse(str(error), status_code=404)
-    except RegionTooLarge as error:
-        return PlainTextResponse(str(error), status_code=413)
-    except BadParameter as error:
-        return PlainTextResponse(str(error), status_code=400)
-    headers = {"ETag": prepared.etag, "Cache-Control": CACHE_CONTROL}
+        prepared = await anyio.to_thread.run_sync(prepare_response)
+    except tuple(kind for kind, _ in statuses) as error:
+        status = next(code for kind, code in statuses if isinstance(error, kind))
+        return PlainTextResponse(str(error), status_code=status, headers=headers)
+    media_type = prepared.encoder.media_type
+    response_headers = {"ETag": prepared.etag, "Cache-Control": CACHE_CONTROL}
+    response_headers.update(headers or {})
+    response_headers.update(prepared.headers)
     if etag_matches(request.headers.get("if-none-match"), prepared.etag):
-        return Response(status_code=304, headers=headers)
+        return Response(status_code=304, headers=response_headers)
     if request.method == "HEAD":
-        response = Response(media_type=MEDIA_TYPE, headers=headers)
+        response = Response(media_type=media_type, headers=response_headers)
         del response.headers["content-length"]  # unknown until encoded, and HEAD never encodes
         return response
     limiter = state.render_limiter
@@ -206,12 +264,25 @@ async def download_image(request: Request) -> Response:
         if body is None:
             body = await anyio.to_thread.run_sync(prepared.encode, limiter=limiter)
             cache.put(prepared.etag, body)
-        return Response(body, media_type=MEDIA_TYPE, headers=headers)
+        return Response(body, media_type=media_type, headers=response_headers)
     async with state.large_render_limiter:
         spool = await anyio.to_thread.run_sync(prepared.spool, limiter=limiter)
-    headers["Content-Length"] = str(spool.seek(0, 2))
+    response_headers["Content-Length"] = str(spool.seek(0, 2))
     spool.seek(0)
-    return StreamingResponse(_chunks(spool), media_type=MEDIA_TYPE, headers=headers)
+    return StreamingResponse(_chunks(spool), media_type=media_type, headers=response_headers)
+
+
+async def download_image(request: Request) -> Response:
+    """GET or HEAD /api/v2/{endpoint}/{id}: the JPEG, or a plain-text error naming the problem."""
+    state = request.app.state
+    prepare_response = partial(
+        _prepare_download,
+        state.store,
+        state.image_limits,
+        request.path_params["image_id"],
+        request.query_params.multi_items(),
+    )
+    return await respond(request, prepare_response, DOWNLOAD_STATUSES)
 
 
 def image_routes() -> list[Route]:

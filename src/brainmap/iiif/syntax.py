@@ -1,0 +1,140 @@
+"""The IIIF image request path, ``{region}/{size}/{rotation}/{quality}.{format}``, as values.
+
+Syntax only: whether a region meets the image or a size needs upscaling depends on the image and
+is `plan`'s job. Every refusal is a BadParameter naming the segment (HTTP 400). Numbers follow
+the specification: pixel values are non-negative integers, percentages and angles non-negative
+decimals of digits and one ``.`` (no sign, no exponent).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from brainmap.errors import BadParameter
+
+QUALITIES = ("default", "color", "gray", "bitonal")
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
+"""Supported formats and their media types."""
+
+_INTEGER = re.compile(r"\d+")
+_DECIMAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+_SIZE = re.compile(r"(\d*),(\d*)")
+
+RegionKind = Literal["full", "square", "pixels", "percent"]
+SizeKind = Literal["max", "width", "height", "exact", "confined", "percent"]
+
+
+@dataclass(frozen=True)
+class Region:
+    """``full``, ``square``, ``x,y,w,h`` (pixels) or ``pct:x,y,w,h`` (`values` as given)."""
+
+    kind: RegionKind
+    values: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Size:
+    """``max``, ``w,``, ``,h``, ``w,h``, ``!w,h`` or ``pct:n``; `upscale` for a ``^`` prefix."""
+
+    kind: SizeKind
+    width: int | None = None
+    height: int | None = None
+    percent: float | None = None
+    upscale: bool = False
+
+
+@dataclass(frozen=True)
+class IiifRequest:
+    """One image request: region, size, clockwise rotation (after mirroring), quality, format."""
+
+    region: Region
+    size: Size
+    rotation: float
+    mirror: bool
+    quality: str
+    format: str
+
+    @classmethod
+    def parse(cls, region: str, size: str, rotation: str, quality_format: str) -> IiifRequest:
+        """Read the four path segments (already percent-decoded)."""
+        quality, dot, image_format = quality_format.rpartition(".")
+        if not dot:
+            raise BadParameter("format", f"{quality_format!r} has no .jpg or .png suffix")
+        if quality not in QUALITIES:
+            raise BadParameter("quality", f"{quality!r} is not one of {', '.join(QUALITIES)}")
+        if image_format not in MEDIA_TYPES:
+            raise BadParameter(
+                "format", f"{image_format!r} is not supported; use {' or '.join(MEDIA_TYPES)}"
+            )
+        degrees, mirror = parse_rotation(rotation)
+        return cls(parse_region(region), parse_size(size), degrees, mirror, quality, image_format)
+
+
+def parse_region(text: str) -> Region:
+    """``full``, ``square``, ``x,y,w,h`` or ``pct:x,y,w,h``."""
+    if text == "full":
+        return Region("full")
+    if text == "square":
+        return Region("square")
+    if text.startswith("pct:"):
+        return Region("percent", _numbers(text[4:], 4, "region", _decimal))
+    return Region("pixels", _numbers(text, 4, "region", _integer))
+
+
+def parse_size(text: str) -> Size:
+    """``[^]max``, ``[^]w,``, ``[^],h``, ``[^]w,h``, ``[^]!w,h`` or ``[^]pct:n``."""
+    upscale = text.startswith("^")
+    body = text[1:] if upscale else text
+    if body == "max":
+        return Size("max", upscale=upscale)
+    if body.startswith("pct:"):
+        return Size("percent", percent=_decimal(body[4:], "size"), upscale=upscale)
+    confined = body.startswith("!")
+    match = _SIZE.fullmatch(body.removeprefix("!"))
+    if match is None or not any(match.groups()) or (confined and not all(match.groups())):
+        raise BadParameter("size", f"{text!r} is not max, w, ,h, w,h, !w,h or pct:n")
+    width = int(match[1]) if match[1] else None
+    height = int(match[2]) if match[2] else None
+    kind: SizeKind = "confined" if confined else "exact"
+    if width is None:
+        kind = "height"
+    elif height is None:
+        kind = "width"
+    return Size(kind, width, height, upscale=upscale)
+
+
+def parse_rotation(text: str) -> tuple[float, bool]:
+    """Degrees clockwise in 0..360, and whether ``!`` mirrors the image first."""
+    mirror = text.startswith("!")
+    degrees = _decimal(text.removeprefix("!"), "rotation")
+    if degrees > 360:
+        raise BadParameter("rotation", f"{degrees:g} is outside 0..360")
+    return degrees % 360, mirror
+
+
+def _numbers(
+    text: str, count: int, name: str, read: Callable[[str, str], float]
+) -> tuple[float, ...]:
+    parts = text.split(",")
+    if len(parts) != count:
+        raise BadParameter(name, f"{text!r} needs {count} comma-separated numbers")
+    return tuple(read(part, name) for part in parts)
+
+
+def _integer(text: str, name: str) -> float:
+    if not _INTEGER.fullmatch(text):
+        raise BadParameter(name, f"{text!r} is not a non-negative integer")
+    return int(text)
+
+
+def _decimal(text: str, name: str) -> float:
+    if not _DECIMAL.fullmatch(text):
+        raise BadParameter(name, f"{text!r} is not a non-negative decimal number")
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadParameter(name, f"{text!r} is too large")
+    return value
