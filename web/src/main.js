@@ -30,6 +30,7 @@ const viewer = new Viewer($("#viewer"), {
 });
 
 const controls = new Controls($("#controls"), (filters) => {
+  status.say("");
   state.filters = filters;
   viewer.setFilters(filters);
   save();
@@ -47,7 +48,7 @@ async function show(record, filters, region) {
   const chosen = filters ?? controls.defaults();
   controls.show(chosen);
   shown = record;
-  state = { image: record.id, filters: chosen, region };
+  state = { image: record.id, filters: chosen, region: null }; // the viewer reports the region
   catalog.markImage(record.id);
   await viewer.open(record.id, chosen, region);
   save();

@@ -23,15 +23,18 @@ export class Viewer {
       navigatorPosition: "BOTTOM_RIGHT",
       maxZoomPixelRatio: 4,
       visibilityRatio: 0.25,
+      preserveViewport: true, // new filters keep the view; a new image goes home in `open`
     });
     this.osd.addHandler("open", () => this.restoreRegion());
     this.osd.addHandler("animation-finish", () => this.reportViewport());
+    this.osd.addHandler("resize", () => this.reportViewport());
     this.osd.addHandler("tile-load-failed", (event) => this.explainFailure(event.tile.getUrl()));
     this.osd.world.addHandler("add-item", ({ item }) => this.track(item));
   }
 
   /** Show an image with filters, at `region` if given (else the whole image). */
   async open(imageId, filters, region) {
+    this.element.setAttribute("aria-busy", "true");
     const infoUrl = `${iiifBase(imageId)}/info.json`;
     const response = await fetch(infoUrl);
     if (!response.ok) throw new Error(`image ${imageId}: ${(await response.text()).trim()}`);
@@ -72,11 +75,14 @@ export class Viewer {
     return source;
   }
 
+  /** Show the region asked for with the image, else the whole image. */
   restoreRegion() {
     const item = this.osd.world.getItemAt(0);
     const r = this.pendingRegion;
     if (item && r) {
       this.osd.viewport.fitBounds(item.imageToViewportRectangle(r.x, r.y, r.w, r.h), true);
+    } else {
+      this.osd.viewport.goHome(true);
     }
     this.pendingRegion = null;
     this.reportViewport();
@@ -99,8 +105,9 @@ export class Viewer {
   async explainFailure(url) {
     if (this.failureShown) return;
     this.failureShown = true;
-    const response = await fetch(url);
-    const reason = response.ok ? "a tile could not be drawn" : (await response.text()).trim();
-    this.onError(reason);
+    this.element.setAttribute("aria-busy", "false");
+    const response = await fetch(url).catch(() => null);
+    const refused = response && !response.ok;
+    this.onError(refused ? (await response.text()).trim() : "A tile could not be loaded.");
   }
 }
