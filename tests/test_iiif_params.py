@@ -211,16 +211,22 @@ def tiles(width: int, height: int, scale: int, tile: int = 256) -> list[tuple[st
 
 
 @pytest.mark.parametrize(("width", "height"), [(1200, 900), (999, 517), (300, 200)])
-def test_every_advertised_tile_reads_its_own_level_without_resampling(
-    width: int, height: int
-) -> None:
+def test_every_advertised_tile_and_size_is_its_level_untouched(width: int, height: int) -> None:
     info = image_information("x", width, height, 4, ROOMY)
+    requests = [
+        (f"full/{size['width']},{size['height']}", len(info["sizes"]) - 1 - index)
+        for index, size in enumerate(info["sizes"])
+    ]
     for scale in info["tiles"][0]["scaleFactors"]:
-        for region, size in tiles(width, height, scale):
-            result = plan(f"{region}/{size}/0/default.jpg", width, height, tiers=4)
-            assert result.read.downsample == scale.bit_length() - 1, (region, size)
-            assert (result.scale, result.offset) == ((1.0, 1.0), (0, 0))
-            assert (result.read.out_width, result.read.out_height) == (result.width, result.height)
+        requests += [
+            (f"{region}/{size}", scale.bit_length() - 1)
+            for region, size in tiles(width, height, scale)
+        ]
+    for path, level in requests:
+        result = plan(f"{path}/0/default.jpg", width, height, tiers=4)
+        assert result.read.downsample == level, path
+        assert (result.scale, result.offset) == ((1.0, 1.0), (0, 0))
+        assert (result.read.out_width, result.read.out_height) == (result.width, result.height)
 
 
 def test_levels_between_scales_read_the_finer_level_and_resample() -> None:

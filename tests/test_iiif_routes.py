@@ -202,6 +202,12 @@ def test_sizes_at_a_scale_factor_are_that_level(
     assert between.shape == means.shape and np.abs(between - means).mean() < 4
 
 
+def test_a_tile_is_the_download_services_bytes(small_server: str) -> None:
+    tile = fetch(f"{small_server}/iiif/3/{ISH_IMAGE}/0,0,1024,768/256,192/0/default.jpg")[1]
+    query = "downsample=2&left=0&top=0&width=256&height=192&quality=90"
+    assert tile == fetch(f"{small_server}/api/v2/image_download/{ISH_IMAGE}?{query}")[1]
+
+
 def test_upscaling_repeats_the_regions_pixels(
     small_server: str, ish_levels: list[np.ndarray]
 ) -> None:

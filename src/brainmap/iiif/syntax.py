@@ -17,8 +17,7 @@ from typing import Literal
 from brainmap.errors import BadParameter
 
 QUALITIES = ("default", "color", "gray", "bitonal")
-MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
-"""Supported formats and their media types."""
+FORMATS = ("jpg", "png")
 
 _INTEGER = re.compile(r"\d+")
 _DECIMAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")
@@ -66,9 +65,9 @@ class IiifRequest:
             raise BadParameter("format", f"{quality_format!r} has no .jpg or .png suffix")
         if quality not in QUALITIES:
             raise BadParameter("quality", f"{quality!r} is not one of {', '.join(QUALITIES)}")
-        if image_format not in MEDIA_TYPES:
+        if image_format not in FORMATS:
             raise BadParameter(
-                "format", f"{image_format!r} is not supported; use {' or '.join(MEDIA_TYPES)}"
+                "format", f"{image_format!r} is not supported; use {' or '.join(FORMATS)}"
             )
         degrees, mirror = parse_rotation(rotation)
         return cls(parse_region(region), parse_size(size), degrees, mirror, quality, image_format)

@@ -41,7 +41,8 @@ from brainmap.store.folder import Store
 
 PREFIX = "/iiif/3"
 JPEG_QUALITY = 90
-"""Quality of every IIIF JPEG (viewer tiles: a third of the bytes of the download default, 100)."""
+"""Quality of every IIIF JPEG: for viewer tiles. On a noisy section, 42 % of the bytes of the
+download service's default, 100."""
 PROFILE_LINK = f'<{PROFILE_URI}>;rel="profile"'
 IIIF_HEADERS = {"Access-Control-Allow-Origin": "*", "Link": PROFILE_LINK}
 IIIF_STATUSES: ErrorStatuses = ((NotFound, 404), (BadParameter, 400))
