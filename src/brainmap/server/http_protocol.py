@@ -58,4 +58,3 @@ class BoundedTargetProtocol(HttpToolsProtocol):
         )
         self.transport.write(head + REFUSAL)
         self.transport.close()
-
