@@ -12,6 +12,7 @@ from brainmap.geometry import Box
 from brainmap.iiif.info import image_information
 from brainmap.iiif.plan import IiifPlan, Limits, plan_iiif
 from brainmap.iiif.syntax import IiifRequest, Region, Size, parse_region, parse_size
+from iiif_strategies import regions, sizes
 
 ROOMY = Limits(max_pixels=10**9, max_side=65_535)
 
@@ -163,6 +164,7 @@ def test_size_forms(size: str, expected: tuple[int, int]) -> None:
         ("0,", "less than one pixel"),
         ("pct:0", "less than one pixel"),
         ("pct:0.1", "less than one pixel"),
+        ("!0,10", "less than one pixel"),
         ("^100000,", "exceeds the limits"),
     ],
 )
@@ -278,24 +280,8 @@ def test_information_document() -> None:
     assert [size["width"] for size in mirrored["sizes"]] == [150, 300]
 
 
-REGIONS = st.one_of(
-    st.sampled_from(["full", "square"]),
-    st.tuples(*[st.integers(0, 1500)] * 4).map(lambda v: ",".join(map(str, v))),
-    st.tuples(*[st.integers(0, 12000).map(lambda v: f"{v / 100:g}")] * 4).map(
-        lambda v: "pct:" + ",".join(v)
-    ),
-)
-SIZES = st.tuples(
-    st.sampled_from(["", "^"]),
-    st.one_of(
-        st.just("max"),
-        st.integers(0, 2000).map(lambda v: f"{v},"),
-        st.integers(0, 2000).map(lambda v: f",{v}"),
-        st.integers(0, 30000).map(lambda v: f"pct:{v / 100:g}"),
-        st.tuples(st.integers(0, 2000), st.integers(0, 2000)).map(lambda v: f"{v[0]},{v[1]}"),
-        st.tuples(st.integers(0, 2000), st.integers(0, 2000)).map(lambda v: f"!{v[0]},{v[1]}"),
-    ),
-).map("".join)
+REGIONS = regions(1500, 12000)
+SIZES = st.one_of(st.sampled_from(["max", "^max"]), sizes(0, 2000, 30000))
 
 
 @given(REGIONS, SIZES, st.integers(1, 1300), st.integers(1, 1300), st.integers(1, 5))

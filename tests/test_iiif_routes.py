@@ -20,6 +20,7 @@ from brainmap.server.background import BackgroundServer
 from brainmap.server.image_routes import ImageLimits
 from brainmap.store.pyramids import Pyramid
 from brainmap.store.schema import SubImage
+from iiif_strategies import regions, sizes
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore
 
 Headers = dict[str, str]
@@ -394,23 +395,8 @@ def test_large_pngs_are_spooled_with_the_same_bytes(small_store: SmallStore) -> 
     assert decode(spooled).shape == (800, 600, 3)
 
 
-REGIONS = st.one_of(
-    st.sampled_from(["full", "square"]),
-    st.tuples(*[st.integers(0, 1300)] * 4).map(lambda v: ",".join(map(str, v))),
-    st.tuples(*[st.integers(0, 11000).map(lambda v: f"{v / 100:g}")] * 4).map(
-        lambda v: "pct:" + ",".join(v)
-    ),
-)
-SIZES = st.tuples(
-    st.sampled_from(["", "^"]),
-    st.one_of(
-        st.integers(1, 400).map(lambda v: f"{v},"),
-        st.integers(1, 400).map(lambda v: f",{v}"),
-        st.integers(1, 4000).map(lambda v: f"pct:{v / 100:g}"),
-        st.tuples(st.integers(1, 400), st.integers(1, 400)).map(lambda v: f"{v[0]},{v[1]}"),
-        st.tuples(st.integers(1, 400), st.integers(1, 400)).map(lambda v: f"!{v[0]},{v[1]}"),
-    ),
-).map("".join)
+REGIONS = regions(1300, 11000)
+SIZES = sizes(1, 400, 4000)
 ROTATIONS = st.tuples(
     st.sampled_from(["", "!"]),
     st.one_of(

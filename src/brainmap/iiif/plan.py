@@ -162,6 +162,8 @@ def output_size(
         return limits.fit(region_width, region_height)
     if size.kind == "confined":
         assert size.width is not None and size.height is not None
+        if size.width < 1 or size.height < 1:
+            raise BadParameter("size", f"!{size.width},{size.height} is less than one pixel")
         scale = min(Fraction(size.width, region_width), Fraction(size.height, region_height))
         if not size.upscale:
             scale = min(scale, Fraction(1))
