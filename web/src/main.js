@@ -30,6 +30,7 @@ const viewer = new Viewer($("#viewer"), {
 });
 
 const controls = new Controls($("#controls"), (filters) => {
+  if (filterQuery(filters) === filterQuery(state.filters)) return;
   status.say("");
   state.filters = filters;
   viewer.setFilters(filters);
