@@ -5,27 +5,26 @@
 import { toQuery } from "./state.js";
 
 /** An absolute URL for a path relative to the page. */
-export const absolute = (path) => new URL(path, document.baseURI).href;
+const absolute = (path) => new URL(path, document.baseURI).href;
 
-/** The envelope of an RMA query; a refused query throws the server's message. */
-export async function rma(query) {
+/** The records of an RMA query; a refused query throws the server's message. */
+export async function records(query) {
   const response = await fetch(absolute(`api/v2/data/query.json?q=${encodeURIComponent(query)}`));
   if (!response.ok) throw new Error(`query failed (HTTP ${response.status}): ${query}`);
   const envelope = await response.json();
   if (!envelope.success) throw new Error(envelope.msg);
-  return envelope;
+  return envelope.msg;
 }
 
-/** The records of an RMA query. */
-export const records = async (query) => (await rma(query)).msg;
-
+/** Memoise an async loader by key; a failure is not kept, so it is retried next time. */
 const cached = (load) => {
   const memo = new Map();
   return (key) => {
-    if (!memo.has(key)) memo.set(key, load(key).catch((error) => {
-      memo.delete(key);
-      throw error;
-    }));
+    if (!memo.has(key)) {
+      const loading = load(key);
+      loading.catch(() => memo.delete(key));
+      memo.set(key, loading);
+    }
     return memo.get(key);
   };
 };
@@ -42,11 +41,12 @@ export async function imageRecord(id) {
 export const dataSetContext = cached(async (dataSetId) => {
   const [equalizations, atlases] = await Promise.all([
     records(`model::Equalization,rma::criteria,[section_data_set_id$eq${dataSetId}]`),
-    records(`model::Atlas,rma::criteria,[atlas_data_set_id$eq${dataSetId}],rma::options[order$eqid]`),
+    records(`model::Atlas,rma::criteria,[atlas_data_set_id$eq${dataSetId}],`
+      + "rma::options[order$eqid]"),
   ]);
-  const window = equalizations[0];
-  const range = window && ["red", "green", "blue"]
-    .flatMap((channel) => [window[`${channel}_lower`], window[`${channel}_upper`]])
+  const equalization = equalizations[0];
+  const range = equalization && ["red", "green", "blue"]
+    .flatMap((channel) => [equalization[`${channel}_lower`], equalization[`${channel}_upper`]])
     .join(",");
   return { range: range || null, atlases };
 });

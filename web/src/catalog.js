@@ -58,9 +58,8 @@ function thumbnail(image, range) {
 export class Catalog {
   /** `onImage(record)` is called when a section is chosen. */
   constructor(root, onImage) {
-    this.lists = Object.fromEntries(
-      ["products", "atlases", "data-sets", "sections"].map((id) => [id, root.querySelector(`#${id}`)]),
-    );
+    const lists = ["products", "atlases", "data-sets", "sections"];
+    this.lists = Object.fromEntries(lists.map((id) => [id, root.querySelector(`#${id}`)]));
     this.more = root.querySelector("#more-data-sets");
     this.onImage = onImage;
     this.more.addEventListener("click", () => this.nextDataSets());
@@ -109,7 +108,8 @@ export class Catalog {
 
   async nextDataSets() {
     const page = await records(
-      `model::DataSet,rma::criteria,products[id$eq${this.product}],rma::include,genes,plane_of_section,`
+      `model::DataSet,rma::criteria,products[id$eq${this.product}],`
+      + "rma::include,genes,plane_of_section,"
       + `rma::options[order$eqid][num_rows$eq${PAGE}][start_row$eq${this.shown}]`,
     );
     append(this.lists["data-sets"], page.map((dataSet) => ({

@@ -3,7 +3,7 @@
 
 import { structuresOf } from "./api.js";
 
-const RANGE_FIELDS = ["red_lower", "red_upper", "green_lower", "green_upper", "blue_lower", "blue_upper"];
+const RANGE_FIELDS = ["red", "green", "blue"].flatMap((c) => [`${c}_lower`, `${c}_upper`]);
 
 /** Mark a field invalid (with a message for assistive technology) or valid. */
 function flag(field, message) {
@@ -38,7 +38,8 @@ export class Controls {
   async setContext(context) {
     this.context = context;
     this.rangeDefault.disabled = !context.range;
-    this.form.atlas.replaceChildren(...context.atlases.map((atlas) => new Option(atlas.name, atlas.id)));
+    const atlases = context.atlases.map((atlas) => new Option(atlas.name, atlas.id));
+    this.form.atlas.replaceChildren(...atlases);
     this.annotationFields.disabled = context.atlases.length === 0;
     await this.loadStructures();
   }
@@ -73,7 +74,9 @@ export class Controls {
     const structure = annotated ? this.readStructures() : "";
     if (range === null || structure === null) return null;
     const filters = { range, colormap: form.colormap.value, view: form.view.value };
-    if (annotated) Object.assign(filters, { annotation: "true", atlas: form.atlas.value, structure });
+    if (annotated) {
+      Object.assign(filters, { annotation: "true", atlas: form.atlas.value, structure });
+    }
     return Object.fromEntries(Object.entries(filters).filter(([, value]) => value));
   }
 
@@ -107,7 +110,8 @@ export class Controls {
     const field = this.form.structure;
     const byAcronym = new Map(this.structures.map((s) => [String(s.acronym).toLowerCase(), s.id]));
     const tokens = field.value.split(/[\s,]+/).filter(Boolean);
-    const ids = tokens.map((token) => (/^\d+$/.test(token) ? Number(token) : byAcronym.get(token.toLowerCase())));
+    const ids = tokens.map((token) => (
+      /^\d+$/.test(token) ? Number(token) : byAcronym.get(token.toLowerCase())));
     const unknown = tokens.filter((_, index) => ids[index] === undefined);
     const message = unknown.length ? `unknown structure: ${unknown.join(", ")}` : "";
     flag(field, message);

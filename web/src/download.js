@@ -14,7 +14,8 @@ export function visibleGeometry(image, region, screenWidth) {
   const bottom = clamp(Math.ceil(region.y + region.h), 0, image.image_height);
   if (right <= left || bottom <= top) return null;
   const imagePixelsPerScreenPixel = region.w / screenWidth;
-  const downsample = clamp(Math.floor(Math.log2(imagePixelsPerScreenPixel)), 0, image.tier_count - 1);
+  const finest = Math.floor(Math.log2(imagePixelsPerScreenPixel));
+  const downsample = clamp(finest, 0, image.tier_count - 1);
   const scale = 2 ** downsample;
   return {
     downsample,

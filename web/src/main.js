@@ -53,7 +53,8 @@ async function show(record, filters, region) {
   catalog.markImage(record.id);
   await viewer.open(record.id, chosen, region);
   save();
-  status.say(`Image ${record.id}: section ${record.section_number ?? "–"} of data set ${record.data_set_id}`);
+  const section = record.section_number ?? "–";
+  status.say(`Image ${record.id}: section ${section} of data set ${record.data_set_id}`);
 }
 
 /** Show what the hash names, if anything; an image without filters gets its defaults. */
@@ -73,7 +74,7 @@ async function restore() {
 /** Put the Download Service URL of the current view in the field and on the clipboard. */
 async function giveDownloadUrl() {
   const region = viewer.region();
-  const geometry = shown && region && visibleGeometry(shown, region, viewer.devicePixels().width);
+  const geometry = shown && region && visibleGeometry(shown, region, viewer.deviceWidth());
   if (!geometry) {
     status.fail("No image is in view.");
     return;
@@ -83,7 +84,9 @@ async function giveDownloadUrl() {
   field.value = url;
   field.select();
   const copied = await copyText(url);
-  status.say(copied ? "Copied the Image Download Service URL." : "The Image Download Service URL is in the field below.");
+  status.say(copied
+    ? "Copied the Image Download Service URL."
+    : "The Image Download Service URL is in the field below.");
 }
 
 $("#download-button").addEventListener("click", () => giveDownloadUrl().catch(report));

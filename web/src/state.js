@@ -4,7 +4,7 @@
 // query string is appended to IIIF tile URLs and to the Download Service URL.
 
 /** Filter parameters, in the order they are written. */
-export const FILTERS = ["range", "colormap", "view", "annotation", "atlas", "structure"];
+const FILTERS = ["range", "colormap", "view", "annotation", "atlas", "structure"];
 
 /** A query string from [name, value] pairs, commas left readable. */
 export function toQuery(pairs) {
@@ -41,5 +41,6 @@ export function readState(hash) {
 export function writeState({ image, filters, region }) {
   const where = region && [region.x, region.y, region.w, region.h].map(Math.round).join(",");
   const query = toQuery([["image", image]]);
-  return `#${[query, filterQuery(filters), toQuery([["region", where]])].filter(Boolean).join("&")}`;
+  const parts = [query, filterQuery(filters), toQuery([["region", where]])];
+  return `#${parts.filter(Boolean).join("&")}`;
 }

@@ -55,17 +55,17 @@ export class Viewer {
     return item ? asRegion(item.viewportToImageRectangle(this.osd.viewport.getBounds(true))) : null;
   }
 
-  /** The size of the view in device pixels. */
-  devicePixels() {
-    const size = this.osd.viewport.getContainerSize();
-    return { width: size.x * window.devicePixelRatio, height: size.y * window.devicePixelRatio };
+  /** The width of the view in device pixels. */
+  deviceWidth() {
+    return this.osd.viewport.getContainerSize().x * window.devicePixelRatio;
   }
 
   /** A IIIF tile source from the cached info.json, its tile URLs carrying the filters. */
   tileSource(filters) {
     const { IIIFTileSource } = OpenSeadragon;
-    const data = IIIFTileSource.prototype.configure(structuredClone(this.info.json), this.info.url, null);
-    const source = new IIIFTileSource(data);
+    const info = structuredClone(this.info.json); // configure() edits what it is given
+    const options = IIIFTileSource.prototype.configure(info, this.info.url, null);
+    const source = new IIIFTileSource(options);
     const query = filterQuery(filters);
     if (query) {
       const iiifUrl = source.getTileUrl;
