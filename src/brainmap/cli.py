@@ -52,7 +52,10 @@ def serve(store_dir: Path, db_url: str | None, host: str, port: int, workers: in
         store = Store.open(store_dir, db_url)
     except FileNotFoundError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"brainmap: serving {store_dir} on http://{host}:{port}/api/v2/")
+    click.echo(
+        f"brainmap: serving {store_dir} on http://{host}:{port}/api/v2/ "
+        f"(IIIF under /iiif/3/, web viewer at http://{host}:{port}/)"
+    )
     options: dict[str, Any] = {
         "host": host,
         "port": port,

@@ -184,4 +184,8 @@ def run_demo(
     console.print(session.summary())
     console.print(f"contact sheet: {sheet}")
     console.print(f"done in {time.perf_counter() - started:.1f} s; files in {out_dir}/")
+    console.print(
+        f"to browse the store in the web viewer: brainmap serve --store {store_dir}, "
+        "then open http://127.0.0.1:8080/"
+    )
     return [download.path for download in session.downloads] + [sheet]
