@@ -23,6 +23,7 @@ def test_demo_writes_every_workflow_and_a_contact_sheet(tmp_path: Path) -> None:
         "_expression_ds4.jpg",
         "_projection_ds4.jpg",
         "_nissl_ds3.jpg",
+        "_jet.jpg",
     ):
         assert any(expected in name for name in names), expected
     for path in files:
@@ -32,6 +33,10 @@ def test_demo_writes_every_workflow_and_a_contact_sheet(tmp_path: Path) -> None:
     assert "4 ISH data sets" in text
     assert "display ranges [0, 880, 0, 1010, 0, 4095]" in text
     assert "10 annotated plates" in text
+    assert "IIIF level2: image" in text
+    (iiif,) = [path for path in files if path.name.startswith("iiif_")]
+    section = pyvips.Image.new_from_file(str(iiif))
+    assert section.width == 480  # the middle half of the 960-pixel section at this scale
 
 
 def test_serve_refuses_a_folder_that_is_not_a_store(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 Builds the synthetic store if missing, serves it on a free loopback port, then drives the
 drop-in `ImageDownloadApi` exactly as an allensdk user would: data sets by product, the sections
 of one, display ranges, a whole ISH series at downsample 4, a full-resolution region, a windowed
-connectivity section, its projection mask, an atlas plate with and without annotation. Files go
-under the output folder with a contact sheet; a summary table is printed.
+connectivity section, its projection mask, an atlas plate with and without annotation; then the
+same server's IIIF Image API (info.json, a region with a colormap). Files go under the output
+folder with a contact sheet; a summary table is printed.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ class DemoSession:
             view="expression",
         )
 
-    def connectivity(self) -> None:
+    def connectivity(self) -> tuple[int, list[int]]:
+        """The windowed section and its projection mask; returns the section id and ranges."""
         data_sets = self.api.get_section_data_sets_by_product([CONNECTIVITY])
         self.console.print(f"product {CONNECTIVITY} (Connectivity): {len(data_sets)} data sets")
         images = self.api.section_image_query(data_sets[0]["id"])
@@ -121,6 +123,7 @@ class DemoSession:
             downsample=4,
             projection=True,
         )
+        return image["id"], ranges
 
     def atlas(self) -> None:
         plates = self.api.atlas_image_query(ATLAS)
@@ -137,6 +140,25 @@ class DemoSession:
                 annotation=annotation,
                 atlas=ATLAS,
             )
+
+    def iiif(self, image_id: int, ranges: list[int]) -> None:
+        """IIIF Image API 3.0 on the same server: the image's description, then the middle half
+        of the section, at most 800 pixels a side, windowed and pseudo-coloured by query
+        parameters."""
+        service = f"{self.api.api_url}/iiif/3/{image_id}"
+        info = self.api.retrieve_parsed_json_over_http(f"{service}/info.json")
+        levels = len(info["tiles"][0]["scaleFactors"])
+        window = ",".join(map(str, ranges))
+        self.console.print(
+            f"IIIF {info['profile']}: image {image_id} is {info['width']} x {info['height']}, "
+            f"{levels} tile levels"
+        )
+        self.fetch(
+            "IIIF region, jet colormap",
+            f"iiif_{image_id}_jet.jpg",
+            self.api.retrieve_file_over_http,
+            f"{service}/pct:25,25,50,50/!800,800/0/default.jpg?range={window}&colormap=jet",
+        )
 
     def contact_sheet(self) -> Path:
         thumbnails = [
@@ -178,8 +200,9 @@ def run_demo(
         console.print(f"server: {server.url}/api/v2/ (store {store_dir})")
         session = DemoSession(ImageDownloadApi(base_uri=server.url), out_dir, console)
         session.ish_series()
-        session.connectivity()
+        section, ranges = session.connectivity()
         session.atlas()
+        session.iiif(section, ranges)
     sheet = session.contact_sheet()
     console.print(session.summary())
     console.print(f"contact sheet: {sheet}")
