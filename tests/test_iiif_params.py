@@ -4,13 +4,14 @@ examples (a 300 x 200 image) and against the tile arithmetic of its implementati
 from __future__ import annotations
 
 import pytest
+import pyvips
 from hypothesis import given
 from hypothesis import strategies as st
 
 from brainmap.errors import BadParameter
 from brainmap.geometry import Box
 from brainmap.iiif.info import image_information
-from brainmap.iiif.plan import IiifPlan, Limits, plan_iiif
+from brainmap.iiif.plan import IiifPlan, Limits, plan_iiif, rotated_size
 from brainmap.iiif.syntax import IiifRequest, Region, Size, parse_region, parse_size
 from iiif_strategies import regions, sizes
 
@@ -187,6 +188,52 @@ def test_limits_shrink_max_and_confined_but_refuse_explicit_sizes() -> None:
         plan("full/250,/0/default.jpg", limits=narrow)
 
 
+@pytest.mark.parametrize(
+    ("path", "name", "message"),
+    [
+        ("0,0," + "9" * 5000 + ",10/max/0/default.jpg", "region", "5000-digit number is too large"),
+        ("full/" + "9" * 5000 + ",/0/default.jpg", "size", "5000-digit number is too large"),
+        ("full/,1" + "0" * 4500 + "/0/default.jpg", "size", "4501-digit number is too large"),
+        ("full/^pct:1" + "0" * 300 + "/0/default.jpg", "size", "exceeds the limits"),
+        ("full/^pct:21846/0/default.jpg", "size", "pct:21846 of the 300 x 200 region exceeds"),
+        ("full/^pct:21845.2/0/default.jpg", "size", "65536 x 43690 exceeds the limits"),
+    ],
+)
+def test_huge_numbers_are_refused_by_name(path: str, name: str, message: str) -> None:
+    with pytest.raises(BadParameter, match=message) as raised:
+        plan(path)
+    assert raised.value.name == name
+
+
+def test_huge_percentages_of_a_region_clip_at_the_edge() -> None:
+    assert plan("pct:0,50," + "1" * 300 + ",50/max/0/default.jpg").region == Box(0, 100, 300, 100)
+    with pytest.raises(BadParameter, match="outside"):
+        plan("pct:1" + "0" * 300 + ",0,10,10/max/0/default.jpg")
+
+
+def test_the_rotated_output_must_fit_the_limits() -> None:
+    roomy = Limits(max_pixels=10**9, max_side=400)
+    assert plan("full/max/90/default.jpg", limits=roomy).pixels == 300 * 200
+    assert plan("full/max/30/default.png", limits=roomy).pixels == 360 * 324
+    tight = Limits(max_pixels=100_000, max_side=400)
+    with pytest.raises(
+        BadParameter, match="45 turns the 300 x 200 output into 354 x 354"
+    ) as raised:
+        plan("full/max/45/default.png", limits=tight)
+    assert raised.value.name == "rotation"
+
+
+@given(st.integers(1, 3000), st.integers(1, 3000), st.integers(0, 36000))
+def test_rotated_sizes_bound_libvips_output_within_a_pixel(
+    width: int, height: int, centidegrees: int
+) -> None:
+    degrees = centidegrees / 100
+    turned = pyvips.Image.black(width, height).rotate(degrees)
+    got = rotated_size(width, height, degrees)
+    assert turned.width <= got[0] <= turned.width + 1
+    assert turned.height <= got[1] <= turned.height + 1
+
+
 def test_canonical_forms() -> None:
     assert plan("full/max/0/default.jpg").canonical == "full/max/0/default.jpg"
     assert plan("0,0,300,200/pct:100/360/color.png").canonical == "full/max/0/color.png"
@@ -284,18 +331,23 @@ REGIONS = regions(1500, 12000)
 SIZES = st.one_of(st.sampled_from(["max", "^max"]), sizes(0, 2000, 30000))
 
 
-@given(REGIONS, SIZES, st.integers(1, 1300), st.integers(1, 1300), st.integers(1, 5))
+ROTATIONS = st.one_of(st.just(0), st.integers(0, 36000).map(lambda v: f"{v / 100:g}"))
+
+
+@given(REGIONS, SIZES, ROTATIONS, st.integers(1, 1300), st.integers(1, 1300), st.integers(1, 5))
 def test_any_plan_stays_inside_the_image_and_the_limits(
-    region: str, size: str, width: int, height: int, tiers: int
+    region: str, size: str, rotation: str, width: int, height: int, tiers: int
 ) -> None:
     limits = Limits(max_pixels=1_000_000, max_side=1500)
     try:
-        result = plan(f"{region}/{size}/0/default.png", width, height, tiers, limits)
+        result = plan(f"{region}/{size}/{rotation}/default.png", width, height, tiers, limits)
     except BadParameter:
         return
     box = result.region
     assert 0 <= box.left < box.right <= width and 0 <= box.top < box.bottom <= height
     assert min(result.width, result.height) >= 1 and limits.admit(result.width, result.height)
+    turned = rotated_size(result.width, result.height, result.rotation)
+    assert limits.admit(*turned) and result.pixels == turned[0] * turned[1]
     step = result.read.scale
     assert result.read.downsample < tiers
     assert -(-box.width // step) >= result.width or result.read.downsample == 0

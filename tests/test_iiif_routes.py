@@ -303,6 +303,7 @@ def test_formats(small_server: str) -> None:
         (f"{ISH_IMAGE}/full/max/0/sepia.jpg", 400, "quality: 'sepia' is not one of"),
         (f"{ISH_IMAGE}/full/max/-90/default.jpg", 400, "rotation: '-90'"),
         (f"{ISH_IMAGE}/full/max/400/default.jpg", 400, "rotation: 400 is outside 0..360"),
+        (f"{ISH_IMAGE}/full/max/45/default.jpg", 400, "rotation: 45 turns the 1200 x 900 output"),
         (f"{ISH_IMAGE}/full/max/0/default.jpg?downsample=2", 400, "downsample: is not used"),
         (f"{ISH_IMAGE}/full/max/0/default.jpg?quality=50", 400, "JPEG quality is 90"),
         (f"{ISH_IMAGE}/full/max/0/default.jpg?range=1,2", 400, "range: needs 6"),
@@ -393,6 +394,18 @@ def test_large_pngs_are_spooled_with_the_same_bytes(small_store: SmallStore) -> 
     assert status == 200 and int(headers["content-length"]) == len(spooled)
     assert np.array_equal(decode(spooled), decode(buffered))
     assert decode(spooled).shape == (800, 600, 3)
+
+
+def test_sides_are_capped_at_what_a_jpeg_holds(small_store: SmallStore) -> None:
+    """The default maxWidth (65535) is above libjpeg's 65500: IIIF advertises and enforces the
+    lower one rather than fail while encoding."""
+    with BackgroundServer(create_app(small_store.store)) as server:
+        info = json.loads(fetch(f"{server.url}/iiif/3/{ISH_IMAGE}/info.json")[1])
+        status, body, _ = fetch(f"{server.url}/iiif/3/{ISH_IMAGE}/0,0,1200,2/^65501,/0/default.jpg")
+    assert (info["maxWidth"], info["maxHeight"]) == (65500, 65500)
+    assert status == 400 and "65501 x 109 exceeds the limits (maxWidth and maxHeight 65500" in (
+        body.decode()
+    )
 
 
 REGIONS = regions(1300, 11000)

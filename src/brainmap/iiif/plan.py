@@ -9,6 +9,8 @@ The rules (docs/iiif.md):
 * Sizes keep the region's aspect ratio (except ``w,h``), the derived side rounded half up and at
   least one pixel. Without ``^`` a size larger than the region is an error; with ``^`` it is
   upscaled. ``max`` and ``!w,h`` shrink to fit the limits, other forms above them are errors.
+* The rotated output (its bounding box for angles that are not multiples of 90°) must fit the
+  limits too, so no response is larger than they allow.
 * The pyramid level is the coarsest ``d`` (downsample ``2**d``) with ``2**d`` output pixels
   within the region along both axes (at the image's right and bottom edges, with at least as
   many pixels over the region as the output). Its pixels covering the region are used as they
@@ -38,6 +40,9 @@ class Limits:
         return (
             width <= self.max_side and height <= self.max_side and width * height <= self.max_pixels
         )
+
+    def __str__(self) -> str:
+        return f"the limits (maxWidth and maxHeight {self.max_side}, maxArea {self.max_pixels})"
 
     def largest(self, width: int, height: int) -> tuple[int, int]:
         """The largest size of the `width` : `height` aspect ratio within the limits."""
@@ -86,7 +91,9 @@ class IiifPlan:
 
     @property
     def pixels(self) -> int:
-        return self.width * self.height
+        """The output's pixels after rotation."""
+        width, height = rotated_size(self.width, self.height, self.rotation)
+        return width * height
 
 
 def plan_iiif(
@@ -95,6 +102,13 @@ def plan_iiif(
     """Resolve `request` against an image of the given size and pyramid depth."""
     box = region_box(request.region, image_width, image_height)
     width, height = output_size(request.size, box.width, box.height, limits)
+    turned = rotated_size(width, height, request.rotation)
+    if not limits.admit(*turned):
+        raise BadParameter(
+            "rotation",
+            f"{_decimal_text(request.rotation)} turns the {width} x {height} output into "
+            f"{turned[0]} x {turned[1]}, which exceeds {limits}",
+        )
     level = level_for_output(box, width, height, tier_count, image_width, image_height)
     step = 2**level
     left, top = box.left // step, box.top // step
@@ -139,6 +153,8 @@ def region_box(region: Region, image_width: int, image_height: int) -> Box:
         return Box((image_width - side) // 2, (image_height - side) // 2, side, side)
     x, y, w, h = region.values
     if region.kind == "percent":
+        # above 100 % is past the far edge either way (and huge values would overflow)
+        x, y, w, h = (min(value, 100) for value in region.values)
         x, w = (_half_up(value * image_width / 100) for value in (x, w))
         y, h = (_half_up(value * image_height / 100) for value in (y, h))
     text = _region_text(region)
@@ -170,6 +186,15 @@ def output_size(
         width = min(size.width, max(1, _half_up(region_width * scale)))
         height = min(size.height, max(1, _half_up(region_height * scale)))
         return limits.fit(width, height)
+    if size.kind == "percent" and size.upscale:
+        assert size.percent is not None
+        # refused before rounding: a huge percentage would overflow it
+        if size.percent * max(region_width, region_height) > 100 * (limits.max_side + 1):
+            raise BadParameter(
+                "size",
+                f"^pct:{size.percent:g} of the {region_width} x {region_height} "
+                f"region exceeds {limits}",
+            )
     width, height = _explicit_size(size, region_width, region_height)
     if width < 1 or height < 1:
         raise BadParameter("size", f"{width} x {height} is less than one pixel")
@@ -181,12 +206,18 @@ def output_size(
             "prefix the size with ^ to upscale",
         )
     if not limits.admit(width, height):
-        raise BadParameter(
-            "size",
-            f"{width} x {height} exceeds the limits (maxWidth and maxHeight {limits.max_side}, "
-            f"maxArea {limits.max_pixels})",
-        )
+        raise BadParameter("size", f"{width} x {height} exceeds {limits}")
     return width, height
+
+
+def rotated_size(width: int, height: int, degrees: float) -> tuple[int, int]:
+    """The size of a `width` x `height` image turned by `degrees`: exact for multiples of 90°,
+    else its bounding box rounded up (libvips rounds it to nearest, so never more)."""
+    if degrees % 90 == 0:
+        return (height, width) if degrees % 180 else (width, height)
+    radians = math.radians(degrees)
+    cos, sin = abs(math.cos(radians)), abs(math.sin(radians))
+    return math.ceil(width * cos + height * sin), math.ceil(width * sin + height * cos)
 
 
 def _explicit_size(size: Size, region_width: int, region_height: int) -> tuple[int, int]:

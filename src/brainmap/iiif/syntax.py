@@ -96,8 +96,8 @@ def parse_size(text: str) -> Size:
     match = _SIZE.fullmatch(body.removeprefix("!"))
     if match is None or not any(match.groups()) or (confined and not all(match.groups())):
         raise BadParameter("size", f"{text!r} is not max, w, ,h, w,h, !w,h or pct:n")
-    width = int(match[1]) if match[1] else None
-    height = int(match[2]) if match[2] else None
+    width = _integer(match[1], "size") if match[1] else None
+    height = _integer(match[2], "size") if match[2] else None
     kind: SizeKind = "confined" if confined else "exact"
     if width is None:
         kind = "height"
@@ -124,10 +124,13 @@ def _numbers(
     return tuple(read(part, name) for part in parts)
 
 
-def _integer(text: str, name: str) -> float:
+def _integer(text: str, name: str) -> int:
     if not _INTEGER.fullmatch(text):
         raise BadParameter(name, f"{text!r} is not a non-negative integer")
-    return int(text)
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise BadParameter(name, f"a {len(text)}-digit number is too large") from None
 
 
 def _decimal(text: str, name: str) -> float:

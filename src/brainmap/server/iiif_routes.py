@@ -26,7 +26,7 @@ from brainmap.iiif.info import CONTEXT, PROFILE_URI, image_information
 from brainmap.iiif.pixels import draw
 from brainmap.iiif.plan import Limits, plan_iiif
 from brainmap.iiif.syntax import IiifRequest
-from brainmap.imaging.encoders import JpegEncoder, PngEncoder
+from brainmap.imaging.encoders import JPEG_MAX_SIDE, JpegEncoder, PngEncoder
 from brainmap.params import ImageRequest
 from brainmap.server.image_routes import (
     CACHE_CONTROL,
@@ -77,7 +77,8 @@ def base_uri(request: Request, identifier: str) -> str:
 
 
 def _limits(limits: ImageLimits) -> Limits:
-    return Limits(limits.max_pixels, limits.max_side)
+    """The server's limits, sides capped at what a JPEG can hold (both formats share them)."""
+    return Limits(limits.max_pixels, min(limits.max_side, JPEG_MAX_SIDE))
 
 
 def _prepare(
