@@ -304,3 +304,11 @@ def test_a_reload_restores_image_filters_and_viewport(page: Page) -> None:
     assert page.locator("#controls [name=colormap]").input_value() == "hotmetal"
     assert page.locator("#controls [name=green_upper]").input_value() == str(RANGES[3])
     assert difference(canvas(page), drawn) < SAME / 2
+
+
+def test_a_malformed_viewport_in_the_hash_opens_the_whole_image(page: Page) -> None:
+    open_view(page, f"image={ISH_IMAGE}")
+    home = region(page)
+    for junk in ("10,10,300,-5", "10,10,0,300", "a,b,c,d", "1,2,3"):
+        open_view(page, f"image={ISH_IMAGE}&region={junk}")
+        assert region(page) == pytest.approx(home), junk

@@ -29,7 +29,8 @@ export function readState(hash) {
   }
   const image = Number.parseInt(params.get("image") ?? "", 10);
   const region = (params.get("region") ?? "").split(",").map(Number);
-  const validRegion = region.length === 4 && region.every(Number.isFinite) && region[2] > 0;
+  const validRegion = region.length === 4 && region.every(Number.isFinite)
+    && region[2] > 0 && region[3] > 0;
   return {
     image: Number.isInteger(image) ? image : null,
     filters,

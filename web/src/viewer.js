@@ -36,9 +36,14 @@ export class Viewer {
   async open(imageId, filters, region) {
     this.element.setAttribute("aria-busy", "true");
     const infoUrl = `${iiifBase(imageId)}/info.json`;
-    const response = await fetch(infoUrl);
-    if (!response.ok) throw new Error(`image ${imageId}: ${(await response.text()).trim()}`);
-    this.info = { url: infoUrl, json: await response.json() };
+    try {
+      const response = await fetch(infoUrl);
+      if (!response.ok) throw new Error(`image ${imageId}: ${(await response.text()).trim()}`);
+      this.info = { url: infoUrl, json: await response.json() };
+    } catch (error) {
+      this.element.setAttribute("aria-busy", "false"); // nothing is coming
+      throw error;
+    }
     this.pendingRegion = region;
     this.osd.open(this.tileSource(filters));
   }
@@ -107,7 +112,7 @@ export class Viewer {
     this.failureShown = true;
     this.element.setAttribute("aria-busy", "false");
     const response = await fetch(url).catch(() => null);
-    const refused = response && !response.ok;
-    this.onError(refused ? (await response.text()).trim() : "A tile could not be loaded.");
+    const reason = response && !response.ok ? await response.text().catch(() => "") : "";
+    this.onError(reason.trim() || "A tile could not be loaded.");
   }
 }
