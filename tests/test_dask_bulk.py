@@ -10,6 +10,7 @@ from pathlib import Path
 import fsspec
 import pytest
 from click.testing import CliRunner
+from dask import config as dask_config
 from distributed import Client as DaskClient
 from distributed import LocalCluster
 
@@ -23,9 +24,23 @@ __all__ = ["bulk_server", "bulk_store"]  # fixtures
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster:
+    """Two in-process workers over TCP, every socket on 127.0.0.1 and a free port.
+
+    distributed's sampling profiler is off: it calls ``sys._current_frames()`` every 10 ms, and
+    on CPython 3.11 a garbage collection inside that call that frees a ``threading.local``
+    deadlocks the whole interpreter (the runtime lock is taken twice); with the workers in this
+    process, that once hung the suite."""
+    with (
+        dask_config.set({"distributed.worker.profile.enabled": False}),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            protocol="tcp://",
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        ) as cluster,
+    ):
         yield cluster
 
 
