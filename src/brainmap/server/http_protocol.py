@@ -1,6 +1,6 @@
 """uvicorn's httptools protocol, answering 414 for over-long request targets.
 
-httptools (with uvloop, from ``uvicorn[standard]``) serves about 1.5-2x the requests/s of h11 on
+httptools (with uvloop, both server dependencies) serves about 1.5-2x the requests/s of h11 on
 the image endpoints (benchmarks/render.py), but its URL parser refuses targets above 65,535
 bytes and uvicorn then answers a bare 400. The rules ask for 414 above a 64 KiB query string,
 so `BoundedTargetProtocol` refuses such targets itself, with 414, as soon as their length is
