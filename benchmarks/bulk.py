@@ -42,7 +42,7 @@ import numpy as np
 
 from brainmap.client import Client
 from brainmap.store.folder import Store
-from brainmap.store.pyramids import PyramidKind, tier_count, write_pyramid
+from brainmap.store.pyramids import PyramidKind, whole_image, write_pyramid
 from brainmap.store.schema import PlaneOfSection, Product, SectionDataSet, SectionImage
 
 DATA_SET = 1
@@ -99,13 +99,7 @@ def build_store(root: Path, images: int) -> None:
             SectionImage(
                 id=FIRST_ID + number,
                 data_set_id=DATA_SET,
-                x=0,
-                y=0,
-                width=WIDTH,
-                height=HEIGHT,
-                image_width=WIDTH,
-                image_height=HEIGHT,
-                tier_count=tier_count(WIDTH, HEIGHT),
+                **whole_image(WIDTH, HEIGHT),
                 section_number=number,
                 resolution=1.0,
                 number_of_components=3,

@@ -37,7 +37,7 @@ import pyvips
 import simplejpeg
 
 from brainmap.store.folder import Store
-from brainmap.store.pyramids import PyramidKind, tier_count, write_pyramid
+from brainmap.store.pyramids import PyramidKind, whole_image, write_pyramid
 from brainmap.store.schema import PlaneOfSection, SectionDataSet, SectionImage
 
 RGB_SIZE = (16_000, 12_000)
@@ -113,11 +113,7 @@ def build(root: Path) -> Store:
                     id=image_id,
                     data_set_id=1,
                     path=f"pyramids/{name}.tif",
-                    width=w,
-                    height=h,
-                    image_width=w,
-                    image_height=h,
-                    tier_count=tier_count(w, h),
+                    **whole_image(w, h),
                     bits_per_component=bits,
                 )
             )

@@ -23,7 +23,7 @@ from pathlib import Path
 import pyvips
 
 from brainmap.store.folder import Store
-from brainmap.store.pyramids import PyramidKind, tier_count, write_pyramid
+from brainmap.store.pyramids import PyramidKind, whole_image, write_pyramid
 from brainmap.store.schema import (
     AlternateImage,
     Atlas,
@@ -65,15 +65,7 @@ def build_store(root: Path) -> Store:
     )
     write_pyramid(rgb, store.pyramid_path(store.new_pyramid_name("section")), PyramidKind.RGB8)
     write_pyramid(labels, store.pyramid_path(store.new_pyramid_name("labels")), PyramidKind.LABELS)
-    extent = dict(
-        x=0,
-        y=0,
-        width=WIDTH,
-        height=HEIGHT,
-        image_width=WIDTH,
-        image_height=HEIGHT,
-        tier_count=tier_count(WIDTH, HEIGHT),
-    )
+    extent = whole_image(WIDTH, HEIGHT)
     with store.session() as session:
         session.add_all(
             [

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from brainmap.store.folder import Store
-from brainmap.store.pyramids import PyramidKind, tier_count, write_pyramid
+from brainmap.store.pyramids import PyramidKind, whole_image, write_pyramid
 from brainmap.store.schema import (
     EXPRESSION_MASK,
     PROJECTION_MASK,
@@ -51,10 +51,7 @@ def _sub_image(
 ):  # type: ignore[no-untyped-def]
     height, width = pixels.shape[:2]
     fields: dict[str, object] = dict(
-        x=0,
-        y=0,
-        width=width,
-        height=height,
+        **whole_image(width, height),
         section_number=image_id % 100,
         resolution=1.0,
         number_of_components=3,
@@ -64,9 +61,6 @@ def _sub_image(
     return cls(
         id=image_id,
         data_set_id=data_set,
-        image_width=width,
-        image_height=height,
-        tier_count=tier_count(width, height),
         path=path,
         **fields,
     )

@@ -12,7 +12,7 @@ import pytest
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
-from brainmap.store.pyramids import PyramidKind, tier_count, write_pyramid
+from brainmap.store.pyramids import PyramidKind, whole_image, write_pyramid
 from brainmap.store.schema import PlaneOfSection, Product, SectionDataSet, SectionImage
 
 DATA_SET = 500
@@ -47,13 +47,7 @@ def build_bulk_store(root: Path) -> Store:
                 SectionImage(
                     id=FIRST_ID + number,
                     data_set_id=DATA_SET,
-                    x=0,
-                    y=0,
-                    width=width,
-                    height=height,
-                    image_width=width,
-                    image_height=height,
-                    tier_count=tier_count(width, height),
+                    **whole_image(width, height),
                     section_number=number,
                     resolution=1.0,
                     number_of_components=3,

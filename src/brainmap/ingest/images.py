@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from brainmap.errors import BrainmapError
 from brainmap.store.folder import Store
-from brainmap.store.pyramids import Pyramid, PyramidKind, tier_count, write_pyramid
+from brainmap.store.pyramids import Pyramid, PyramidKind, whole_image, write_pyramid
 from brainmap.store.schema import (
     EXPRESSION_MASK,
     PROJECTION_MASK,
@@ -349,13 +349,7 @@ def record(
                     id=image_id,
                     data_set_id=data_set_id,
                     path=item.path,
-                    x=0,
-                    y=0,
-                    width=item.width,
-                    height=item.height,
-                    image_width=item.width,
-                    image_height=item.height,
-                    tier_count=tier_count(item.width, item.height),
+                    **whole_image(item.width, item.height),
                     section_number=section,
                     number_of_components=item.bands,
                     bits_per_component=item.bits,

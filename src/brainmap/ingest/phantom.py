@@ -30,7 +30,7 @@ from brainmap.ingest import phantom_stains as stains
 from brainmap.ingest.phantom_anatomy import Plane
 from brainmap.ingest.phantom_ontology import BY_ACRONYM, GRAPH_ID, ONTOLOGY_ID, REGIONS, ROOT_ID
 from brainmap.store.folder import Store
-from brainmap.store.pyramids import PyramidKind, tier_count, write_pyramid
+from brainmap.store.pyramids import PyramidKind, whole_image, write_pyramid
 from brainmap.store.schema import (
     EXPRESSION_MASK,
     PROJECTION_MASK,
@@ -89,10 +89,7 @@ def _image(
 ) -> SubImage:
     """A SubImage record over `section` (the whole image unless `fields` give a box)."""
     values: dict[str, object] = {
-        "x": 0,
-        "y": 0,
-        "width": section.width,
-        "height": section.height,
+        **whole_image(section.width, section.height),
         "annotated": False,
         "bits_per_component": 8,
         "number_of_components": 3,
@@ -103,9 +100,6 @@ def _image(
     values.update(fields)
     return kind(
         id=id_,
-        image_width=section.width,
-        image_height=section.height,
-        tier_count=tier_count(section.width, section.height),
         resolution=round(resolution, 4),
         **values,
     )

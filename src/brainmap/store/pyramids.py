@@ -106,3 +106,17 @@ def tier_count(width: int, height: int) -> int:
     while longest > TILE * 2 ** (tiers - 1):
         tiers += 1
     return tiers
+
+
+def whole_image(width: int, height: int) -> dict[str, int]:
+    """The SubImage geometry fields of a `width` x `height` image recorded whole: its bounding
+    box is the full pixel grid, and `tier_count` follows from the size."""
+    return {
+        "x": 0,
+        "y": 0,
+        "width": width,
+        "height": height,
+        "image_width": width,
+        "image_height": height,
+        "tier_count": tier_count(width, height),
+    }
