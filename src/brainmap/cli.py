@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-F = TypeVar("F", bound=Callable[..., Any])
+from brainmap.cli_options import folder_option, new_store_option
 
 DEFAULT_STORE = Path("demo-store")
 DEFAULT_OUTPUT = Path("demo-output")
-
-
-def folder_option(flag: str, dest: str, help_text: str, **extra: object) -> Callable[[F], F]:
-    """A ``--flag DIR`` option giving a Path."""
-    folder = click.Path(file_okay=False, path_type=Path)
-    return click.option(flag, dest, type=folder, help=help_text, **extra)  # type: ignore[arg-type]
 
 
 @click.group()
@@ -111,7 +104,7 @@ def demo(store_dir: Path, out_dir: Path) -> None:
 
 
 @main.command()
-@folder_option("--store", "store_dir", "Store folder (created when missing).", required=True)
+@new_store_option
 @click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--data-set", "data_set_id", type=int, required=True, help="SectionDataSet id.")
 @click.option("--expression", multiple=True, type=Path, help="Expression mask, one per image.")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from brainmap.cli_options import new_store_option
 from brainmap.errors import BrainmapError
 
 
@@ -23,13 +24,7 @@ def _numbers(text: str, option: str) -> tuple[int, ...]:
 
 
 @click.command("import")
-@click.option(
-    "--store",
-    "store_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Store folder (created when missing).",
-)
+@new_store_option
 @click.option("--model", help="Model of the records (default: from the file and record shape).")
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -56,13 +51,7 @@ def import_command(store_dir: Path, model: str | None, paths: tuple[Path, ...]) 
 @click.option(
     "--from", "api_url", required=True, help="API base URL, e.g. http://api.brain-map.org."
 )
-@click.option(
-    "--store",
-    "store_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Store folder (created when missing).",
-)
+@new_store_option
 @click.option("--product", "products", multiple=True, type=int, help="Product id (repeatable).")
 @click.option("--data-set", "data_sets", multiple=True, type=int, help="SectionDataSet id.")
 @click.option("--gene", "genes", multiple=True, help="Gene id or acronym.")
