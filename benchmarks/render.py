@@ -36,8 +36,8 @@ from pathlib import Path
 import pyvips
 import simplejpeg
 
+from brainmap.pyramid.format import PyramidKind, whole_image, write_pyramid
 from brainmap.store.folder import Store
-from brainmap.store.pyramids import PyramidKind, whole_image, write_pyramid
 from brainmap.store.schema import PlaneOfSection, SectionDataSet, SectionImage
 
 RGB_SIZE = (16_000, 12_000)

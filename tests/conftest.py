@@ -1,4 +1,4 @@
-"""Shared fixtures: a small exact store, and the real server on loopback over it."""
+"""Shared fixtures: the test stores, and the real server on loopback over each."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import pytest
 
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
-from brainmap.server.image_routes import ImageLimits
+from brainmap.server.routes.images import ImageLimits
+from brainmap.store.folder import Store
+from bulk_store import build_bulk_store
+from rma_store import make_store
 from small_store import SmallStore, build_small_store
 
 SMALL_LIMITS = ImageLimits(max_pixels=2_000_000, max_side=4096)
@@ -17,6 +20,7 @@ SMALL_LIMITS = ImageLimits(max_pixels=2_000_000, max_side=4096)
 
 @pytest.fixture(scope="session")
 def small_store(tmp_path_factory: pytest.TempPathFactory) -> SmallStore:
+    """A few images with known pixels (`small_store.py`)."""
     return build_small_store(tmp_path_factory.mktemp("small-store"))
 
 
@@ -24,6 +28,32 @@ def small_store(tmp_path_factory: pytest.TempPathFactory) -> SmallStore:
 def small_server(small_store: SmallStore) -> Iterator[str]:
     """Base URL of a real brainmap server on 127.0.0.1 serving the small store."""
     with BackgroundServer(create_app(small_store.store, limits=SMALL_LIMITS)) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def bulk_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """One section data set of many small images (`bulk_store.py`)."""
+    return build_bulk_store(tmp_path_factory.mktemp("bulk-store"))
+
+
+@pytest.fixture(scope="session")
+def bulk_server(bulk_store: Store) -> Iterator[str]:
+    """Base URL of the real server over the bulk store."""
+    with BackgroundServer(create_app(bulk_store)) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def rma_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """Metadata only, for the RMA compiler and the data routes (`rma_store.py`)."""
+    return make_store(tmp_path_factory.mktemp("rma"))
+
+
+@pytest.fixture(scope="session")
+def rma_server(rma_store: Store) -> Iterator[str]:
+    """Base URL of the real server over the RMA store."""
+    with BackgroundServer(create_app(rma_store)) as server:
         yield server.url
 
 

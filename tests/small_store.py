@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from brainmap.pyramid.format import PyramidKind, whole_image, write_pyramid
 from brainmap.store.folder import Store
-from brainmap.store.pyramids import PyramidKind, whole_image, write_pyramid
 from brainmap.store.schema import (
     EXPRESSION_MASK,
     PROJECTION_MASK,

@@ -10,17 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from brainmap.client.bulk import DEFAULT_CONCURRENCY, BulkReport, Runner, run_bulk
-from brainmap.client.distributed import DaskRunner, WorkerSettings
+from brainmap.client._http.retry import RetryPolicy
+from brainmap.client._http.transport import AsyncTransport, Timeouts, Transport
+from brainmap.client.allensdk.image_download_api import ImageDownloadApi
+from brainmap.client.bulk.distributed import DaskRunner, WorkerSettings
+from brainmap.client.bulk.engine import DEFAULT_CONCURRENCY, BulkReport, Runner, run_bulk
+from brainmap.client.bulk.manifest import Job
+from brainmap.client.bulk.progress import ProgressCallback
+from brainmap.client.bulk.verify import EXTENT_FIELDS, decode, expected_size, extent_of, jpeg_check
 from brainmap.client.frames import to_dataframe
-from brainmap.client.image_download_api import ImageDownloadApi
-from brainmap.client.manifest import Job
 from brainmap.client.paging import query_rows
-from brainmap.client.progress import ProgressCallback
-from brainmap.client.retry import RetryPolicy
 from brainmap.client.tiling import fetch_tiled, grid
-from brainmap.client.transport import AsyncTransport, Timeouts, Transport
-from brainmap.client.verify import EXTENT_FIELDS, decode, expected_size, extent_of, jpeg_check
 from brainmap.geometry import plan_request
 from brainmap.params import ImageRequest
 

@@ -13,8 +13,8 @@ import re
 import warnings
 from typing import Any
 
-from brainmap.client.api_base import wire_url
-from brainmap.client.transport import AsyncTransport
+from brainmap.client._http.transport import AsyncTransport
+from brainmap.client.allensdk.api import wire_url
 from brainmap.errors import ApiError, QueryFailed
 
 _COUNT_FALSE = "[count$eqfalse]"

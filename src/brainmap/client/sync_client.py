@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from brainmap.client import loop
+from brainmap.client._http import loop
 from brainmap.client.async_client import AsyncClient
-from brainmap.client.bulk import BulkReport
+from brainmap.client.bulk.engine import BulkReport
 
 
 class Client:

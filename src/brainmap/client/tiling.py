@@ -4,7 +4,7 @@ Tiles are rectangles of the output image whose origins and sizes (except at the 
 edges) are multiples of 16 output pixels: each starts on a full-resolution pixel the server maps
 to the same pyramid sample as the whole region would (a multiple of ``2**downsample`` from the
 region's corner), and on a JPEG 4:2:0 block boundary, so the stitched pixels equal the single
-response's pixels (decoded as `brainmap.client.verify.decode` does).
+response's pixels (decoded as `brainmap.client.bulk.verify.decode` does).
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ import simplejpeg
 from brainmap.geometry import RegionPlan, level_for
 from brainmap.imaging import filters
 from brainmap.imaging.annotate import PlatePalette
-from brainmap.imaging.tiles import pyramid_tiles
 from brainmap.params import ImageRequest, parse_colormap
-from brainmap.store.pyramids import Pyramid
+from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.tiles import pyramid_tiles
 
 DEFAULT_QUALITY = 100
 DIRECT_READ_BYTES = 48_000_000

@@ -30,8 +30,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from brainmap.errors import BrainmapError
+from brainmap.pyramid.format import Pyramid, PyramidKind, whole_image, write_pyramid
 from brainmap.store.folder import Store
-from brainmap.store.pyramids import Pyramid, PyramidKind, whole_image, write_pyramid
 from brainmap.store.schema import (
     EXPRESSION_MASK,
     PROJECTION_MASK,

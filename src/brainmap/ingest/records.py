@@ -24,7 +24,6 @@ from sqlalchemy.orm import Mapper, RelationshipProperty, Session
 
 from brainmap.ingest.record_files import RecordFile, RecordFileError, read_record_file
 from brainmap.store.folder import Store
-from brainmap.store.records import visible_columns
 from brainmap.store.schema import (
     AtlasDataSet,
     AtlasImage,
@@ -35,6 +34,7 @@ from brainmap.store.schema import (
     SubImage,
     model_classes,
 )
+from brainmap.store.serialize import visible_columns
 
 PREFERRED = ("SectionImage", "SectionDataSet")
 """Tie-breaks of shape detection: a SubImage or DataSet record is a section one by default."""

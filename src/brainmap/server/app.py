@@ -8,10 +8,10 @@ import anyio
 import pyvips
 from starlette.applications import Starlette
 
-from brainmap.server.data_routes import data_routes
-from brainmap.server.iiif_routes import iiif_routes
-from brainmap.server.image_routes import ImageLimits, ResponseCache, image_routes
-from brainmap.server.web_routes import web_routes
+from brainmap.server.routes.data import data_routes
+from brainmap.server.routes.iiif import iiif_routes
+from brainmap.server.routes.images import ImageLimits, ResponseCache, image_routes
+from brainmap.server.routes.web import web_routes
 from brainmap.store.folder import Store
 
 STORE_ENV = "BRAINMAP_STORE"

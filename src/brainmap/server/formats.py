@@ -22,7 +22,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from brainmap.errors import RmaError
-from brainmap.store.sql import QueryResult
+from brainmap.store.query.compiler import QueryResult
 
 BATCH = 200
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'

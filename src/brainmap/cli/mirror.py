@@ -1,0 +1,92 @@
+"""``brainmap mirror``: records and pictures of an Allen-compatible API into a store.
+
+Exit codes: 0 done, 1 some pictures failed to download (rerun to resume) or the API failed,
+2 bad usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from brainmap.cli.options import new_store_option
+from brainmap.errors import BrainmapError
+
+
+def _numbers(text: str, option: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter("comma-separated integers", param_hint=option) from None
+
+
+@click.command()
+@click.option(
+    "--from", "api_url", required=True, help="API base URL, e.g. http://api.brain-map.org."
+)
+@new_store_option
+@click.option("--product", "products", multiple=True, type=int, help="Product id (repeatable).")
+@click.option("--data-set", "data_sets", multiple=True, type=int, help="SectionDataSet id.")
+@click.option("--gene", "genes", multiple=True, help="Gene id or acronym.")
+@click.option("--plane", "planes", multiple=True, help="Plane of section id or name.")
+@click.option("--atlas", "atlases", multiple=True, type=int, help="Atlas id: plates, annotation.")
+@click.option(
+    "--downsample",
+    "downsample_text",
+    default="4",
+    show_default=True,
+    help="Levels to copy, e.g. 2,4.",
+)
+@click.option("--concurrency", default=4, show_default=True, help="Downloads in flight.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def mirror(
+    api_url: str,
+    store_dir: Path,
+    products: tuple[int, ...],
+    data_sets: tuple[int, ...],
+    genes: tuple[str, ...],
+    planes: tuple[str, ...],
+    atlases: tuple[int, ...],
+    downsample_text: str,
+    concurrency: int,
+    quiet: bool,
+) -> None:
+    """Copy records (through RMA) and pictures (through the download service, at each
+    --downsample) of the selected data sets and atlases into a store. Rerun to resume."""
+    from brainmap.mirror.metadata import Selection
+    from brainmap.mirror.run import mirror as run_mirror
+    from brainmap.store.folder import Store
+
+    downsamples = _numbers(downsample_text, "--downsample")
+    selection = Selection(products, data_sets, genes, planes, atlases)
+    if not downsamples or (selection.data_set_criteria() is None and not atlases):
+        raise click.UsageError("give --downsample levels and at least one selector")
+    store = Store.create(store_dir)
+    try:
+        report = asyncio.run(
+            run_mirror(
+                api_url,
+                store,
+                selection,
+                downsamples,
+                concurrency=concurrency,
+                quiet=quiet,
+                say=(lambda _message: None) if quiet else click.echo,
+            )
+        )
+    except BrainmapError as error:
+        click.echo(f"brainmap: {error}", err=True)
+        sys.exit(1)
+    finally:
+        store.close()
+    click.echo(
+        f"{report.records} records; pictures: {report.fetched} fetched, "
+        f"{report.skipped} already held, {len(report.failures)} failed"
+    )
+    for path, reason in report.failures.items():
+        click.echo(f"failed: {path}: {reason}", err=True)
+    if not report.ok:
+        sys.exit(1)

@@ -1,0 +1,158 @@
+"""The RMA data endpoints: `/api/v2/data/query.{fmt}` and the legacy per-model forms.
+
+* `query.{fmt}?q=...` (or `criteria=`): a whole RMA query, form-decoded (``+`` is a space).
+* `{Model}/query.{fmt}?criteria=&include=&only=&except=&order=&num_rows=&start_row=`.
+* `{Model}/{id}.{fmt}?include=`: the envelope around a list of that one record (empty if the
+  id does not exist).
+* `enumerate.json`, `{Model}/describe.json` (the models, from the schema) and
+  `/api/v2/structure_graph_download/{id}.json` (one ontology, nested).
+
+Every body carries `Content-Disposition: attachment; filename="query.{fmt}"`; the `filename=`
+parameter names it otherwise (characters outside ``[A-Za-z0-9._-]`` become ``_``).
+
+Queries the engine cannot answer are HTTP 200 with `success: false` (DECISIONS.md). Bodies are
+streamed; parsing, SQL and serialisation run in the threadpool, one session per response.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import iterate_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from brainmap.errors import RmaError
+from brainmap.rma.ast import Filter, Literal, ModelStage, Options, Path, Query
+from brainmap.rma.parse import OPTION_NAMES, parse_options, parse_paths, parse_query
+from brainmap.server.formats import FORMATS, Format
+from brainmap.store.catalog import describe_model, enumerate_models
+from brainmap.store.folder import Store
+from brainmap.store.query.compiler import QueryResult, run_query
+from brainmap.store.schema import model_classes
+from brainmap.store.structure_graph import structure_tree
+
+MAX_QUERY_STRING = 64 * 1024
+UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def data_routes() -> list[Route]:
+    """Routes to mount in the server app (the store is `app.state.store`)."""
+    return [
+        Route("/api/v2/data/enumerate.{fmt}", enumerate_endpoint, methods=["GET"]),
+        Route("/api/v2/data/{model}/describe.{fmt}", describe_endpoint, methods=["GET"]),
+        Route("/api/v2/structure_graph_download/{id:int}.{fmt}", graph_endpoint, methods=["GET"]),
+        Route("/api/v2/data/query.{fmt}", query_endpoint, methods=["GET"]),
+        Route("/api/v2/data/{model}/query.{fmt}", model_query_endpoint, methods=["GET"]),
+        Route("/api/v2/data/{model}/{id:int}.{fmt}", record_endpoint, methods=["GET"]),
+    ]
+
+
+async def query_endpoint(request: Request) -> Response:
+    """`q=` / `criteria=` (or `include=model::...`, a documented variant)."""
+    params = request.query_params
+    text = params.get("q") or params.get("criteria")
+    if text is None and params.get("include", "").startswith("model::"):
+        text = params["include"]
+    return _respond(request, lambda: parse_query(text or ""))
+
+
+async def model_query_endpoint(request: Request) -> Response:
+    """The legacy per-model query: each clause its own parameter."""
+    model = request.path_params["model"]
+    params = request.query_params
+
+    def build() -> Query:
+        criteria = parse_paths(params.get("criteria", ""))
+        return (ModelStage(model, (), criteria, _include(params), _options(params)),)
+
+    return _respond(request, build)
+
+
+async def record_endpoint(request: Request) -> Response:
+    """One record by id, in the same envelope as a query."""
+    model = request.path_params["model"]
+    record_id = Filter("id", "$eq", (Literal(str(request.path_params["id"])),))
+    params = request.query_params
+    return _respond(
+        request, lambda: (ModelStage(model, (record_id,), (), _include(params), _options(params)),)
+    )
+
+
+async def enumerate_endpoint(request: Request) -> Response:
+    """Every RMA model by name."""
+    return _respond_records(request, "Model", lambda _session: enumerate_models())
+
+
+async def describe_endpoint(request: Request) -> Response:
+    """One model's attributes and associations; an unknown model is `success: false`."""
+    name = request.path_params["model"]
+
+    def describe(_session: Session) -> list[dict[str, Any]]:
+        model = model_classes().get(name)
+        if model is None:
+            raise RmaError(f"model::{name}", f"unknown model {name}")
+        return [describe_model(model)]
+
+    return _respond_records(request, "Model", describe)
+
+
+async def graph_endpoint(request: Request) -> Response:
+    """The nested ontology of one structure graph."""
+    graph_id = request.path_params["id"]
+    return _respond_records(request, "Structure", lambda session: structure_tree(session, graph_id))
+
+
+def _respond_records(
+    request: Request, model: str, records: Callable[[Session], list[dict[str, Any]]]
+) -> Response:
+    """A fixed list of records in the usual envelope."""
+
+    def result(session: Session) -> QueryResult:
+        found = records(session)
+        return QueryResult(model, (), 0, len(found), len(found), iter(found))
+
+    return _stream(request, result)
+
+
+def _include(params: QueryParams) -> tuple[Path, ...]:
+    return parse_paths(params.get("include", ""))
+
+
+def _options(params: QueryParams) -> Options:
+    return parse_options([(name, params[name]) for name in OPTION_NAMES if name in params])
+
+
+def _respond(request: Request, build: Callable[[], Query]) -> Response:
+    return _stream(request, lambda session: run_query(session, build()))
+
+
+def _stream(request: Request, run: Callable[[Session], QueryResult]) -> Response:
+    """Check the request, then stream `run`'s result in the requested format."""
+    if len(request.scope.get("query_string", b"")) > MAX_QUERY_STRING:
+        return PlainTextResponse("query string longer than 64 KiB", status_code=414)
+    fmt = request.path_params["fmt"]
+    form = FORMATS.get(fmt)
+    if form is None:
+        return PlainTextResponse("unknown format (use json, xml or csv)", status_code=404)
+    store: Store = request.app.state.store
+    body = iterate_in_threadpool(_body(store, run, form))
+    name = UNSAFE_FILENAME.sub("_", request.query_params.get("filename") or f"query.{fmt}")
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return StreamingResponse(body, media_type=form.media_type, headers=disposition)
+
+
+def _body(store: Store, run: Callable[[Session], QueryResult], form: Format) -> Iterator[bytes]:
+    """Parse, run and write; an RmaError becomes the format's error body."""
+    with store.session() as session:
+        try:
+            result = run(session)
+        except RmaError as error:
+            yield form.error(error)
+            return
+        yield from form.write(result)

@@ -1,0 +1,63 @@
+"""``brainmap download`` and ``brainmap query`` against the real server on loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from brainmap.cli import main
+from bulk_store import DATA_SET, FIRST_ID, IMAGES, image_files
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_data_set_download_json_and_resume(bulk_server: str, tmp_path: Path) -> None:
+    args = ("download", "data-set", str(DATA_SET), "--api", bulk_server, "--out", str(tmp_path))
+    code, output = run(*args, "--downsample", "1", "--quality", "70", "--json")
+    report = json.loads(output)
+    assert code == 0 and report["ok"] and report["fetched"] == IMAGES
+    assert len(image_files(tmp_path)) == IMAGES
+    code, output = run(*args, "--downsample", "1", "--quality", "70", "--quiet")
+    assert code == 0 and output.startswith(f"0 fetched, {IMAGES} already there, 0 failed")
+
+
+def test_section_images_with_env_api_and_filters(bulk_server: str, tmp_path: Path) -> None:
+    ids = [str(FIRST_ID), str(FIRST_ID + 1)]
+    region = ["--left", "16", "--width", "64", "--height", "48"]
+    result = CliRunner(env={"BRAINMAP_API": bulk_server}).invoke(
+        main,
+        [
+            "download",
+            "section-image",
+            *ids,
+            "--out",
+            str(tmp_path),
+            "--json",
+            "--rgb",
+            "1,0.5,2",
+            *region,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert set(image_files(tmp_path)) == {f"{i}.jpg" for i in ids}
+
+
+def test_unknown_image_is_a_usage_error(bulk_server: str, tmp_path: Path) -> None:
+    code, output = run(
+        "download", "section-image", "1", "--api", bulk_server, "--out", str(tmp_path), "-q"
+    )
+    assert code == 2 and "no SubImage record" in output
+
+
+def test_query_rows_and_exit_codes(bulk_server: str) -> None:
+    code, output = run("query", "model::SectionImage", "--api", bulk_server, "--page-size", "25")
+    assert code == 0 and len(json.loads(output)) == IMAGES
+    code, output = run("query", "model::SectionImage", "--api", bulk_server)
+    assert code == 4 and "got 50 of 60 rows" in output
+    code, output = run("query", "model::Nope", "--api", bulk_server, "--json")
+    assert code == 3 and "Nope" in output

@@ -1,0 +1,45 @@
+"""The main job end to end on a small-scale demo store, and the command line around it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyvips
+from click.testing import CliRunner
+from rich.console import Console
+
+from brainmap.cli import main
+from brainmap.demo.job import run_demo
+
+
+def test_demo_writes_every_workflow_and_a_contact_sheet(tmp_path: Path) -> None:
+    console = Console(record=True, width=120)
+    files = run_demo(tmp_path / "store", tmp_path / "out", console, scale=0.06)
+    names = [path.name for path in files]
+    assert names[-1] == "contact-sheet.png"
+    assert sum(name.startswith("ish_") and name.endswith("_ds4.jpg") for name in names) >= 6
+    for expected in (
+        "_roi_",
+        "_expression_ds4.jpg",
+        "_projection_ds4.jpg",
+        "_nissl_ds3.jpg",
+        "_jet.jpg",
+    ):
+        assert any(expected in name for name in names), expected
+    for path in files:
+        image = pyvips.Image.new_from_file(str(path))
+        assert image.width > 0 and image.bands == 3
+    text = console.export_text()
+    assert "4 ISH data sets" in text
+    assert "display ranges [0, 880, 0, 1010, 0, 4095]" in text
+    assert "10 annotated plates" in text
+    assert "IIIF level2: image" in text
+    (iiif,) = [path for path in files if path.name.startswith("iiif_")]
+    section = pyvips.Image.new_from_file(str(iiif))
+    assert section.width == 480  # the middle half of the 960-pixel section at this scale
+
+
+def test_serve_refuses_a_folder_that_is_not_a_store(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", "--store", str(tmp_path / "nothing")])
+    assert result.exit_code == 1
+    assert "no brainmap store" in result.output

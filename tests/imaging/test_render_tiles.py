@@ -1,0 +1,114 @@
+"""Direct tile reads (imaging/tiles.py) give libvips' own pixels, for every pyramid layout,
+at every level and edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pyvips
+
+from brainmap.geometry import ImageExtent, plan_region
+from brainmap.imaging import render
+from brainmap.params import ImageRequest
+from brainmap.pyramid.format import Pyramid, PyramidKind, tier_count, write_pyramid
+from brainmap.pyramid.tiles import PyramidTiles, TileCache, pyramid_tiles
+
+HEIGHT, WIDTH = 1300, 1777
+
+
+def _pixels(kind: PyramidKind) -> np.ndarray:
+    """Structured content plus noise (so JPEG and the predictor have work), per layout."""
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
+    if kind is PyramidKind.LABELS:
+        return ((x // 97) * 1_000_003 + (y // 61) * 7 + 2**31).astype(np.uint32)
+    pattern = np.stack([x, y, x * y], axis=2) + rng.integers(0, 9, (HEIGHT, WIDTH, 3))
+    if kind is PyramidKind.LOSSLESS:
+        return (pattern * 3 % 4096).astype(np.uint16)
+    return (pattern % 256).astype(np.uint8)
+
+
+@pytest.fixture(scope="module", params=list(PyramidKind))
+def pyramid_file(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    kind: PyramidKind = request.param
+    path = tmp_path_factory.mktemp("tiles") / f"{kind.value}.tif"
+    write_pyramid(_pixels(kind), path, kind)
+    return path
+
+
+@pytest.fixture(scope="module")
+def rgb_pyramid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tiles") / "rgb.tif"
+    write_pyramid(_pixels(PyramidKind.RGB8), path, PyramidKind.RGB8)
+    return path
+
+
+def test_regions_match_libvips_at_every_level(pyramid_file: Path) -> None:
+    tiles = PyramidTiles.open(pyramid_file)
+    assert tiles is not None
+    rng = np.random.default_rng(1)
+    for page, level in enumerate(tiles.pages):
+        vips = pyvips.Image.new_from_file(str(pyramid_file), page=page)
+        assert (level.width, level.height) == (vips.width, vips.height)
+        boxes = [(0, 0, level.width, level.height), (level.width - 1, level.height - 1, 1, 1)]
+        for _ in range(5):
+            left, top = int(rng.integers(0, level.width)), int(rng.integers(0, level.height))
+            width = int(rng.integers(1, level.width - left + 1))
+            height = int(rng.integers(1, level.height - top + 1))
+            boxes.append((left, top, width, height))
+        for box in boxes:
+            expected = vips.crop(*box).numpy().reshape(box[3], box[2], -1)
+            np.testing.assert_array_equal(tiles.region(page, *box), expected)
+
+
+def test_read_region_is_the_same_with_and_without_direct_reads(
+    pyramid_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pyramid = Pyramid(pyramid_file)
+    extent = ImageExtent(0, 0, WIDTH, HEIGHT, WIDTH, HEIGHT, tier_count(WIDTH, HEIGHT))
+    plans = [plan_region(extent, downsample=d) for d in range(5)]
+    plans.append(plan_region(extent, left=333, top=91, width=700, height=800))
+    plans.append(plan_region(extent, downsample=1, left=1001, top=777, width=1000, height=900))
+    request = ImageRequest(range=(0, 3000, 100, 2000, 0, 4095))
+    nearest = "labels" in pyramid_file.name
+    direct = [render.read_region(pyramid, plan, nearest=nearest) for plan in plans]
+    rendered = [render.render_pixels(region, request).numpy() for region in direct]
+    monkeypatch.setattr(render, "pyramid_tiles", lambda path: None)
+    for plan, region, pixels in zip(plans, direct, rendered, strict=True):
+        through_libvips = render.read_region(pyramid, plan, nearest=nearest)
+        assert (region.format, region.bands) == (through_libvips.format, through_libvips.bands)
+        np.testing.assert_array_equal(region.numpy(), through_libvips.numpy())
+        again = render.render_pixels(through_libvips, request).numpy()
+        np.testing.assert_array_equal(pixels, again)
+
+
+def test_other_layouts_are_left_to_libvips(tmp_path: Path) -> None:
+    floats = tmp_path / "float.tif"
+    pyvips.Image.black(300, 400).cast("float").tiffsave(str(floats), tile=True, bigtiff=True)
+    assert pyramid_tiles(floats) is None
+    lzw = tmp_path / "lzw.tif"
+    pyvips.Image.black(300, 400).tiffsave(str(lzw), tile=True, bigtiff=True, compression="lzw")
+    assert pyramid_tiles(lzw) is None
+    classic = tmp_path / "classic.tif"
+    pyvips.Image.black(300, 400).tiffsave(str(classic), tile=True, compression="deflate")
+    assert pyramid_tiles(classic) is None
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"II+\x00" + b"\xff" * 20)
+    assert pyramid_tiles(junk) is None
+    assert PyramidTiles.open(tmp_path / "missing.tif") is None
+
+
+def test_decoded_tiles_are_reused_within_the_byte_budget(rgb_pyramid: Path) -> None:
+    tiles = PyramidTiles.open(rgb_pyramid)
+    assert tiles is not None
+    first = tiles.tile(0, 3)
+    assert tiles.tile(0, 3) is first  # held in TILE_CACHE, not decoded again
+    assert not first.flags.writeable
+    cache = TileCache(3 * first.nbytes)
+    for index in range(5):
+        cache.put(("x", index), first)
+    assert cache.size == 3 * first.nbytes
+    assert cache.get(("x", 0)) is None
+    assert cache.get(("x", 4)) is first

@@ -1,0 +1,160 @@
+"""`brainmap mirror` from a real brainmap server A (the demo store) into store B, then B served:
+the seed queries and image requests at the mirrored level agree with A; other levels are 4xx."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import simplejpeg
+from click.testing import CliRunner
+from sqlalchemy import delete, select
+
+from brainmap import ImageDownloadApi
+from brainmap.cli import main
+from brainmap.client.async_client import AsyncClient
+from brainmap.demo.phantom import build_demo_store
+from brainmap.mirror.metadata import Selection, fetch_metadata
+from brainmap.mirror.run import mirror
+from brainmap.server.app import create_app
+from brainmap.server.background import BackgroundServer
+from brainmap.store.folder import Store
+from brainmap.store.schema import mirrored_pyramids
+
+LEVELS = (1, 2)
+ATLAS = 1
+JPEG_TOLERANCE = 4.0
+"""Largest mean absolute difference (0..255) between A's and B's pictures: B re-encodes A's
+JPEG once more in its pyramid tiles and once more in its response."""
+
+
+@dataclass
+class Pair:
+    """Server A (the source), server B (the mirror) and the ids mirrored."""
+
+    a: str
+    b: str
+    b_root: Path
+    products: list[int]
+    data_sets: list[int]
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    root = tmp_path_factory.mktemp("mirror")
+    source = build_demo_store(root / "a", scale=0.12)  # 3+ tiers per image
+    with BackgroundServer(create_app(source)) as a:
+        api = ImageDownloadApi(base_uri=a.url)
+        products = sorted({p["id"] for p in api.model_query("Product", num_rows="all")})
+        by_product = api.get_section_data_sets_by_product(products, include_failed=True)
+        chosen = products[:2]
+        data_sets = [d["id"] for d in api.get_section_data_sets_by_product(chosen, True)]
+        assert by_product and data_sets
+        runner = CliRunner()
+        arguments = ["mirror", "--from", a.url, "--store", str(root / "b"), "--quiet"]
+        arguments += [f"--product={product}" for product in chosen]
+        arguments += ["--atlas", str(ATLAS), "--downsample", ",".join(map(str, LEVELS))]
+        result = runner.invoke(main, arguments)
+        assert result.exit_code == 0, result.output
+        assert " 0 already held, 0 failed" in result.output
+        mirrored = Store.open(root / "b")
+        with BackgroundServer(create_app(mirrored)) as b:
+            yield Pair(a.url, b.url, root / "b", chosen, data_sets)
+        mirrored.close()
+    source.close()
+
+
+def test_seed_queries_agree(pair: Pair) -> None:
+    a, b = ImageDownloadApi(base_uri=pair.a), ImageDownloadApi(base_uri=pair.b)
+    for product in pair.products:
+        assert b.get_section_data_sets_by_product([product]) == (
+            a.get_section_data_sets_by_product([product])
+        )
+    image_ids = []
+    for data_set in pair.data_sets:
+        images = a.section_image_query(data_set)
+        assert b.section_image_query(data_set) == images
+        image_ids += [image["id"] for image in images]
+    assert b.get_section_image_ranges(image_ids) == a.get_section_image_ranges(image_ids)
+    assert b.atlas_image_query(ATLAS) == a.atlas_image_query(ATLAS)
+    include = "products,equalization,plane_of_section"
+    mirrored = b.model_query("SectionDataSet", include=include, num_rows="all")
+    source = a.model_query("SectionDataSet", include=include, num_rows="all")
+    assert mirrored == [d for d in source if d["id"] in pair.data_sets]
+
+
+def picture(url: str, endpoint: str, image_id: int, query: str) -> np.ndarray:
+    response = httpx.get(f"{url}/api/v2/{endpoint}/{image_id}?{query}", timeout=30)
+    assert response.status_code == 200, response.text
+    return simplejpeg.decode_jpeg(response.content).astype(np.int16)
+
+
+def test_pictures_agree_at_the_mirrored_level(pair: Pair) -> None:
+    a = ImageDownloadApi(base_uri=pair.a)
+    section = a.section_image_query(pair.data_sets[0])[0]["id"]
+    plate = a.atlas_image_query(ATLAS)[0]["id"]
+    requests = [("section_image_download", section, "downsample=7&quality=90")]
+    for level in LEVELS:
+        requests += [
+            ("section_image_download", section, f"downsample={level}"),
+            ("section_image_download", section, f"downsample={level}&view=expression"),
+            (
+                "section_image_download",
+                section,
+                f"downsample={level}&left=40&top=30&width=50&height=40",
+            ),
+            ("atlas_image_download", plate, f"downsample={level}"),
+            ("atlas_image_download", plate, f"downsample={level}&annotation=true&atlas={ATLAS}"),
+        ]
+    for endpoint, image_id, query in requests:
+        expected = picture(pair.a, endpoint, image_id, query)
+        got = picture(pair.b, endpoint, image_id, query)
+        assert got.shape == expected.shape, query
+        assert np.abs(got - expected).mean() < JPEG_TOLERANCE, query
+    response = httpx.get(f"{pair.b}/api/v2/section_image_download/{section}?downsample=0")
+    assert response.status_code == 404
+    assert "holds downsample 1, 2 only, not 0" in response.text
+
+
+def test_rerun_fetches_nothing_new_and_resumes(pair: Pair) -> None:
+    store = Store.open(pair.b_root)
+    selection = Selection(products=tuple(pair.products), atlases=(ATLAS,))
+    report = asyncio.run(mirror(pair.a, store, selection, list(LEVELS), quiet=True))
+    assert (report.fetched, report.failures) == (0, {})
+    held = report.skipped
+    with store.session() as session:  # as if the run had stopped before the last pyramid
+        last = session.execute(select(mirrored_pyramids).limit(1)).one()
+        table = mirrored_pyramids.c
+        held_level = (table.path == last.path) & (table.downsample == last.downsample)
+        session.execute(delete(mirrored_pyramids).where(held_level))
+    report = asyncio.run(mirror(pair.a, store, selection, list(LEVELS), quiet=True))
+    store.close()
+    assert (report.fetched, report.skipped, report.failures) == (1, held - 1, {})
+
+
+async def selected_data_sets(url: str, selection: Selection) -> list[int]:
+    async with AsyncClient(url) as client:
+        metadata = await fetch_metadata(client, selection)
+    return [record["id"] for record in metadata.records[0][1]]
+
+
+def test_gene_and_plane_selectors(pair: Pair) -> None:
+    a = ImageDownloadApi(base_uri=pair.a)
+    data_sets = a.model_query("SectionDataSet", include="genes,plane_of_section", num_rows="all")
+    gene = data_sets[0]["genes"][0]["acronym"]
+    plane = data_sets[0]["plane_of_section"]
+    cases = {
+        Selection(genes=(gene,)): lambda d: gene in {g["acronym"] for g in d["genes"]},
+        Selection(planes=(plane["name"],)): lambda d: d["plane_of_section_id"] == plane["id"],
+        Selection(planes=(str(plane["id"]),), data_sets=(data_sets[0]["id"],)): (
+            lambda d: d["id"] == data_sets[0]["id"]
+        ),
+    }
+    for selection, keep in cases.items():
+        expected = [d["id"] for d in data_sets if keep(d)]
+        assert asyncio.run(selected_data_sets(pair.a, selection)) == expected, selection

@@ -1,0 +1,211 @@
+"""The image endpoints, over loopback against the real server on the small store."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+import simplejpeg
+
+from brainmap.server.app import create_app
+from brainmap.server.background import BackgroundServer
+from brainmap.server.routes.images import ImageLimits, ResponseCache
+from loopback import get, image
+from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore
+
+ENDPOINTS = (
+    "section_image_download",
+    "atlas_image_download",
+    "projection_image_download",
+    "image_download",
+)
+
+
+def mean_error(actual: np.ndarray, expected: np.ndarray) -> float:
+    return float(np.abs(actual.astype(int) - expected.astype(int)).mean())
+
+
+def test_default_is_the_bounding_box_at_full_resolution(
+    small_server: str, small_store: SmallStore
+) -> None:
+    pixels = image(small_server, ISH_IMAGE)
+    assert pixels.shape == (800, 1100, 3)
+    assert mean_error(pixels, small_store.ish[20:820, 10:1110]) < 6
+
+
+def test_all_four_endpoints_are_one_service(small_server: str) -> None:
+    bodies = {
+        get(f"{small_server}/api/v2/{name}/{ISH_IMAGE}?downsample=3")[1] for name in ENDPOINTS
+    }
+    assert len(bodies) == 1
+
+
+@pytest.mark.parametrize(
+    ("downsample", "size"), [(1, (400, 550)), (2, (200, 275)), (3, (100, 137)), (9, (100, 137))]
+)
+def test_downsample_sizes(small_server: str, downsample: int, size: tuple[int, int]) -> None:
+    assert image(small_server, ISH_IMAGE, f"downsample={downsample}").shape[:2] == size
+
+
+def test_region_of_interest(small_server: str, small_store: SmallStore) -> None:
+    pixels = image(small_server, ISH_IMAGE, "left=300&top=200&width=120&height=80")
+    assert pixels.shape == (80, 120, 3)
+    assert mean_error(pixels, small_store.ish[200:280, 300:420]) < 6
+    clipped = image(small_server, ISH_IMAGE, "downsample=1&left=1000&top=800&width=500&height=500")
+    assert clipped.shape == (50, 100, 3)
+
+
+def test_expression_mask_by_either_spelling(small_server: str, small_store: SmallStore) -> None:
+    by_view = image(small_server, ISH_IMAGE, "downsample=1&view=expression")
+    by_flag = image(
+        small_server, ISH_IMAGE, "downsample=1&expression=true", "section_image_download"
+    )
+    assert np.array_equal(by_view, by_flag)
+    assert by_view[200, 300].tolist() == pytest.approx([255, 200, 0], abs=12)  # inside the mask
+    assert by_view[10, 10].tolist() == pytest.approx([0, 0, 0], abs=12)
+
+
+def test_connectivity_windowed_with_its_ranges(small_server: str, small_store: SmallStore) -> None:
+    query = "range=" + ",".join(map(str, RANGES))
+    pixels = image(small_server, CONNECTIVITY_IMAGE, query, "projection_image_download")
+    source = small_store.connectivity.astype(float)
+    expected = np.empty(source.shape)
+    for c in range(3):
+        lo, hi = RANGES[2 * c], RANGES[2 * c + 1]
+        expected[..., c] = np.clip(np.rint((source[..., c] - lo) * 255 / (hi - lo)), 0, 255)
+    # JPEG of random noise: compare a smooth statistic per channel and half
+    for half in (slice(0, 500), slice(500, 1000)):
+        assert (
+            np.abs(pixels[:, half].mean(axis=(0, 1)) - expected[:, half].mean(axis=(0, 1))).max()
+            < 4
+        )
+
+
+def test_projection_mask(small_server: str, small_store: SmallStore) -> None:
+    pixels = image(small_server, CONNECTIVITY_IMAGE, "projection=true&downsample=1")
+    assert pixels.shape == (350, 500, 3)
+
+
+def test_annotation_colours_the_label_map(small_server: str) -> None:
+    nissl = image(small_server, ATLAS_IMAGE, "annotation=false", "atlas_image_download")
+    assert nissl[300, 200].tolist() == pytest.approx([200, 200, 200], abs=6)
+    plate = image(small_server, ATLAS_IMAGE, "annotation=true&atlas=1", "atlas_image_download")
+    assert plate[300, 200].tolist() == pytest.approx([0x70, 0xFF, 0x71], abs=12)
+    assert plate[300, 600].tolist() == pytest.approx([0xFF, 0x70, 0x80], abs=12)
+    assert plate[20, 20].tolist() == pytest.approx([255, 255, 255], abs=6)
+    default_atlas = image(small_server, ATLAS_IMAGE, "annotation=true", "atlas_image_download")
+    assert np.array_equal(default_atlas, plate)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("image_download/999999", 404, "no image with id 999999"),
+        ("image_download/abc", 404, ""),
+        (f"image_download/{ISH_IMAGE}?view=projection", 404, "has no projection mask"),
+        (
+            f"atlas_image_download/{ATLAS_IMAGE}?annotation=true&atlas=7",
+            404,
+            "no annotation for atlas 7",
+        ),
+        (f"image_download/{ISH_IMAGE}?annotation=true", 404, "has no annotation"),
+        (f"image_download/{ISH_IMAGE}?downsample=-2", 400, "downsample"),
+        (f"image_download/{ISH_IMAGE}?quality=high", 400, "quality"),
+        (f"image_download/{ISH_IMAGE}?left=5000", 400, "outside"),
+        (f"image_download/{ISH_IMAGE}?view=expression&projection=true", 400, "choose one"),
+    ],
+)
+def test_errors(small_server: str, path: str, status: int, message: str) -> None:
+    got_status, body, _ = get(f"{small_server}/api/v2/{path}")
+    assert got_status == status
+    assert message in body.decode()
+
+
+def test_head_has_no_body(small_server: str) -> None:
+    status, body, content_type = get(
+        f"{small_server}/api/v2/image_download/{ISH_IMAGE}?downsample=4", "HEAD"
+    )
+    assert (status, body, content_type) == (200, b"", "image/jpeg")
+
+
+def test_too_large_output_is_413_saying_how_to_tile(small_store: SmallStore) -> None:
+    app = create_app(small_store.store, limits=ImageLimits(max_pixels=10_000, max_side=4096))
+    with BackgroundServer(app) as server:
+        status, body, _ = get(f"{server.url}/api/v2/image_download/{ISH_IMAGE}?downsample=2")
+    assert status == 413
+    assert "tile it into" in body.decode()
+
+
+def fetch(
+    url: str, method: str = "GET", match: str | None = None
+) -> tuple[int, bytes, dict[str, str]]:
+    headers = {} if match is None else {"If-None-Match": match}
+    request = urllib.request.Request(url, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers)
+
+
+def test_etag_cache_control_and_304(small_server: str) -> None:
+    url = f"{small_server}/api/v2/image_download/{ISH_IMAGE}?downsample=2"
+    status, body, headers = fetch(url)
+    etag = headers["etag"]
+    assert status == 200 and body and etag.startswith('"')
+    assert headers["cache-control"] == "public, max-age=86400"
+    assert fetch(url, match=etag)[:2] == (304, b"")
+    assert fetch(url, match=f'"other", W/{etag}')[0] == 304
+    assert fetch(url, match='"other"')[0] == 200
+    assert fetch(url + "&quality=50")[2]["etag"] != etag
+    assert fetch(url, "HEAD")[2]["etag"] == etag
+    annotated = f"{small_server}/api/v2/image_download/{ATLAS_IMAGE}?annotation=true"
+    highlighted = fetch(annotated + "&structure=315")[2]["etag"]
+    assert fetch(annotated)[2]["etag"] not in (etag, highlighted)
+
+
+def test_large_outputs_are_spooled_with_the_same_pixels(small_store: SmallStore) -> None:
+    query = f"/api/v2/image_download/{ATLAS_IMAGE}?annotation=true&quality=80"
+    app = create_app(small_store.store, limits=ImageLimits(buffer_pixels=1000))
+    with BackgroundServer(app) as server:
+        status, spooled, headers = fetch(server.url + query)
+    with BackgroundServer(create_app(small_store.store)) as server:
+        buffered = fetch(server.url + query)[1]
+    assert status == 200
+    assert int(headers["content-length"]) == len(spooled)
+    # libvips streams the spooled JPEG, libjpeg-turbo encodes the buffered one (render.py):
+    # the same pixels and settings, rounded apart by at most a few levels
+    spooled_pixels, buffered_pixels = (
+        simplejpeg.decode_jpeg(spooled),
+        simplejpeg.decode_jpeg(buffered),
+    )
+    assert spooled_pixels.shape == buffered_pixels.shape
+    assert mean_error(spooled_pixels, buffered_pixels) < 1.0
+
+
+def test_response_cache_is_bounded_in_bytes() -> None:
+    cache = ResponseCache(capacity=800)
+    for index in range(10):
+        cache.put(f'"{index}"', bytes(100))
+    assert cache.size <= 800 and cache.get('"0"') is None and cache.get('"9"') == bytes(100)
+    cache.put('"big"', bytes(101))  # above an eighth of the capacity: never kept
+    assert cache.get('"big"') is None
+    assert (cache.hits, cache.misses) == (1, 2)
+
+
+def test_repeated_requests_are_served_from_the_cache(small_store: SmallStore) -> None:
+    app = create_app(small_store.store)
+    with BackgroundServer(app) as server:
+        url = f"{server.url}/api/v2/image_download/{ISH_IMAGE}?downsample=1&quality=70"
+        first, second = get(url)[1], get(url)[1]
+    assert first == second
+    assert app.state.response_cache.hits == 1
+    uncached = create_app(small_store.store, limits=ImageLimits(cache_bytes=0))
+    with BackgroundServer(uncached) as server:
+        assert (
+            get(f"{server.url}/api/v2/image_download/{ISH_IMAGE}?downsample=1&quality=70")[1]
+            == first
+        )
+    assert uncached.state.response_cache.size == 0
