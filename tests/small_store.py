@@ -8,11 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from brainmap.pyramid.format import PyramidKind, whole_image, write_pyramid
+from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK, TUMOR_FEATURE_ANNOTATION
 from brainmap.store.folder import Store
 from brainmap.store.schema import (
-    EXPRESSION_MASK,
-    PROJECTION_MASK,
-    TUMOR_FEATURE_ANNOTATION,
     AlternateImage,
     Atlas,
     AtlasDataSet,

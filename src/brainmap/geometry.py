@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 from brainmap.errors import BadParameter
 from brainmap.params import ImageRequest
-
-MAX_PIXELS = 400_000_000
-MAX_SIDE = 65_535
+from brainmap.service import MAX_PIXELS, MAX_SIDE
 
 
 @dataclass(frozen=True)

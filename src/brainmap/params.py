@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from brainmap.errors import BadParameter
+from brainmap.service import FALSE_WORDS, TRUE_WORDS, VIEWS
 
 COLORMAPS: dict[str, int] = {
     "gray": 0,
@@ -33,7 +34,6 @@ COLORMAPS: dict[str, int] = {
 }
 """Colormap names and lookup-table ids, as allensdk's ``ImageDownloadApi.COLORMAPS``."""
 
-VIEWS = ("expression", "projection", "tumor_feature_annotation", "tumor_feature_boundary")
 VIEW_ERROR = (
     "view argument should be 'expression', 'projection', "
     "'tumor_feature_annotation' or 'tumor_feature_boundary'"
@@ -74,8 +74,6 @@ _KINDS: dict[str, str] = {
 
 _NUMBER_COUNTS = {"range": 6, "rgb": 3, "contrast": 2}
 _INTEGER = re.compile(r"-?\d+")
-_TRUE = {"true", "t", "1", "yes"}
-_FALSE = {"false", "f", "0", "no"}
 
 
 @dataclass(frozen=True)
@@ -273,9 +271,9 @@ def _parse_value(name: str, kind: str, text: str) -> Any:
         return int(text)
     if kind in (_BOOL, _STRICT_BOOL):
         lowered = text.strip().lower()
-        if lowered in _TRUE:
+        if lowered in TRUE_WORDS:
             return True
-        if lowered in _FALSE:
+        if lowered in FALSE_WORDS:
             return False
         raise BadParameter(name, f"{text!r} is not true or false")
     if kind == _NUMBERS:

@@ -17,8 +17,9 @@ from brainmap.ingest.images import IngestError, ingest_images, write_pyramids
 from brainmap.pyramid.format import Pyramid
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
+from brainmap.service import EXPRESSION_MASK
 from brainmap.store.folder import Store
-from brainmap.store.schema import EXPRESSION_MASK, Equalization, SectionImage
+from brainmap.store.schema import Equalization, SectionImage
 
 RNG = np.random.default_rng(5)
 

@@ -30,10 +30,9 @@ from brainmap.demo import phantom_stains as stains
 from brainmap.demo.phantom_anatomy import Plane
 from brainmap.demo.phantom_ontology import BY_ACRONYM, GRAPH_ID, ONTOLOGY_ID, REGIONS, ROOT_ID
 from brainmap.pyramid.format import PyramidKind, whole_image, write_pyramid
+from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK
 from brainmap.store.folder import Store
 from brainmap.store.schema import (
-    EXPRESSION_MASK,
-    PROJECTION_MASK,
     AlternateImage,
     AtlasDataSet,
     AtlasImage,

@@ -9,8 +9,6 @@ import pyvips
 
 from brainmap.imaging.render import encode_jpeg, write_jpeg
 
-JPEG_MAX_SIDE = 65_500
-"""The largest width or height libjpeg writes."""
 PNG_COMPRESSION = 2
 """zlib level. On a noisy 3000 x 2000 section, levels 2-6 gave the same size within 0.2 % (level
 1: 11 % larger); higher levels only cost time."""

@@ -21,8 +21,8 @@ from brainmap.imaging.annotate import PlatePalette
 from brainmap.params import ImageRequest, parse_colormap
 from brainmap.pyramid.format import Pyramid
 from brainmap.pyramid.tiles import pyramid_tiles
+from brainmap.service import DEFAULT_JPEG_QUALITY
 
-DEFAULT_QUALITY = 100
 DIRECT_READ_BYTES = 48_000_000
 """Largest region read whole through `tiles.PyramidTiles`; larger ones stream via libvips."""
 _VIPS_FORMATS = {1: "uchar", 2: "ushort", 4: "uint"}
@@ -94,7 +94,7 @@ def render_pixels(
 
 
 def _jpeg_options(quality: int | None) -> dict[str, object]:
-    q = DEFAULT_QUALITY if quality is None else max(quality, 1)
+    q = DEFAULT_JPEG_QUALITY if quality is None else max(quality, 1)
     return {"Q": q, "subsample_mode": "on", "strip": True}
 
 
@@ -108,7 +108,7 @@ def encode_jpeg(image: pyvips.Image, quality: int | None) -> bytes:
     pixels = np.ndarray(
         (image.height, image.width, image.bands), dtype=np.uint8, buffer=image.write_to_memory()
     )
-    q = DEFAULT_QUALITY if quality is None else max(quality, 1)
+    q = DEFAULT_JPEG_QUALITY if quality is None else max(quality, 1)
     data: bytes = simplejpeg.encode_jpeg(
         pixels,
         quality=q,

@@ -31,10 +31,9 @@ from sqlalchemy.orm import Session
 
 from brainmap.errors import BrainmapError
 from brainmap.pyramid.format import Pyramid, PyramidKind, whole_image, write_pyramid
+from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK
 from brainmap.store.folder import Store
 from brainmap.store.schema import (
-    EXPRESSION_MASK,
-    PROJECTION_MASK,
     AlternateImage,
     Atlas,
     DataSet,

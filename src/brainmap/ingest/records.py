@@ -23,6 +23,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Mapper, RelationshipProperty, Session
 
 from brainmap.ingest.record_files import RecordFile, RecordFileError, read_record_file
+from brainmap.service import FALSE_WORDS, TRUE_WORDS
 from brainmap.store.folder import Store
 from brainmap.store.schema import (
     AtlasDataSet,
@@ -38,8 +39,6 @@ from brainmap.store.serialize import visible_columns
 
 PREFERRED = ("SectionImage", "SectionDataSet")
 """Tie-breaks of shape detection: a SubImage or DataSet record is a section one by default."""
-_TRUE = {"t", "true", "1"}
-_FALSE = {"f", "false", "0"}
 
 
 class RecordError(ValueError):
@@ -68,8 +67,8 @@ def typed(column_type: type, value: Any, textual: bool) -> Any:
     if column_type is bool:
         if isinstance(value, bool):
             return value
-        if textual and str(value).lower() in _TRUE | _FALSE:
-            return str(value).lower() in _TRUE
+        if textual and str(value).lower() in TRUE_WORDS | FALSE_WORDS:
+            return str(value).lower() in TRUE_WORDS
     elif column_type is dt.datetime:
         if isinstance(value, str):
             parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -29,24 +29,11 @@ from brainmap.ingest.records import Importer, import_session
 from brainmap.mirror.metadata import Metadata, Selection, fetch_metadata
 from brainmap.params import ImageRequest
 from brainmap.pyramid.format import PyramidKind, write_pyramid
+from brainmap.service import VIEW_BY_ALTERNATE
 from brainmap.store.folder import Store
-from brainmap.store.schema import (
-    EXPRESSION_MASK,
-    PROJECTION_MASK,
-    TUMOR_FEATURE_ANNOTATION,
-    TUMOR_FEATURE_BOUNDARY,
-    AlternateImage,
-    mirrored_pyramids,
-    model_classes,
-)
+from brainmap.store.schema import AlternateImage, mirrored_pyramids, model_classes
 
 STAGING = "mirror-staging"
-VIEWS = {
-    EXPRESSION_MASK: "expression",
-    PROJECTION_MASK: "projection",
-    TUMOR_FEATURE_ANNOTATION: "tumor_feature_annotation",
-    TUMOR_FEATURE_BOUNDARY: "tumor_feature_boundary",
-}
 
 
 @dataclass(frozen=True)
@@ -84,7 +71,7 @@ def pictures(metadata: Metadata) -> Iterator[Pixels]:
         for record in records:
             yield Pixels(record["path"], record, service, "primary")
             for alternate in record.get("alternate_images") or []:
-                view = VIEWS.get(alternate["image_type"])
+                view = VIEW_BY_ALTERNATE.get(alternate["image_type"])
                 if view is not None:
                     yield Pixels(alternate["path"], record, service, view, (("view", view),))
     for atlas in metadata.atlases:

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pyvips
 
+from brainmap.service import PYRAMID_JPEG_QUALITY
+
 TILE = 256
-JPEG_TILE_QUALITY = 89
 
 
 class PyramidKind(str, Enum):
@@ -54,7 +55,7 @@ def write_pyramid(pixels: np.ndarray | pyvips.Image, path: Path, kind: PyramidKi
             raise ValueError(
                 f"rgb8 pyramids need 3-band uchar pixels, got {image.bands} {image.format}"
             )
-        options.update(compression="jpeg", Q=JPEG_TILE_QUALITY)
+        options.update(compression="jpeg", Q=PYRAMID_JPEG_QUALITY)
     elif kind is PyramidKind.LOSSLESS:
         options.update(compression="deflate", predictor="horizontal")
     elif kind is PyramidKind.BLOCKS:

@@ -16,22 +16,12 @@ from sqlalchemy.orm import Session
 from brainmap.errors import BadParameter, NotFound
 from brainmap.geometry import ImageExtent
 from brainmap.params import ImageRequest
+from brainmap.service import ALTERNATE_BY_VIEW, VIEWS
 from brainmap.store.schema import (
-    EXPRESSION_MASK,
-    PROJECTION_MASK,
-    TUMOR_FEATURE_ANNOTATION,
-    TUMOR_FEATURE_BOUNDARY,
     AlternateImage,
     Atlas,
     SubImage,
 )
-
-_MASK_BY_VIEW = {
-    "expression": EXPRESSION_MASK,
-    "projection": PROJECTION_MASK,
-    "tumor_feature_annotation": TUMOR_FEATURE_ANNOTATION,
-    "tumor_feature_boundary": TUMOR_FEATURE_BOUNDARY,
-}
 
 
 @dataclass(frozen=True)
@@ -49,7 +39,7 @@ class ImageSource:
 def requested_views(request: ImageRequest) -> set[str]:
     """Every alternate the request asks for, by view name."""
     views = {request.view} if request.view else set()
-    for name in ("expression", "projection", "tumor_feature_annotation", "tumor_feature_boundary"):
+    for name in VIEWS:
         if getattr(request, name):
             views.add(name)
     return views
@@ -99,7 +89,7 @@ def resolve_source(session: Session, image_id: int, request: ImageRequest) -> Im
         return _annotation_source(connection, image_id, extent, request.atlas)
     if views:
         view = views.pop()
-        image_type = _MASK_BY_VIEW[view]
+        image_type = ALTERNATE_BY_VIEW[view]
         found = connection.execute(_ALTERNATE, {"id": image_id, "image_type": image_type})
         mask = found.scalar()
         if mask is None:

@@ -524,10 +524,3 @@ def _add_new_columns(metadata: MetaData, connection: Connection, **_: object) ->
 def model_classes() -> dict[str, type[Base]]:
     """Every RMA-addressable model by its API name (``SectionDataSet``, ``SubImage``...)."""
     return {mapper.class_.__name__: mapper.class_ for mapper in Base.registry.mappers}
-
-
-EXPRESSION_MASK = "Expression Mask"
-PROJECTION_MASK = "Projection Mask"
-TUMOR_FEATURE_ANNOTATION = "Tumor Feature Annotation"
-TUMOR_FEATURE_BOUNDARY = "Tumor Feature Boundary"
-"""AlternateImage.image_type of the masks; annotation label maps use their Atlas.image_type."""

@@ -31,13 +31,13 @@ from brainmap.errors import RmaError
 from brainmap.rma.ast import Filter, Literal, ModelStage, Options, Path, Query
 from brainmap.rma.parse import OPTION_NAMES, parse_options, parse_paths, parse_query
 from brainmap.server.formats import FORMATS, Format
+from brainmap.service import MAX_QUERY_STRING
 from brainmap.store.catalog import describe_model, enumerate_models
 from brainmap.store.folder import Store
 from brainmap.store.query.compiler import QueryResult, run_query
 from brainmap.store.schema import model_classes
 from brainmap.store.structure_graph import structure_tree
 
-MAX_QUERY_STRING = 64 * 1024
 UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 
 

@@ -26,7 +26,7 @@ from brainmap.iiif.info import CONTEXT, PROFILE_URI, image_information
 from brainmap.iiif.pixels import draw
 from brainmap.iiif.plan import Limits, plan_iiif
 from brainmap.iiif.syntax import IiifRequest
-from brainmap.imaging.encoders import JPEG_MAX_SIDE, JpegEncoder, PngEncoder
+from brainmap.imaging.encoders import JpegEncoder, PngEncoder
 from brainmap.params import ImageRequest
 from brainmap.server.routes.images import (
     CACHE_CONTROL,
@@ -37,12 +37,10 @@ from brainmap.server.routes.images import (
     resolve_image,
     respond,
 )
+from brainmap.service import IIIF_JPEG_QUALITY, JPEG_MAX_SIDE
 from brainmap.store.folder import Store
 
 PREFIX = "/iiif/3"
-JPEG_QUALITY = 90
-"""Quality of every IIIF JPEG: for viewer tiles. On a noisy section, 42 % of the bytes of the
-download service's default, 100."""
 PROFILE_LINK = f'<{PROFILE_URI}>;rel="profile"'
 IIIF_HEADERS = {"Access-Control-Allow-Origin": "*", "Link": PROFILE_LINK}
 IIIF_STATUSES: ErrorStatuses = ((NotFound, 404), (BadParameter, 400))
@@ -67,7 +65,7 @@ def filter_request(query: Sequence[tuple[str, str]]) -> ImageRequest:
                 name, "is not used by IIIF: the path's region and size say which pixels"
             )
     if request.quality is not None:
-        raise BadParameter("quality", f"is not used by IIIF: JPEG quality is {JPEG_QUALITY}")
+        raise BadParameter("quality", f"is not used by IIIF: JPEG quality is {IIIF_JPEG_QUALITY}")
     return request
 
 
@@ -97,7 +95,7 @@ def _prepare(
         iiif, extent.image_width, extent.image_height, extent.tier_count, _limits(limits)
     )
     filters = request.to_query()
-    encoder = PngEncoder() if plan.format == "png" else JpegEncoder(JPEG_QUALITY)
+    encoder = PngEncoder() if plan.format == "png" else JpegEncoder(IIIF_JPEG_QUALITY)
     prepared = prepare_image(
         store,
         image,

@@ -36,17 +36,12 @@ from brainmap.imaging.encoders import Encoder, JpegEncoder
 from brainmap.imaging.render import prepare
 from brainmap.params import ImageRequest
 from brainmap.pyramid.format import Pyramid
+from brainmap.service import ENDPOINTS, MAX_PIXELS, MAX_SIDE
 from brainmap.store.folder import Store
 from brainmap.store.lookups import ImageSource, resolve_source
 from brainmap.store.mirrored import from_held_level, held_levels
 from brainmap.store.structures import StructurePalette
 
-ENDPOINTS = (
-    "section_image_download",
-    "atlas_image_download",
-    "projection_image_download",
-    "image_download",
-)
 CACHE_CONTROL = "public, max-age=86400"
 RENDER_VERSION = "2"
 """Part of every ETag: bump it when the pipeline's output changes."""
@@ -60,8 +55,8 @@ class ImageLimits:
     encoded in memory rather than spooled to a temporary file, and the bytes of encoded
     responses kept for repeated requests."""
 
-    max_pixels: int = 400_000_000
-    max_side: int = 65_535
+    max_pixels: int = MAX_PIXELS
+    max_side: int = MAX_SIDE
     buffer_pixels: int = 16_000_000
     cache_bytes: int = 64 * 1024 * 1024
 
