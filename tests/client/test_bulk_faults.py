@@ -162,13 +162,13 @@ def test_killed_runs_resume_without_refetching_verified_files(
     with FaultProxy(bulk_server, delay=0.02) as proxy:
         for _ in range(3):
             command = [sys.executable, "-c", script, proxy.url, str(DATA_SET), str(tmp_path)]
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-            assert process.stdout is not None
-            kill_after = draw.randrange(1, IMAGES // 4)
-            for _line in zip(range(kill_after + 1), process.stdout, strict=False):
-                pass
-            process.send_signal(signal.SIGKILL)
-            assert process.wait(timeout=30) == -signal.SIGKILL
+            with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+                assert process.stdout is not None
+                kill_after = draw.randrange(1, IMAGES // 4)
+                for _line in zip(range(kill_after + 1), process.stdout, strict=False):
+                    pass
+                process.send_signal(signal.SIGKILL)
+                assert process.wait(timeout=30) == -signal.SIGKILL
         with contextlib.closing(sqlite3.connect(tmp_path / FILENAME)) as db:
             verified = {
                 row[0] for row in db.execute("SELECT path FROM files WHERE status = 'verified'")
