@@ -31,6 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The browser tests drive Debian's chromium: installed here when we are root with apt-get,
 # else they skip.
