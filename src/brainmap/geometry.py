@@ -57,7 +57,7 @@ class RegionPlan:
 
     @property
     def scale(self) -> int:
-        return 2**self.downsample
+        return 1 << self.downsample
 
     @property
     def pixels(self) -> int:

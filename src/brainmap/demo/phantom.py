@@ -27,7 +27,7 @@ import pyvips
 
 from brainmap.demo import phantom_catalog as catalog
 from brainmap.demo import phantom_stains as stains
-from brainmap.demo.phantom_anatomy import Plane
+from brainmap.demo.phantom_anatomy import FIELDS, Plane
 from brainmap.demo.phantom_ontology import BY_ACRONYM, GRAPH_ID, ONTOLOGY_ID, REGIONS, ROOT_ID
 from brainmap.pyramid.format import PyramidKind, whole_image, write_pyramid
 from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK
@@ -71,7 +71,7 @@ class Plan:
 
 def _section(plane: Plane, depth: float, width: int, scale: float, factor: int) -> stains.Section:
     """A section `width` pixels wide at scale 1, its height from the plane's field of view."""
-    field = stains.FIELDS[plane]
+    field = FIELDS[plane]
     scaled = max(64, round(width * scale))
     height = round(scaled * field.height / field.width)
     while factor > 1 and scaled / factor < 200:

@@ -26,7 +26,7 @@ def _seamless(points: np.ndarray, blur: pyvips.Image | float) -> np.ndarray:
     """Blur a tile as if it repeated forever, scaled to 0..255."""
     tiled = as_image(points).replicate(3, 3)
     smooth = tiled.conv(blur) if isinstance(blur, pyvips.Image) else tiled.gaussblur(blur)
-    middle = smooth.crop(TILE, TILE, TILE, TILE).numpy().astype(np.float32)
+    middle: np.ndarray = smooth.crop(TILE, TILE, TILE, TILE).numpy().astype(np.float32)
     return middle * (255.0 / max(float(middle.max()), 1e-6))
 
 

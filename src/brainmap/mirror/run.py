@@ -85,7 +85,7 @@ def pictures(metadata: Metadata) -> Iterator[Pixels]:
 
 def _level(record: dict[str, Any], downsample: int) -> int:
     """The downsample the server answers with (clamped to the image's tiers)."""
-    return min(downsample, max(record["tier_count"] - 1, 0))
+    return min(downsample, max(int(record["tier_count"]) - 1, 0))
 
 
 def _job(client: AsyncClient, picture: Pixels, level: int) -> Job:
