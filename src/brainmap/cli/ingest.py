@@ -39,9 +39,9 @@ def ingest(
     except ValueError:
         raise click.BadParameter("six integers rl,ru,gl,gu,bl,bu", param_hint="--range") from None
     store = Store.create(store_dir)
-    with Progress() as progress:
-        task = progress.add_task("ingesting", total=len(images))
-        try:
+    try:
+        with Progress() as progress:
+            task = progress.add_task("ingesting", total=len(images))
             ids = ingest_images(
                 store,
                 list(images),
@@ -53,6 +53,8 @@ def ingest(
                 window=bounds,
                 on_file=lambda _path: progress.advance(task),
             )
-        except IngestError as error:
-            raise click.ClickException(str(error)) from None
+    except IngestError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.close()
     click.echo(f"data set {data_set_id}: {len(ids)} new section images in {store_dir}")
