@@ -107,22 +107,19 @@ class DemoSession:
         image = max(images, key=lambda record: record["image_width"])
         ranges = self.api.get_section_image_ranges([image["id"]])[0]
         self.console.print(f"section {image['id']}: display ranges {ranges}")
-        self.fetch(
-            "connectivity, windowed",
-            f"connectivity_{image['id']}_ds4.jpg",
-            self.api.download_projection_image,
-            image["id"],
-            downsample=4,
-            range=ranges,
+        views: tuple[tuple[str, str, dict[str, Any]], ...] = (
+            ("connectivity, windowed", "", {"range": ranges}),
+            ("projection mask", "_projection", {"projection": True}),
         )
-        self.fetch(
-            "projection mask",
-            f"connectivity_{image['id']}_projection_ds4.jpg",
-            self.api.download_projection_image,
-            image["id"],
-            downsample=4,
-            projection=True,
-        )
+        for what, suffix, parameters in views:
+            self.fetch(
+                what,
+                f"connectivity_{image['id']}{suffix}_ds4.jpg",
+                self.api.download_projection_image,
+                image["id"],
+                downsample=4,
+                **parameters,
+            )
         return image["id"], ranges
 
     def atlas(self) -> None:

@@ -76,19 +76,21 @@ class ModelStage:
 
 
 @dataclass(frozen=True)
-class PipeStage:
-    """`pipe::name[param$is'value']...`."""
+class NamedStage:
+    """A stage that is a name and its bracketed parameters."""
 
     name: str
     params: tuple[Filter, ...] = ()
 
 
 @dataclass(frozen=True)
-class ServiceStage:
-    """`service::name[param$eqvalue]...`."""
+class PipeStage(NamedStage):
+    """`pipe::name[param$is'value']...`."""
 
-    name: str
-    params: tuple[Filter, ...] = ()
+
+@dataclass(frozen=True)
+class ServiceStage(NamedStage):
+    """`service::name[param$eqvalue]...`."""
 
 
 Stage: TypeAlias = ModelStage | PipeStage | ServiceStage
