@@ -30,7 +30,7 @@ from brainmap.demo import phantom_stains as stains
 from brainmap.demo.phantom_anatomy import FIELDS, Plane
 from brainmap.demo.phantom_ontology import BY_ACRONYM, GRAPH_ID, ONTOLOGY_ID, REGIONS, ROOT_ID
 from brainmap.pyramid.format import PyramidKind, whole_image, write_pyramid
-from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK
+from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK, VIEW_BY_ALTERNATE
 from brainmap.store.folder import Store
 from brainmap.store.schema import (
     AlternateImage,
@@ -176,6 +176,29 @@ class _Planner:
         self.plan.jobs.append(Job(path, kind, pixels))
         return path
 
+    def masked_section(
+        self,
+        section: stains.Section,
+        pixels: Callable[[int], pyvips.Image],
+        kind: PyramidKind,
+        mask_type: str,
+        resolution: float,
+        **fields: object,
+    ) -> None:
+        """A SectionImage of `kind` and its RGB mask (an alternate of `mask_type`): `pixels(0)`
+        draws the image, `pixels(1)` the mask. An expression mask is also named by the record's
+        ``expression_path``."""
+        id_ = next(self.image_ids)
+        mask = self.job(
+            f"{id_}_{VIEW_BY_ALTERNATE[mask_type]}", PyramidKind.RGB8, partial(pixels, 1)
+        )
+        if mask_type == EXPRESSION_MASK:
+            fields["expression_path"] = mask
+        path = self.job(f"{id_}", kind, partial(pixels, 0))
+        image = _image(SectionImage, id_, section, resolution, path=path, **fields)
+        self.plan.rows.append(image)
+        self.alternate(image, mask_type, mask, None)
+
     def alternate(self, image: SubImage, image_type: str, path: str, atlas: int | None) -> None:
         self.plan.rows.append(
             AlternateImage(
@@ -234,18 +257,15 @@ class _Planner:
         profile = next(p for p in catalog.GENES if p.acronym == gene)
         for index, depth in enumerate(depths):
             section = _section(plane, depth, width, self.scale, 8)
-            id_ = next(self.image_ids)
             pixels = partial(_ish_pixels, section, profile.levels, 101 * index + len(gene))
             whole = (0, 0, section.width, section.height)
             x, y, width_, height = section.box(0.3) if plane is Plane.SAGITTAL else whole
-            mask = self.job(f"{id_}_expression", PyramidKind.RGB8, partial(pixels, 1))
-            image = _image(
-                SectionImage,
-                id_,
+            self.masked_section(
                 section,
+                pixels,
+                PyramidKind.RGB8,
+                EXPRESSION_MASK,
                 1.63 / self.scale,
-                path=self.job(f"{id_}", PyramidKind.RGB8, partial(pixels, 0)),
-                expression_path=mask,
                 data_set_id=data_set,
                 specimen_id=specimen.id,
                 x=x,
@@ -253,8 +273,6 @@ class _Planner:
                 width=width_,
                 height=height,
             )
-            self.plan.rows.append(image)
-            self.alternate(image, EXPRESSION_MASK, mask, None)
 
     def connectivity(self, depths: list[float], width: int) -> None:
         """A tracer experiment: 3 channels of 12 bits, equalization, projection masks."""
@@ -297,22 +315,18 @@ class _Planner:
         )
         for index, depth in enumerate(depths):
             section = _section(Plane.CORONAL, depth, width, self.scale, 16)
-            id_ = next(self.image_ids)
             pixels = partial(_fluorescence_pixels, section, injection, 211 * index + 5)
-            mask = self.job(f"{id_}_projection", PyramidKind.RGB8, partial(pixels, 1))
-            image = _image(
-                SectionImage,
-                id_,
+            self.masked_section(
                 section,
+                pixels,
+                PyramidKind.LOSSLESS,
+                PROJECTION_MASK,
                 0.35 / self.scale,
-                path=self.job(f"{id_}", PyramidKind.LOSSLESS, partial(pixels, 0)),
                 bits_per_component=12,
                 data_set_id=data_set,
                 specimen_id=specimen.id,
                 section_number=round(depth * 10) + 1,
             )
-            self.plan.rows.append(image)
-            self.alternate(image, PROJECTION_MASK, mask, None)
 
     def atlas(self, depths: list[float], width: int) -> None:
         """Atlas 1: Nissl plates; the annotated ones carry a label map of structure ids."""
