@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from brainmap.server.formats import _plural, _singular, _snake
+from brainmap.store.naming import plural, singular, snake_case
 from brainmap.store.schema import model_classes
 
 
@@ -104,14 +104,14 @@ def _xml_value(element: ElementTree.Element) -> Any:
     children = list(element)
     if not children:
         return element.text or ""
-    singular = _singular(element.tag)
-    if all(child.tag == singular for child in children) and singular != element.tag:
+    one = singular(element.tag)
+    if all(child.tag == one for child in children) and one != element.tag:
         return [_xml_value(child) for child in children]
     return {child.tag.replace("-", "_"): _xml_value(child) for child in children}
 
 
 def _model_of_plural(tag: str) -> str | None:
-    plurals = {_plural(_snake(name)): name for name in model_classes()}
+    plurals = {plural(snake_case(name)): name for name in model_classes()}
     return plurals.get(tag.replace("-", "_"))
 
 

@@ -22,12 +22,12 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from brainmap.errors import RmaError
+from brainmap.store.naming import plural, singular, snake_case
 from brainmap.store.query.compiler import QueryResult
 
 BATCH = 200
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def _compact(value: Any) -> str:
@@ -76,26 +76,6 @@ def _tag(name: str) -> str:
     return name.replace("_", "-")
 
 
-def _snake(model: str) -> str:
-    return CAMEL_BOUNDARY.sub("_", model).lower()
-
-
-def _plural(name: str) -> str:
-    if re.search(r"(s|x|z|ch|sh)$", name):
-        return name + "es"
-    if re.search(r"[^aeiou]y$", name):
-        return name[:-1] + "ies"
-    return name + "s"
-
-
-def _singular(name: str) -> str:
-    if name.endswith("ies"):
-        return name[:-3] + "y"
-    if re.search(r"(s|x|z|ch|sh)es$", name):
-        return name[:-2]
-    return name.removesuffix("s")
-
-
 def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -109,7 +89,7 @@ def _xml_element(name: str, value: object) -> str:
     if isinstance(value, dict):
         return f"<{tag}>{_xml_fields(value)}</{tag}>"
     if isinstance(value, list):
-        items = "".join(_xml_element(_singular(name), item) for item in value)
+        items = "".join(_xml_element(singular(name), item) for item in value)
         return f"<{tag}>{items}</{tag}>"
     return f"<{tag}>{_text(value)}</{tag}>"
 
@@ -125,14 +105,14 @@ def _response_open(envelope: dict[str, Any]) -> str:
 
 def xml_chunks(result: QueryResult) -> Iterator[bytes]:
     """`<Response ...><plural><singular>...</singular>...</plural></Response>`."""
-    singular = _snake(result.model)
-    plural = _tag(_plural(singular))
+    record = snake_case(result.model)
+    collection = _tag(plural(record))
     envelope = _envelope(True, result.start_row, result.num_rows, result.total_rows)
-    yield f"{_response_open(envelope)}<{plural}>".encode()
+    yield f"{_response_open(envelope)}<{collection}>".encode()
     for batch in _batches(result.records):
-        yield "".join(_xml_element(singular, record) for record in batch).encode()
+        yield "".join(_xml_element(record, item) for item in batch).encode()
     debug = "" if result.debug is None else _xml_element("debug", {"query": result.debug})
-    yield f"</{plural}>{debug}</Response>".encode()
+    yield f"</{collection}>{debug}</Response>".encode()
 
 
 def xml_error(error: RmaError) -> bytes:
