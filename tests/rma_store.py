@@ -10,7 +10,8 @@ from typing import Any
 from brainmap.rma.parse import parse_query
 from brainmap.store import schema as s
 from brainmap.store.folder import Store
-from brainmap.store.query.compiler import QueryResult, run_query
+from brainmap.store.query.result import QueryResult
+from brainmap.store.query.run import run_query
 
 INJECTIONS = [
     "O'Brien; DROP TABLE genes; --",

@@ -8,7 +8,7 @@ from typing import Any
 
 from brainmap.errors import RmaError
 from brainmap.server.formats import FORMATS, csv_chunks, json_chunks, json_error, xml_chunks
-from brainmap.store.query.compiler import QueryResult
+from brainmap.store.query.result import QueryResult
 
 # A real record (a ProjectionImage of specimen 313862022) and the wire bytes of a one-record
 # page: the envelope with ": " and ", ", the records compact.

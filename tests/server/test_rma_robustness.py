@@ -14,7 +14,7 @@ from brainmap.client.allensdk.rma_api import RmaApi
 from brainmap.errors import RmaError
 from brainmap.rma.parse import parse_query
 from brainmap.store.folder import Store
-from brainmap.store.query.compiler import MAX_PATTERN
+from brainmap.store.query.values import MAX_PATTERN
 from loopback import call
 from rma_store import ids, run
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from brainmap.rma.parse import parse_query
 from brainmap.store import schema as s
 from brainmap.store.folder import Store
-from brainmap.store.query.compiler import run_query
+from brainmap.store.query.run import run_query
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import pytest
 from brainmap.errors import RmaError
 from brainmap.rma.parse import parse_query
 from brainmap.store.folder import Store
-from brainmap.store.query.compiler import run_query
+from brainmap.store.query.run import run_query
 from rma_store import INJECTIONS, ids, run
 
 # -- allensdk's queries (allen-api.md §2.4) --------------------------------------------------

@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from brainmap.errors import RmaError
 from brainmap.store.naming import plural, singular, snake_case
-from brainmap.store.query.compiler import QueryResult
+from brainmap.store.query.result import QueryResult
 
 BATCH = 200
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'

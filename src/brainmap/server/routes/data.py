@@ -34,7 +34,8 @@ from brainmap.server.formats import FORMATS, Format
 from brainmap.service import MAX_QUERY_STRING
 from brainmap.store.catalog import describe_model, enumerate_models
 from brainmap.store.folder import Store
-from brainmap.store.query.compiler import QueryResult, run_query
+from brainmap.store.query.result import QueryResult
+from brainmap.store.query.run import run_query
 from brainmap.store.schema import model_classes
 from brainmap.store.structure_graph import structure_tree
 

@@ -11,6 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from brainmap.rma.ast import Path
+from brainmap.store.query.criteria import filter_condition
+from brainmap.store.query.paging import BATCH_ROWS, Page
+from brainmap.store.query.result import QueryResult
+from brainmap.store.query.scope import Condition, StageScope, table_names
+from brainmap.store.schema import Base
+from brainmap.store.serialize import json_value, visible_columns
 
 SEPARATORS = re.compile(r"[+\s]+")
 
@@ -59,3 +71,92 @@ def parse_tabular(items: tuple[str, ...]) -> TabularSpec:
     if len(set(aliases)) != len(aliases):
         raise ValueError("tabular columns need distinct names (use 'as')")
     return TabularSpec(distinct, tuple(columns))
+
+
+def run_tabular(
+    session: Session, scope: StageScope, model: type[Base], conditions: list[Condition]
+) -> QueryResult:
+    """Flat rows of the `tabular` columns over the model joined with its includes."""
+    options = scope.stage.options
+    try:
+        spec = parse_tabular(options.tabular)
+    except ValueError as error:
+        raise scope.fail(str(error)) from None
+    sources: dict[str, type[Base]] = dict.fromkeys(table_names(model), model)
+    joins: list[InstrumentedAttribute[Any]] = []
+    for path in scope.stage.include:
+        conditions += _join_include(scope, model, path, sources, joins)
+    selected = [
+        getattr(_source(scope, model, column, sources), column.name).label(column.alias)
+        for column in spec.columns
+    ]
+    statement = select(*selected).select_from(model)
+    for attribute in joins:
+        statement = statement.join(attribute)
+    statement = statement.where(*conditions)
+    if spec.distinct:
+        statement = statement.distinct()
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    by_name: dict[str, ColumnElement[Any]] = {}
+    for column, term in zip(spec.columns, selected, strict=True):
+        source = f"{column.qualifier}.{column.name}" if column.qualifier else column.name
+        by_name.update({column.alias: term, source: term})
+    order = [_order_term(scope, key, desc, by_name) for key, desc in options.order]
+    page = Page.of(options)
+    statement = statement.order_by(*order, *selected).offset(page.start).limit(page.limit)
+    rows = session.execute(statement.execution_options(yield_per=BATCH_ROWS))
+    return QueryResult(
+        model=scope.stage.model,
+        columns=spec.aliases,
+        start_row=page.start,
+        num_rows=page.rows(total),
+        total_rows=total,
+        records=(
+            {alias: json_value(value) for alias, value in zip(spec.aliases, row, strict=True)}
+            for row in rows
+        ),
+    )
+
+
+def _join_include(
+    scope: StageScope,
+    parent: type[Base],
+    path: Path,
+    sources: dict[str, type[Base]],
+    joins: list[InstrumentedAttribute[Any]],
+) -> list[Condition]:
+    """Join an include path; return the conditions its filters put on it."""
+    if path.association is None:
+        raise scope.fail("an include path must start with an association name")
+    target = scope.relationship(parent, path.association).mapper.class_
+    names = [path.association, *table_names(target)]
+    if any(sources.get(name) is not None for name in names[1:]):
+        raise scope.fail(f"tabular cannot join {names[1]} twice")
+    sources.update(dict.fromkeys(names, target))
+    joins.append(getattr(parent, path.association))
+    conditions = [filter_condition(scope, target, item) for item in path.filters]
+    for child in path.children:
+        conditions += _join_include(scope, target, child, sources, joins)
+    return conditions
+
+
+def _source(
+    scope: StageScope, model: type[Base], column: TabularColumn, sources: dict[str, type[Base]]
+) -> type[Base]:
+    """The model a tabular column reads from: the stage's own, or an included one."""
+    owner = sources.get(column.qualifier) if column.qualifier else model
+    if owner is None:
+        raise scope.fail(f"tabular: {column.qualifier} is neither this model nor included")
+    if column.name not in visible_columns(owner):
+        raise scope.fail(f"tabular: unknown attribute {column.name} of {owner.__name__}")
+    return owner
+
+
+def _order_term(
+    scope: StageScope, key: str, descending: bool, by_name: dict[str, ColumnElement[Any]]
+) -> ColumnElement[Any]:
+    """Tabular rows sort by output columns, named by alias or by their source."""
+    term = by_name.get(key)
+    if term is None:
+        raise scope.fail(f"cannot order by {key}: not one of the tabular columns")
+    return term.desc() if descending else term.asc()

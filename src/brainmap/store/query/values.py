@@ -1,0 +1,102 @@
+"""RMA value text -> the Python value of a column, and RMA ``*`` patterns -> SQL LIKE or GLOB.
+
+Numbers must be whole numbers in range (integers fit 64 bits, floats are finite), booleans are
+``true``/``false``/``t``/``f`` in any case, datetimes ISO 8601 (aware ones become naive UTC), and
+text must be encodable as UTF-8. A ValueError says what is wrong with the text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import SQLColumnExpression
+from sqlalchemy.orm import InstrumentedAttribute
+
+from brainmap.store.query.scope import Condition
+
+MAX_PATTERN = 10_000  # SQLite refuses LIKE/GLOB patterns over 50,000 bytes
+INTEGER = re.compile(r"[+-]?[0-9]+")
+NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+TRUE_WORDS = ("true", "t")
+FALSE_WORDS = ("false", "f")
+INT64 = 2**63
+
+
+def python_type(column: InstrumentedAttribute[Any]) -> type:
+    """The column's Python type; text for types that do not say."""
+    try:
+        kind: type = column.type.python_type
+    except NotImplementedError:
+        return str
+    return kind
+
+
+def typed_value(kind: type, text: str) -> object:
+    """`text` as a value of Python type `kind` (text for a type without a converter)."""
+    return _CONVERTERS.get(kind, _to_text)(text)
+
+
+def like(
+    column: SQLColumnExpression[Any], pattern: str, case_sensitive: bool, dialect: str
+) -> Condition:
+    """RMA `*` wildcards, every other character literal. SQLite's LIKE ignores case: GLOB there."""
+    if case_sensitive and dialect == "sqlite":
+        glob = "".join(f"[{char}]" if char in "?[" else char for char in pattern)
+        return column.op("GLOB", is_comparison=True)(glob)
+    escaped = re.sub(r"([\\%_])", r"\\\1", pattern).replace("*", "%")
+    if case_sensitive:
+        return column.like(escaped, escape="\\")
+    return column.ilike(escaped, escape="\\")
+
+
+def _to_int(text: str) -> int:
+    if not INTEGER.fullmatch(text):
+        raise ValueError("not an integer")
+    value = int(text)
+    if not -INT64 <= value < INT64:
+        raise ValueError("integer out of range")
+    return value
+
+
+def _to_float(text: str) -> float:
+    if not NUMBER.fullmatch(text):
+        raise ValueError("not a number")
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _to_bool(text: str) -> bool:
+    word = text.lower()
+    if word not in TRUE_WORDS + FALSE_WORDS:
+        raise ValueError("not a boolean (true, false, t or f)")
+    return word in TRUE_WORDS
+
+
+def _to_datetime(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def _to_text(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid unicode text") from None
+    return text
+
+
+_CONVERTERS: dict[type, Callable[[str], object]] = {
+    int: _to_int,
+    float: _to_float,
+    bool: _to_bool,
+    dt.datetime: _to_datetime,
+    str: _to_text,
+}
