@@ -26,13 +26,16 @@ from pathlib import Path
 
 import numpy as np
 import pyvips
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from brainmap.errors import BrainmapError
-from brainmap.pyramid.format import Pyramid, PyramidKind, whole_image, write_pyramid
+from brainmap.pyramid.local import Pyramid
+from brainmap.pyramid.tiers import whole_image
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK
+from brainmap.store.data_sets import first_atlas, image_paths, last_section_number
 from brainmap.store.folder import Store
+from brainmap.store.ontology import structure_ids, write_id_paths
 from brainmap.store.schema import (
     AlternateImage,
     Atlas,
@@ -45,6 +48,7 @@ from brainmap.store.schema import (
     StructureGraph,
     SubImage,
 )
+from brainmap.store.writes import next_id, row_by_id
 
 FULL_SCALE = 4095
 OVERVIEW_SIDE = 2048
@@ -246,29 +250,23 @@ def read_structures(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def _next_id(session: Session, column: object) -> int:
-    return int(session.scalar(select(func.max(column))) or 0) + 1
-
-
 def _annotation_atlas(
     session: Session, data_set_id: int, structures: list[dict[str, str]]
 ) -> Atlas:
-    atlas = session.scalars(
-        select(Atlas).where(Atlas.atlas_data_set_id == data_set_id).order_by(Atlas.id)
-    ).first()
+    atlas = first_atlas(session, data_set_id)
     if atlas is not None:
         return atlas
-    taken = set(session.scalars(select(Structure.id)))
+    taken = structure_ids(session)
     clash = sorted(int(row["id"]) for row in structures if int(row["id"]) in taken)
     if clash:
         raise IngestError(f"structure ids already in the store: {clash[:10]}")
-    ontology = Ontology(id=_next_id(session, Ontology.id), name=f"data set {data_set_id}")
-    graph = StructureGraph(id=_next_id(session, StructureGraph.id), name=ontology.name)
+    ontology = Ontology(id=next_id(session, Ontology.id), name=f"data set {data_set_id}")
+    graph = StructureGraph(id=next_id(session, StructureGraph.id), name=ontology.name)
     session.add_all([ontology, graph])
     session.flush()
     graph.ontology_id = ontology.id
     atlas = Atlas(
-        id=_next_id(session, Atlas.id),
+        id=next_id(session, Atlas.id),
         name=f"annotation of data set {data_set_id}",
         image_type=LABEL_IMAGE_TYPE,
         atlas_data_set_id=data_set_id,
@@ -290,24 +288,8 @@ def _annotation_atlas(
             )
         )
     session.flush()
-    _set_id_paths(session, graph.id)
+    write_id_paths(session, graph.id)
     return atlas
-
-
-def _set_id_paths(session: Session, graph_id: int) -> None:
-    rows = {
-        s.id: s for s in session.scalars(select(Structure).where(Structure.graph_id == graph_id))
-    }
-
-    def path_of(structure: Structure, seen: frozenset[int] = frozenset()) -> str:
-        parent = rows.get(structure.parent_structure_id or -1)
-        if parent is None or parent.id in seen:
-            return f"/{structure.id}/"
-        return f"{path_of(parent, seen | {structure.id})}{structure.id}/"
-
-    for structure in rows.values():
-        structure.structure_id_path = path_of(structure)
-        structure.depth = structure.structure_id_path.count("/") - 2
 
 
 def record(
@@ -319,26 +301,19 @@ def record(
 ) -> list[int]:
     """Create or extend the data set and its records in one transaction; the new image ids."""
     with store.session() as session:
-        data_set = session.get(SectionDataSet, data_set_id)
+        data_set = row_by_id(session, SectionDataSet, data_set_id)
         if data_set is None:
-            if session.get(DataSet, data_set_id) is not None:
+            if row_by_id(session, DataSet, data_set_id) is not None:
                 raise IngestError(f"data set {data_set_id} exists and is not a SectionDataSet")
             data_set = SectionDataSet(id=data_set_id, failed=False)
             session.add(data_set)
             session.flush()
-        known = set(
-            session.scalars(select(SubImage.path).where(SubImage.data_set_id == data_set_id))
-        )
+        known = image_paths(session, data_set_id)
         fresh = [w for w in written if w.path not in known]
         atlas = _annotation_atlas(session, data_set_id, structures) if structures else None
-        image_id = _next_id(session, SubImage.id)
-        alternate_id = _next_id(session, AlternateImage.id)
-        section = int(
-            session.scalar(
-                select(func.max(SubImage.section_number)).where(SubImage.data_set_id == data_set_id)
-            )
-            or 0
-        )
+        image_id = next_id(session, SubImage.id)
+        alternate_id = next_id(session, AlternateImage.id)
+        section = last_section_number(session, data_set_id)
         new_ids = []
         for item in fresh:
             section += 1
@@ -377,7 +352,7 @@ def record(
 
 def _set_equalization(session: Session, data_set: SectionDataSet, bounds: Sequence[int]) -> None:
     equalization = data_set.equalization or Equalization(
-        id=_next_id(session, Equalization.id), section_data_set_id=data_set.id
+        id=next_id(session, Equalization.id), section_data_set_id=data_set.id
     )
     (
         equalization.red_lower,

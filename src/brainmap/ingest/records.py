@@ -13,8 +13,7 @@ specimens, planes or structures the store may never hold.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from brainmap.store.schema import (
     model_classes,
 )
 from brainmap.store.serialize import visible_columns
+from brainmap.store.writes import import_session, row_by_id
 
 PREFERRED = ("SectionImage", "SectionDataSet")
 """Tie-breaks of shape detection: a SubImage or DataSet record is a section one by default."""
@@ -129,7 +129,7 @@ class Importer:
             raise RecordError("has no id")
         base = inspect(model).base_mapper.class_
         key = (base, values["id"])
-        row = self.rows.get(key) or self.session.get(base, values["id"])
+        row = self.rows.get(key) or row_by_id(self.session, base, values["id"])
         if row is None:
             row = model()
             self.session.add(row)
@@ -170,24 +170,6 @@ def _concrete(target: type[Base], owner: type[Base]) -> type[Base]:
     if target is DataSet:
         return AtlasDataSet if atlas else SectionDataSet
     return target
-
-
-@contextmanager
-def import_session(store: Store) -> Iterator[Session]:
-    """One transaction for a whole import; SQLite's foreign keys are off within it."""
-    sqlite = store.engine.dialect.name == "sqlite"
-    with store.engine.connect() as connection:
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        try:
-            with Session(connection, autoflush=False) as session:
-                yield session
-                session.commit()
-            connection.commit()
-        finally:
-            connection.rollback()
-            if sqlite:
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def import_records(importer: Importer, source: RecordFile) -> int:

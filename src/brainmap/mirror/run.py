@@ -17,21 +17,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-
 from brainmap.client.async_client import AsyncClient
 from brainmap.client.bulk.engine import run_bulk
 from brainmap.client.bulk.manifest import Job
 from brainmap.client.bulk.progress import ProgressCallback
 from brainmap.client.bulk.verify import expected_size
 from brainmap.ingest.images import open_image
-from brainmap.ingest.records import Importer, import_session
+from brainmap.ingest.records import Importer
 from brainmap.mirror.metadata import Metadata, Selection, fetch_metadata
 from brainmap.params import ImageRequest
-from brainmap.pyramid.format import PyramidKind, write_pyramid
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.service import VIEW_BY_ALTERNATE
+from brainmap.store.data_sets import link_annotations
 from brainmap.store.folder import Store
-from brainmap.store.schema import AlternateImage, mirrored_pyramids, model_classes
+from brainmap.store.mirrored import mirrored_levels, record_mirrored_level
+from brainmap.store.schema import model_classes
+from brainmap.store.writes import import_session
 
 STAGING = "mirror-staging"
 
@@ -107,8 +108,7 @@ def _job(client: AsyncClient, picture: Pixels, level: int) -> Job:
 
 def _held(store: Store) -> set[tuple[str, int]]:
     with store.session() as session:
-        rows = session.execute(select(mirrored_pyramids.c.path, mirrored_pyramids.c.downsample))
-        return {(path, downsample) for path, downsample in rows}
+        return mirrored_levels(session)
 
 
 def import_metadata(store: Store, metadata: Metadata) -> None:
@@ -122,12 +122,7 @@ def import_metadata(store: Store, metadata: Metadata) -> None:
         session.flush()
         plates = [record["id"] for record in metadata.atlas_images]
         for atlas in metadata.atlases:
-            session.execute(
-                update(AlternateImage)
-                .where(AlternateImage.sub_image_id.in_(plates))
-                .where(AlternateImage.image_type == atlas["image_type"])
-                .values(atlas_id=atlas["id"])
-            )
+            link_annotations(session, plates, atlas["image_type"], atlas["id"])
 
 
 def _keep(store: Store, staged: Path, record_path: str, level: int) -> None:
@@ -136,10 +131,7 @@ def _keep(store: Store, staged: Path, record_path: str, level: int) -> None:
     relative = store.new_pyramid_name(f"mirror/{stem}")
     write_pyramid(open_image(staged), store.pyramid_path(relative), PyramidKind.RGB8)
     with store.session() as session:
-        table = mirrored_pyramids
-        where = (table.c.path == record_path) & (table.c.downsample == level)
-        session.execute(delete(table).where(where))
-        session.execute(insert(table).values(path=record_path, downsample=level, file=relative))
+        record_mirrored_level(session, record_path, level, relative)
     staged.unlink()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from brainmap.errors import NotFound
@@ -30,6 +30,21 @@ def held_levels(session: Session, path: str) -> dict[int, str]:
     One prepared statement on the session's connection (about 40 us a request)."""
     rows = session.connection().execute(_HELD, {"path": path})
     return {downsample: file for downsample, file in rows}
+
+
+def mirrored_levels(session: Session) -> set[tuple[str, int]]:
+    """Every (record path, downsample) the mirror holds."""
+    rows = session.execute(select(mirrored_pyramids.c.path, mirrored_pyramids.c.downsample))
+    return {(path, downsample) for path, downsample in rows}
+
+
+def record_mirrored_level(session: Session, path: str, downsample: int, file: str) -> None:
+    """Record that the pyramid `file` holds the record `path` at `downsample` (replacing any
+    earlier file for it)."""
+    table = mirrored_pyramids
+    where = (table.c.path == path) & (table.c.downsample == downsample)
+    session.execute(delete(table).where(where))
+    session.execute(insert(table).values(path=path, downsample=downsample, file=file))
 
 
 def from_held_level(

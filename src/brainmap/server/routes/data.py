@@ -34,10 +34,10 @@ from brainmap.server.formats import FORMATS, Format
 from brainmap.service import MAX_QUERY_STRING
 from brainmap.store.catalog import describe_model, enumerate_models
 from brainmap.store.folder import Store
+from brainmap.store.ontology import structure_tree
 from brainmap.store.query.result import QueryResult
 from brainmap.store.query.run import run_query
 from brainmap.store.schema import model_classes
-from brainmap.store.structure_graph import structure_tree
 
 UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 

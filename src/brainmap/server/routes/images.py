@@ -40,7 +40,7 @@ from brainmap.service import ENDPOINTS, MAX_PIXELS, MAX_SIDE
 from brainmap.store.folder import Store
 from brainmap.store.lookups import ImageSource, resolve_source
 from brainmap.store.mirrored import from_held_level, held_levels
-from brainmap.store.structures import StructurePalette
+from brainmap.store.ontology import StructurePalette
 
 CACHE_CONTROL = "public, max-age=86400"
 RENDER_VERSION = "2"

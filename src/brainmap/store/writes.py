@@ -1,0 +1,44 @@
+"""How ingest and mirror write: one transaction for a whole import, rows by id, fresh ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from brainmap.store.folder import Store
+from brainmap.store.schema import Base
+
+Row = TypeVar("Row", bound=Base)
+
+
+@contextmanager
+def import_session(store: Store) -> Iterator[Session]:
+    """One transaction for a whole import; SQLite's foreign keys are off within it (a subset of
+    Allen data names specimens, planes or structures the store may never hold)."""
+    sqlite = store.engine.dialect.name == "sqlite"
+    with store.engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            with Session(connection, autoflush=False) as session:
+                yield session
+                session.commit()
+            connection.commit()
+        finally:
+            connection.rollback()
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def row_by_id(session: Session, model: type[Row], row_id: Any) -> Row | None:
+    """The `model` row with primary key `row_id` (of any kind of a polymorphic model), if any."""
+    return session.get(model, row_id)
+
+
+def next_id(session: Session, column: InstrumentedAttribute[int]) -> int:
+    """One more than the largest id in `column` (1 in an empty table)."""
+    return int(session.scalar(select(func.max(column))) or 0) + 1
