@@ -1,0 +1,189 @@
+"""Checks of the image service's answers: JPEG, endpoints, quality, alternate images, errors
+and the range window."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from brainmap.testing.frame import Frame
+from brainmap.testing.kit import Basis, CheckGroup
+from brainmap.testing.pictures import (
+    DIFFERENT_PIXELS,
+    SAME_PIXELS,
+    Picture,
+    download,
+    fetch_picture,
+    mean_difference,
+    quantization_steps,
+)
+from brainmap.testing.samples import Probe
+from brainmap.testing.verdicts import expect, expect_equal
+
+IMAGES = CheckGroup()
+
+ENDPOINT = "image_download"
+LOW_QUALITY = 10
+DOUBLING_WINDOW = "0,2047,0,2047,0,2047"
+FULL_WINDOW = "0,4095,0,4095,0,4095"
+DOUBLED_PIXELS = 2 * SAME_PIXELS
+"""Largest mean difference once doubling has doubled the JPEG error too."""
+
+
+def _preview(probe: Probe, frame: Frame, endpoint: str = ENDPOINT, **params: object) -> Picture:
+    """The image at its preview downsample, with further parameters."""
+    return fetch_picture(
+        probe.server,
+        endpoint,
+        frame.image_id,
+        downsample=frame.preview_downsample,
+        **params,
+    )
+
+
+def _section(probe: Probe) -> Frame:
+    return Frame.of(probe.samples.section_image)
+
+
+@IMAGES.add(
+    "image-jpeg",
+    Basis.ALLEN_API,
+    "docs/allen-api.md §6.5",
+    "an image download answers 200 with a three-channel JPEG",
+)
+def image_jpeg(probe: Probe) -> None:
+    _preview(probe, _section(probe))
+
+
+@IMAGES.add(
+    "endpoint-aliases",
+    Basis.ALLEN_API,
+    "docs/allen-api.md §6.1",
+    "image_download and section_image_download return exactly the same image",
+)
+def endpoint_aliases(probe: Probe) -> None:
+    frame = _section(probe)
+    general = _preview(probe, frame)
+    section = _preview(probe, frame, "section_image_download")
+    expect(general.body == section.body, f"{general.url} and {section.url} differ")
+
+
+@IMAGES.add(
+    "quality",
+    Basis.ALLEN_API,
+    "docs/allen-api.md §6.2",
+    "quality sets the JPEG quality; without it the quality is the highest, 100",
+)
+def quality(probe: Probe) -> None:
+    frame = _section(probe)
+    default = quantization_steps(_preview(probe, frame).body)
+    highest = quantization_steps(_preview(probe, frame, quality=100).body)
+    low = quantization_steps(_preview(probe, frame, quality=LOW_QUALITY).body)
+    expect(bool(highest), "no quantization tables in the JPEG")
+    expect_equal(default, highest, "quantization tables without quality, against quality=100")
+    expect(
+        sum(low) > sum(highest),
+        f"quality={LOW_QUALITY} quantizes no coarser than quality=100",
+    )
+
+
+@IMAGES.add(
+    "expression-mask",
+    Basis.ALLEN_API,
+    "docs/allen-api.md §6.1, §6.2, §6.4",
+    "view=expression (image_download) and expression=true (section_image_download) return the "
+    "expression mask, in the geometry of the image",
+)
+def expression_mask(probe: Probe) -> None:
+    frame = Frame.of(probe.samples.masked_image)
+    expected = frame.default_size(frame.preview_downsample)
+    primary = _preview(probe, frame)
+    by_view = _preview(probe, frame, view="expression")
+    by_flag = _preview(probe, frame, "section_image_download", expression="true")
+    for mask in (by_view, by_flag):
+        expect_equal(mask.size, expected, f"size of {mask.url}")
+    difference = mean_difference(by_view.pixels, by_flag.pixels)
+    expect(difference <= SAME_PIXELS, f"the two masks differ by {difference:.1f} a pixel")
+    difference = mean_difference(by_view.pixels, primary.pixels)
+    expect(
+        difference >= DIFFERENT_PIXELS,
+        f"the mask is the primary image (they differ by {difference:.1f} a pixel)",
+    )
+
+
+@IMAGES.add(
+    "annotation-plate",
+    Basis.ALLEN_API,
+    "docs/allen-api.md §6.1, §6.3, §6.4",
+    "atlas_image_download with annotation=true and atlas= returns the annotated plate, in the "
+    "geometry of the Nissl plate (annotation=false)",
+)
+def annotation_plate(probe: Probe) -> None:
+    plate = probe.samples.atlas_plate
+    frame = Frame.of(plate.record)
+    expected = frame.default_size(frame.preview_downsample)
+    endpoint = "atlas_image_download"
+    drawn = _preview(probe, frame, endpoint, annotation="true", atlas=plate.atlas_id)
+    nissl = _preview(probe, frame, endpoint, annotation="false")
+    for found in (drawn, nissl):
+        expect_equal(found.size, expected, f"size of {found.url}")
+    difference = mean_difference(drawn.pixels, nissl.pixels)
+    expect(
+        difference >= DIFFERENT_PIXELS,
+        f"the annotated plate is the Nissl plate (they differ by {difference:.1f} a pixel)",
+    )
+
+
+@IMAGES.add(
+    "unknown-image",
+    Basis.ALLEN_API,
+    "docs/allen-api.md §4.2, §6.6",
+    "an image id that does not exist (-1) is HTTP 404",
+)
+def unknown_image(probe: Probe) -> None:
+    for endpoint in ("atlas_image_download", ENDPOINT):
+        reply = download(probe.server, endpoint, -1)
+        expect_equal(reply.status, 404, f"HTTP status of {reply.url}")
+
+
+@IMAGES.add(
+    "missing-alternate",
+    Basis.BRAINMAP_RULE,
+    'docs/rules.md, "Pixel pipeline"',
+    "view=expression on an image without an expression mask is HTTP 404 naming it",
+)
+def missing_alternate(probe: Probe) -> None:
+    frame = Frame.of(probe.samples.unmasked_image)
+    reply = download(
+        probe.server,
+        ENDPOINT,
+        frame.image_id,
+        downsample=frame.preview_downsample,
+        view="expression",
+    )
+    expect_equal(reply.status, 404, f"HTTP status of {reply.url}")
+    expect(
+        "expression" in reply.text().lower(),
+        f"{reply.url}: the message {reply.excerpt()!r} does not name the expression mask",
+    )
+
+
+@IMAGES.add(
+    "range-window",
+    Basis.BRAINMAP_RULE,
+    'docs/rules.md, "Pixel pipeline"',
+    "range windows each channel on the 12-bit scale: 0..4095 leaves the image as it is, "
+    "0..2047 doubles it",
+)
+def range_window(probe: Probe) -> None:
+    frame = _section(probe)
+    plain = _preview(probe, frame)
+    full = _preview(probe, frame, range=FULL_WINDOW)
+    doubled = _preview(probe, frame, range=DOUBLING_WINDOW)
+    difference = mean_difference(full.pixels, plain.pixels)
+    expect(difference <= SAME_PIXELS, f"range={FULL_WINDOW} changes the image by {difference:.1f}")
+    twice = np.minimum(plain.pixels.astype(np.int16) * 2, 255).astype(np.uint8)
+    difference = mean_difference(doubled.pixels, twice)
+    expect(
+        difference <= DOUBLED_PIXELS,
+        f"range={DOUBLING_WINDOW} is {difference:.1f} a pixel from twice the image",
+    )
