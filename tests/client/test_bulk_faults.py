@@ -63,6 +63,7 @@ class FaultProxy:
         asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
+        self._loop.close()  # else its selector and self-pipe sockets leak until a later GC
 
     async def _start(self) -> str:
         self._session = aiohttp.ClientSession()
