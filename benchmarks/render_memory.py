@@ -43,7 +43,7 @@ STRUCTURES = {10: "FF0000", 20: "00FF00", 312_782_574: "0000FF", 614_454_277: "F
 SERVER = """
 import sys, uvicorn
 from brainmap.server.app import create_app
-from brainmap.server.routes.images import ImageLimits
+from brainmap.server.state import ImageLimits
 from brainmap.store.folder import Store
 app = create_app(Store.open(sys.argv[1]), limits=ImageLimits(max_pixels=700_000_000))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")

@@ -9,7 +9,7 @@ import pytest
 
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
-from brainmap.server.routes.images import ImageLimits
+from brainmap.server.state import ImageLimits
 from brainmap.store.folder import Store
 from bulk_store import build_bulk_store
 from rma_store import make_store

@@ -23,7 +23,7 @@ from brainmap.client.bulk.manifest import FILENAME
 from brainmap.errors import ApiError, BadParameter
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
-from brainmap.server.routes.images import ImageLimits
+from brainmap.server.state import ImageLimits
 from bulk_store import DATA_SET, FIRST_ID, IMAGES, SHAPES, image_files
 from small_store import ATLAS_IMAGE, ISH_IMAGE, SmallStore
 

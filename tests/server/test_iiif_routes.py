@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from brainmap.pyramid.format import Pyramid
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
-from brainmap.server.routes.images import ImageLimits
+from brainmap.server.state import ImageLimits
 from brainmap.store.schema import SubImage
 from iiif_strategies import regions, sizes
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pytest
 import simplejpeg
+from sqlalchemy import Engine, event
 
+from brainmap.imaging.annotate import PlatePalette
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
-from brainmap.server.routes.images import ImageLimits, ResponseCache
+from brainmap.server.response_cache import ResponseCache
+from brainmap.server.state import ImageLimits, server_state
 from loopback import get, image
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore
 
@@ -188,24 +194,89 @@ def test_large_outputs_are_spooled_with_the_same_pixels(small_store: SmallStore)
 def test_response_cache_is_bounded_in_bytes() -> None:
     cache = ResponseCache(capacity=800)
     for index in range(10):
-        cache.put(f'"{index}"', bytes(100))
-    assert cache.size <= 800 and cache.get('"0"') is None and cache.get('"9"') == bytes(100)
-    cache.put('"big"', bytes(101))  # above an eighth of the capacity: never kept
+        cache.keep(f'"{index}"', bytes(100))
+    assert cache.currsize <= 800 and cache.get('"0"') is None and cache.get('"9"') == bytes(100)
+    cache.keep('"big"', bytes(101))  # above an eighth of the capacity: never kept
     assert cache.get('"big"') is None
-    assert (cache.hits, cache.misses) == (1, 2)
+    assert set(cache) == {f'"{index}"' for index in range(2, 10)}  # the two oldest went
 
 
 def test_repeated_requests_are_served_from_the_cache(small_store: SmallStore) -> None:
     app = create_app(small_store.store)
+    kept = server_state(app).responses
     with BackgroundServer(app) as server:
         url = f"{server.url}/api/v2/image_download/{ISH_IMAGE}?downsample=1&quality=70"
-        first, second = get(url)[1], get(url)[1]
+        _, first, headers = fetch(url)
+        second = fetch(url)[1]
+        assert kept[headers["etag"]] == first
+        kept[headers["etag"]] = b"the kept body"  # what a request answered by the cache gets
+        third = fetch(url)[1]
     assert first == second
-    assert app.state.response_cache.hits == 1
+    assert third == b"the kept body"
     uncached = create_app(small_store.store, limits=ImageLimits(cache_bytes=0))
     with BackgroundServer(uncached) as server:
         assert (
             get(f"{server.url}/api/v2/image_download/{ISH_IMAGE}?downsample=1&quality=70")[1]
             == first
         )
-    assert uncached.state.response_cache.size == 0
+    assert server_state(uncached).responses.currsize == 0
+
+
+PLATE = f"/api/v2/atlas_image_download/{ATLAS_IMAGE}?annotation=true"
+
+
+@contextmanager
+def graph_reads(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements reading structures, as the engine runs them."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM structures" in statement:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+@pytest.fixture()
+def plate_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per plate palette built, each build still done by `PlatePalette.build`."""
+    builds: list[int] = []
+    build = PlatePalette.build
+
+    def counted(*args: Any, **kwargs: Any) -> PlatePalette:
+        builds.append(1)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(PlatePalette, "build", counted)
+    return builds
+
+
+def test_plates_read_their_graph_once_and_build_palettes_only_to_render(
+    small_store: SmallStore, plate_builds: list[int]
+) -> None:
+    with (
+        BackgroundServer(create_app(small_store.store)) as server,
+        graph_reads(small_store.store.engine) as reads,
+    ):
+        status, body, headers = fetch(f"{server.url}{PLATE}&downsample=1")
+        assert (status, len(reads), len(plate_builds)) == (200, 1, 1)
+        assert fetch(f"{server.url}{PLATE}&downsample=1", match=headers["etag"])[0] == 304
+        assert fetch(f"{server.url}{PLATE}&downsample=1")[1] == body  # the response cache's
+        assert (len(reads), len(plate_builds)) == (1, 1)
+        assert fetch(f"{server.url}{PLATE}&downsample=2")[0] == 200  # rendered, same palette
+        assert fetch(f"{server.url}{PLATE}&downsample=2&structure=315")[0] == 200  # highlighted
+    assert (len(reads), len(plate_builds)) == (1, 2)
+
+
+def test_a_fresh_server_answers_a_304_without_building_a_palette(
+    small_store: SmallStore, plate_builds: list[int]
+) -> None:
+    with BackgroundServer(create_app(small_store.store)) as server:
+        etag = fetch(f"{server.url}{PLATE}")[2]["etag"]
+    with BackgroundServer(create_app(small_store.store)) as server:
+        assert fetch(f"{server.url}{PLATE}", match=etag)[0] == 304
+    assert len(plate_builds) == 1

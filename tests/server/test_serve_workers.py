@@ -13,6 +13,7 @@ import pytest
 import simplejpeg
 
 from brainmap.server.app import CACHE_BYTES_ENV, STORE_ENV, app_from_environment
+from brainmap.server.state import server_state
 from small_store import ISH_IMAGE, SmallStore
 
 
@@ -27,9 +28,9 @@ def test_app_from_environment_opens_the_named_store(
 ) -> None:
     monkeypatch.setenv(STORE_ENV, str(small_store.store.root))
     monkeypatch.setenv(CACHE_BYTES_ENV, "0")
-    app = app_from_environment()
-    assert app.state.store.root == small_store.store.root
-    assert app.state.response_cache.capacity == 0
+    state = server_state(app_from_environment())
+    assert state.store.root == small_store.store.root
+    assert state.responses.maxsize == 0
 
 
 def test_two_worker_processes_serve_images_and_queries(small_store: SmallStore) -> None:

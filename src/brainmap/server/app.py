@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 
-import anyio
 import pyvips
 from starlette.applications import Starlette
+from starlette.routing import Mount
 
+from brainmap.server.routes import iiif
 from brainmap.server.routes.data import data_routes
-from brainmap.server.routes.iiif import iiif_routes
-from brainmap.server.routes.images import ImageLimits, ResponseCache, image_routes
+from brainmap.server.routes.images import image_routes
 from brainmap.server.routes.web import web_routes
+from brainmap.server.state import ImageLimits, ServerState, install_state
 from brainmap.store.folder import Store
 
+API_PREFIX = "/api/v2"
 STORE_ENV = "BRAINMAP_STORE"
 DB_URL_ENV = "BRAINMAP_DB_URL"
 CACHE_BYTES_ENV = "BRAINMAP_CACHE_BYTES"
@@ -27,21 +29,16 @@ def create_app(
     limits: ImageLimits | None = None,
     render_workers: int | None = None,
 ) -> Starlette:
-    """The app serving `store`: RMA queries under /api/v2/data, images under the *_download
-    endpoints.
-
-    `render_workers` bounds how many images render at once (default: twice the CPU count, since
-    a render thread spends part of its time off the CPU: measured +33 % requests/s over one per
-    CPU). Outputs too large to encode in memory are further bounded to one per CPU, the
-    configuration whose peak memory benchmarks/render_memory.py measures.
-    """
-    cpus = os.cpu_count() or 2
-    app = Starlette(routes=[*data_routes(), *image_routes(), *web_routes(), *iiif_routes()])
-    app.state.store = store
-    app.state.image_limits = limits or ImageLimits()
-    app.state.response_cache = ResponseCache(app.state.image_limits.cache_bytes)
-    app.state.render_limiter = anyio.CapacityLimiter(render_workers or 2 * cpus)
-    app.state.large_render_limiter = anyio.CapacityLimiter(min(cpus, render_workers or cpus))
+    """The app serving `store`: RMA queries and images under /api/v2, IIIF under /iiif/3, the
+    web viewer at /. `limits` and `render_workers` as in `ServerState.create`."""
+    app = Starlette(
+        routes=[
+            Mount(API_PREFIX, routes=[*data_routes(), *image_routes()]),
+            Mount(iiif.PREFIX, routes=iiif.iiif_routes()),
+            Mount("/", routes=web_routes()),
+        ]
+    )
+    install_state(app, ServerState.create(store, limits, render_workers))
     return app
 
 

@@ -5,7 +5,7 @@
 * `{Model}/{id}.{fmt}?include=`: the envelope around a list of that one record (empty if the
   id does not exist).
 * `enumerate.json`, `{Model}/describe.json` (the models, from the schema) and
-  `/api/v2/structure_graph_download/{id}.json` (one ontology, nested).
+  `structure_graph_download/{id}.json` (one ontology, nested).
 
 Every body carries `Content-Disposition: attachment; filename="query.{fmt}"`; the `filename=`
 parameter names it otherwise (characters outside ``[A-Za-z0-9._-]`` become ``_``).
@@ -31,6 +31,7 @@ from brainmap.errors import RmaError
 from brainmap.rma.ast import Filter, Literal, ModelStage, Options, Path, Query
 from brainmap.rma.parse import OPTION_NAMES, parse_options, parse_paths, parse_query
 from brainmap.server.formats import FORMATS, Format
+from brainmap.server.state import server_state
 from brainmap.service import MAX_QUERY_STRING
 from brainmap.store.catalog import describe_model, enumerate_models
 from brainmap.store.folder import Store
@@ -43,14 +44,14 @@ UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def data_routes() -> list[Route]:
-    """Routes to mount in the server app (the store is `app.state.store`)."""
+    """Routes to mount under the API prefix (the store is the app's `server_state`)."""
     return [
-        Route("/api/v2/data/enumerate.{fmt}", enumerate_endpoint, methods=["GET"]),
-        Route("/api/v2/data/{model}/describe.{fmt}", describe_endpoint, methods=["GET"]),
-        Route("/api/v2/structure_graph_download/{id:int}.{fmt}", graph_endpoint, methods=["GET"]),
-        Route("/api/v2/data/query.{fmt}", query_endpoint, methods=["GET"]),
-        Route("/api/v2/data/{model}/query.{fmt}", model_query_endpoint, methods=["GET"]),
-        Route("/api/v2/data/{model}/{id:int}.{fmt}", record_endpoint, methods=["GET"]),
+        Route("/data/enumerate.{fmt}", enumerate_endpoint, methods=["GET"]),
+        Route("/data/{model}/describe.{fmt}", describe_endpoint, methods=["GET"]),
+        Route("/structure_graph_download/{id:int}.{fmt}", graph_endpoint, methods=["GET"]),
+        Route("/data/query.{fmt}", query_endpoint, methods=["GET"]),
+        Route("/data/{model}/query.{fmt}", model_query_endpoint, methods=["GET"]),
+        Route("/data/{model}/{id:int}.{fmt}", record_endpoint, methods=["GET"]),
     ]
 
 
@@ -141,8 +142,7 @@ def _stream(request: Request, run: Callable[[Session], QueryResult]) -> Response
     form = FORMATS.get(fmt)
     if form is None:
         return PlainTextResponse("unknown format (use json, xml or csv)", status_code=404)
-    store: Store = request.app.state.store
-    body = iterate_in_threadpool(_body(store, run, form))
+    body = iterate_in_threadpool(_body(server_state(request.app).store, run, form))
     name = UNSAFE_FILENAME.sub("_", request.query_params.get("filename") or f"query.{fmt}")
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     return StreamingResponse(body, media_type=form.media_type, headers=disposition)

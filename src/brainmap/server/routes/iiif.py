@@ -2,9 +2,10 @@
 (docs/iiif.md).
 
 An image request is an IIIF plan drawn through the Image Download Service's own machinery
-(`image_routes.respond`: ETag, 304, HEAD, response cache, bounded renders); brainmap's filters
-ride along as query parameters with that service's names and syntax. Every IIIF response, errors
-included, allows any origin and names the level 2 profile in a ``Link`` header.
+(`brainmap.server.responses`: ETag, 304, HEAD, response cache, bounded renders); brainmap's
+filters ride along as query parameters with that service's names and syntax. Every IIIF
+response, errors included, allows any origin and names the level 2 profile in a ``Link``
+header.
 """
 
 from __future__ import annotations
@@ -28,17 +29,10 @@ from brainmap.iiif.plan import Limits, plan_iiif
 from brainmap.iiif.syntax import IiifRequest
 from brainmap.imaging.encoders import JpegEncoder, PngEncoder
 from brainmap.params import ImageRequest
-from brainmap.server.routes.images import (
-    CACHE_CONTROL,
-    ErrorStatuses,
-    ImageLimits,
-    PreparedImage,
-    prepare_image,
-    resolve_image,
-    respond,
-)
+from brainmap.server.responses import CACHE_CONTROL, ErrorStatuses, PreparedImage, respond
+from brainmap.server.routes.images import prepare_image, resolve_image
+from brainmap.server.state import ImageLimits, ServerState, server_state
 from brainmap.service import IIIF_JPEG_QUALITY, JPEG_MAX_SIDE
-from brainmap.store.folder import Store
 
 PREFIX = "/iiif/3"
 PROFILE_LINK = f'<{PROFILE_URI}>;rel="profile"'
@@ -80,8 +74,7 @@ def _limits(limits: ImageLimits) -> Limits:
 
 
 def _prepare(
-    store: Store,
-    limits: ImageLimits,
+    state: ServerState,
     identifier: str,
     segments: tuple[str, str, str, str],
     query: Sequence[tuple[str, str]],
@@ -89,15 +82,15 @@ def _prepare(
 ) -> PreparedImage:
     iiif = IiifRequest.parse(*segments)
     request = filter_request(query)
-    image = resolve_image(store, image_id(identifier), request)
+    image = resolve_image(state, image_id(identifier), request)
     extent = image.source.extent
     plan = plan_iiif(
-        iiif, extent.image_width, extent.image_height, extent.tier_count, _limits(limits)
+        iiif, extent.image_width, extent.image_height, extent.tier_count, _limits(state.limits)
     )
     filters = request.to_query()
     encoder = PngEncoder() if plan.format == "png" else JpegEncoder(IIIF_JPEG_QUALITY)
     prepared = prepare_image(
-        store,
+        state,
         image,
         plan.read,
         f"iiif/{plan.canonical}?{filters}",
@@ -109,8 +102,8 @@ def _prepare(
     return replace(prepared, headers={"Link": f'<{canonical}>;rel="canonical", {PROFILE_LINK}'})
 
 
-def _information(store: Store, limits: ImageLimits, identifier: str, base: str) -> dict[str, Any]:
-    image = resolve_image(store, image_id(identifier), ImageRequest())
+def _information(state: ServerState, identifier: str, base: str) -> dict[str, Any]:
+    image = resolve_image(state, image_id(identifier), ImageRequest())
     extent = image.source.extent
     first_level = min(image.held) if image.held else 0
     return image_information(
@@ -118,7 +111,7 @@ def _information(store: Store, limits: ImageLimits, identifier: str, base: str) 
         extent.image_width,
         extent.image_height,
         extent.tier_count,
-        _limits(limits),
+        _limits(state.limits),
         first_level,
     )
 
@@ -146,13 +139,11 @@ async def serve_image(request: Request) -> Response:
     """GET or HEAD ``{id}/{region}/{size}/{rotation}/{quality}.{format}``."""
     if request.method == "OPTIONS":
         return preflight(request)
-    state = request.app.state
     params = request.path_params
     identifier = params["identifier"]
     prepare_response = partial(
         _prepare,
-        state.store,
-        state.image_limits,
+        server_state(request.app),
         identifier,
         (params["region"], params["size"], params["rotation"], params["quality_format"]),
         request.query_params.multi_items(),
@@ -165,11 +156,10 @@ async def serve_information(request: Request) -> Response:
     """GET or HEAD ``{id}/info.json``: the image information document."""
     if request.method == "OPTIONS":
         return preflight(request)
-    state = request.app.state
     identifier = request.path_params["identifier"]
     try:
         document = await anyio.to_thread.run_sync(
-            _information, state.store, state.image_limits, identifier, base_uri(request, identifier)
+            _information, server_state(request.app), identifier, base_uri(request, identifier)
         )
     except NotFound as error:
         return PlainTextResponse(str(error), status_code=404, headers=IIIF_HEADERS)
@@ -189,13 +179,13 @@ async def redirect_base(request: Request) -> Response:
 
 
 def iiif_routes() -> list[Route]:
-    """The base URI, info.json and image routes."""
+    """The base URI, info.json and image routes, to mount at `PREFIX`."""
     methods = ["GET", "HEAD", "OPTIONS"]
     return [
-        Route(f"{PREFIX}/{{identifier}}", redirect_base, methods=methods),
-        Route(f"{PREFIX}/{{identifier}}/info.json", serve_information, methods=methods),
+        Route("/{identifier}", redirect_base, methods=methods),
+        Route("/{identifier}/info.json", serve_information, methods=methods),
         Route(
-            f"{PREFIX}/{{identifier}}/{{region}}/{{size}}/{{rotation}}/{{quality_format}}",
+            "/{identifier}/{region}/{size}/{rotation}/{quality_format}",
             serve_image,
             methods=methods,
         ),
