@@ -89,7 +89,7 @@ def quality(probe: Probe) -> None:
 @IMAGES.add(
     "expression-mask",
     Basis.ALLEN_API,
-    "docs/allen-api.md §6.1, §6.2, §6.4",
+    "docs/allen-api.md §5.5, §6.1, §6.2, §6.4",
     "view=expression (image_download) and expression=true (section_image_download) return the "
     "expression mask, in the geometry of the image",
 )
@@ -113,7 +113,7 @@ def expression_mask(probe: Probe) -> None:
 @IMAGES.add(
     "annotation-plate",
     Basis.ALLEN_API,
-    "docs/allen-api.md §6.1, §6.3, §6.4",
+    "docs/allen-api.md §5.5, §6.1, §6.3, §6.4",
     "atlas_image_download with annotation=true and atlas= returns the annotated plate, in the "
     "geometry of the Nissl plate (annotation=false)",
 )
