@@ -41,7 +41,8 @@ import httpx
 import numpy as np
 
 from brainmap.client import Client
-from brainmap.pyramid.format import PyramidKind, whole_image, write_pyramid
+from brainmap.pyramid.tiers import whole_image
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.store.folder import Store
 from brainmap.store.schema import PlaneOfSection, Product, SectionDataSet, SectionImage
 

@@ -36,7 +36,8 @@ from pathlib import Path
 import pyvips
 import simplejpeg
 
-from brainmap.pyramid.format import PyramidKind, whole_image, write_pyramid
+from brainmap.pyramid.tiers import whole_image
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.store.folder import Store
 from brainmap.store.schema import PlaneOfSection, SectionDataSet, SectionImage
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from brainmap.pyramid.format import PyramidKind, whole_image, write_pyramid
+from brainmap.pyramid.tiers import whole_image
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.store.folder import Store
 from brainmap.store.schema import PlaneOfSection, Product, SectionDataSet, SectionImage
 

@@ -6,7 +6,7 @@ import pytest
 
 from brainmap.errors import BadParameter
 from brainmap.geometry import Box, ImageExtent, RegionTooLarge, check_limits, level_for, plan_region
-from brainmap.pyramid.format import tier_count
+from brainmap.pyramid.tiers import tier_count
 
 SECTION = ImageExtent(
     x=0, y=0, width=11921, height=7553, image_width=11921, image_height=7553, tier_count=7

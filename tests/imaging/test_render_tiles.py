@@ -12,8 +12,10 @@ import pyvips
 from brainmap.geometry import ImageExtent, plan_region
 from brainmap.imaging import render
 from brainmap.params import ImageRequest
-from brainmap.pyramid.format import Pyramid, PyramidKind, tier_count, write_pyramid
+from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.tiers import tier_count
 from brainmap.pyramid.tiles import PyramidTiles, TileCache, pyramid_tiles
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
 
 HEIGHT, WIDTH = 1300, 1777
 

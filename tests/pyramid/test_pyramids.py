@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from brainmap.pyramid.format import Pyramid, PyramidKind, tier_count, write_pyramid
+from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.tiers import tier_count
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
 
 
 def block_mean(pixels: np.ndarray, factor: int) -> np.ndarray:

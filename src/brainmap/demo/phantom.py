@@ -29,7 +29,8 @@ from brainmap.demo import phantom_catalog as catalog
 from brainmap.demo import phantom_stains as stains
 from brainmap.demo.phantom_anatomy import FIELDS, Plane
 from brainmap.demo.phantom_ontology import BY_ACRONYM, GRAPH_ID, ONTOLOGY_ID, REGIONS, ROOT_ID
-from brainmap.pyramid.format import PyramidKind, whole_image, write_pyramid
+from brainmap.pyramid.tiers import whole_image
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK, VIEW_BY_ALTERNATE
 from brainmap.store.folder import Store
 from brainmap.store.schema import (

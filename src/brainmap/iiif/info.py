@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from brainmap.iiif.plan import Limits
-from brainmap.pyramid.format import TILE
+from brainmap.pyramid.tiers import TILE
 
 CONTEXT = "http://iiif.io/api/image/3/context.json"
 PROFILE_URI = "http://iiif.io/api/image/3/level2.json"

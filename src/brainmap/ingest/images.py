@@ -29,7 +29,9 @@ import pyvips
 from sqlalchemy.orm import Session
 
 from brainmap.errors import BrainmapError
-from brainmap.pyramid.format import Pyramid, PyramidKind, whole_image, write_pyramid
+from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.tiers import whole_image
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK
 from brainmap.store.data_sets import first_atlas, image_paths, last_section_number
 from brainmap.store.folder import Store

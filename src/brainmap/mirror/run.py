@@ -26,7 +26,7 @@ from brainmap.ingest.images import open_image
 from brainmap.ingest.records import Importer
 from brainmap.mirror.metadata import Metadata, Selection, fetch_metadata
 from brainmap.params import ImageRequest
-from brainmap.pyramid.format import PyramidKind, write_pyramid
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.service import VIEW_BY_ALTERNATE
 from brainmap.store.data_sets import link_annotations
 from brainmap.store.folder import Store
