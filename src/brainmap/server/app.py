@@ -16,6 +16,7 @@ from brainmap.server.state import ImageLimits, ServerState, install_state
 from brainmap.store.folder import Store
 
 API_PREFIX = "/api/v2"
+"""Where the RMA data and image download routes are mounted."""
 STORE_ENV = "BRAINMAP_STORE"
 DB_URL_ENV = "BRAINMAP_DB_URL"
 CACHE_BYTES_ENV = "BRAINMAP_CACHE_BYTES"

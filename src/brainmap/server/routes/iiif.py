@@ -35,6 +35,7 @@ from brainmap.server.state import ImageLimits, ServerState, server_state
 from brainmap.service import IIIF_JPEG_QUALITY, JPEG_MAX_SIDE
 
 PREFIX = "/iiif/3"
+"""Where the app mounts these routes; every base URI starts with it."""
 PROFILE_LINK = f'<{PROFILE_URI}>;rel="profile"'
 IIIF_HEADERS = {"Access-Control-Allow-Origin": "*", "Link": PROFILE_LINK}
 IIIF_STATUSES: ErrorStatuses = ((NotFound, 404), (BadParameter, 400))
