@@ -89,8 +89,9 @@ def structure_ids(session: Session) -> set[int]:
 
 
 def write_id_paths(session: Session, graph_id: int) -> None:
-    """Set each structure's `structure_id_path` (``/root/.../id/``) and `depth` from its parent
-    links within the graph; a cycle ends the path where it would repeat."""
+    """Set each structure's `structure_id_path` (its ancestors' ids then its own, such as
+    ``/997/8/315/``) and `depth` from the parent links within the graph; a cycle ends the path
+    where it would repeat."""
     rows = {
         s.id: s for s in session.scalars(select(Structure).where(Structure.graph_id == graph_id))
     }
