@@ -48,8 +48,8 @@ def downsample_size(probe: Probe) -> None:
 
 @REGIONS.add(
     "downsample-rounding",
-    Basis.BRAINMAP_RULE,
-    'docs/rules.md, "Geometry"',
+    Basis.ALLEN_API,
+    "docs/allen-api.md §6.3",
     "the downsampled box is rounded down: floor(width / 2**d) x floor(height / 2**d)",
 )
 def downsample_rounding(probe: Probe) -> None:
