@@ -18,7 +18,7 @@ from brainmap import ImageDownloadApi
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES
 
 ALLENSDK_PYTHON = os.environ.get("BRAINMAP_ALLENSDK_PYTHON")
-SESSION_SCRIPT = Path(__file__).with_name("allensdk_session.py")
+SESSION_SCRIPT = Path(__file__).parent.parent / "allensdk_session.py"
 
 PLAN = {
     "products": [1, 5],
