@@ -161,7 +161,8 @@ class Case:
 
 
 def cases(scale: Scale) -> list[Case]:
-    """The four ImageDownloadApi queries of spec §2.4 and hand-written SQL giving the same rows."""
+    """The four ImageDownloadApi queries of docs/allen-api.md §2.4 and hand-written SQL giving
+    the same rows."""
     middle = scale.data_sets // 2
     images = (scale.image_id(middle, 3), scale.image_id(middle + 7, 5))
     return [

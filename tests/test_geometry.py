@@ -1,4 +1,4 @@
-"""Geometry rules of DECISIONS.md: defaults, clamping, clipping, limits."""
+"""docs/rules.md, "Geometry" and "Limits": defaults, clamping, clipping, limits."""
 
 from __future__ import annotations
 

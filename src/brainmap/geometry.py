@@ -1,4 +1,4 @@
-"""Tier and region arithmetic of the Image Download Service (rules in DECISIONS.md, "Geometry").
+"""Tier and region arithmetic of the Image Download Service (rules in docs/rules.md, "Geometry").
 
 A request names a downsample ``d`` (scale ``s = 2**d``), a full-resolution top-left corner and an
 output size. `plan_region` turns it into the clipped full-resolution box to read and the output
@@ -78,7 +78,7 @@ def plan_region(
     height: int | None = None,
     downsample_dimensions: bool | None = None,
 ) -> RegionPlan:
-    """Resolve a request against an image, per DECISIONS.md.
+    """Resolve a request against an image, per docs/rules.md, "Geometry".
 
     * ``downsample`` above ``tier_count - 1`` is clamped to it.
     * ``left``/``top`` are full-resolution pixels, defaulting to the record's ``x``/``y``.

@@ -41,7 +41,7 @@ VIEW_ERROR = (
 
 Number = int | float
 
-# Parameter kinds, in allensdk's rendering order (spec §6.2).
+# Parameter kinds, in allensdk's rendering order (docs/allen-api.md §6.2).
 _INT = "int"
 _BOOL = "bool"
 _STRICT_BOOL = "strict_bool"  # allensdk: 'true' only for `is True`
@@ -211,7 +211,8 @@ class ImageRequest:
 
 @dataclass(frozen=True)
 class ColormapSpec:
-    """The five values of ``colormap=gain,threshold,lo,hi,id`` (DECISIONS.md, step 6)."""
+    """The five values of ``colormap=gain,threshold,lo,hi,id`` (docs/rules.md, "Pixel pipeline"
+    step 6)."""
 
     gain: float
     threshold: float

@@ -10,7 +10,7 @@ ENDPOINTS = (
     "projection_image_download",
     "image_download",
 )
-"""The four image download endpoints under ``/api/v2/``: one service (allen-api.md §6)."""
+"""The four image download endpoints under ``/api/v2/``: one service (docs/allen-api.md §6)."""
 
 EXPRESSION_MASK = "Expression Mask"
 PROJECTION_MASK = "Projection Mask"
@@ -31,7 +31,7 @@ VIEW_BY_ALTERNATE = {alternate: view for view, alternate in ALTERNATE_BY_VIEW.it
 
 MAX_PIXELS = 400_000_000
 MAX_SIDE = 65_535
-"""Largest output of one image response (DECISIONS.md, "Limits"): above either, a 413."""
+"""Largest output of one image response (docs/rules.md, "Limits"): above either, a 413."""
 JPEG_MAX_SIDE = 65_500
 """The largest width or height libjpeg writes."""
 MAX_QUERY_STRING = 64 * 1024

@@ -91,7 +91,7 @@ def test_every_named_colormap_has_a_table() -> None:
 def colour_labels_reference(
     labels: np.ndarray, colours: dict[int, tuple[int, int, int]], highlight: set[int] | None = None
 ) -> np.ndarray:
-    """DECISIONS.md's annotation rule in plain numpy."""
+    """The annotation rule of docs/rules.md, "Annotation", in plain numpy."""
     ids, inverse = np.unique(labels, return_inverse=True)
     rgb = [(255, 255, 255) if i == 0 else colours.get(int(i), UNKNOWN) for i in ids]
     palette = np.array(rgb, dtype=float)

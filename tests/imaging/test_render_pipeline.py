@@ -22,7 +22,8 @@ def half_up(values: np.ndarray) -> np.ndarray:
 
 
 def reference(pixels: np.ndarray, request: ImageRequest) -> np.ndarray:
-    """DECISIONS.md steps 3-6 in numpy, rounding after each step as the rules say."""
+    """docs/rules.md, "Pixel pipeline" steps 3-6 in numpy, rounding after each step as the rules
+    say."""
     deep = pixels.dtype != np.uint8
     out = pixels.astype(np.float64)
     if request.range is not None or deep:

@@ -23,7 +23,7 @@ from brainmap.rma.ast import (
 from brainmap.rma.build import render_query
 from brainmap.rma.parse import parse_options, parse_paths, parse_query
 
-# Queries allensdk emits (allen-api.md §2.4 and the related URLs), pre-quoting.
+# Queries allensdk emits (docs/allen-api.md §2.4 and the related URLs), pre-quoting.
 EQUALIZATION = (
     "model::Equalization,rma::criteria,section_data_set(section_images[id$in126862575,297225768]),"
     "rma::options[only$eq'blue_lower,blue_upper,red_lower,red_upper,green_lower,green_upper']"

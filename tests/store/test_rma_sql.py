@@ -10,7 +10,7 @@ from brainmap.store.folder import Store
 from brainmap.store.query.run import run_query
 from rma_store import INJECTIONS, ids, run
 
-# -- allensdk's queries (allen-api.md §2.4) --------------------------------------------------
+# -- allensdk's queries (docs/allen-api.md §2.4) --------------------------------------------------
 
 
 def test_section_image_ranges(rma_store: Store) -> None:

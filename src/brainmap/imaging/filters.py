@@ -1,4 +1,4 @@
-"""Steps 3 to 6 of the pixel pipeline (DECISIONS.md), as lazy pyvips operations.
+"""Steps 3 to 6 of the pixel pipeline (docs/rules.md, "Pixel pipeline"), as lazy pyvips operations.
 
 Every step yields 8-bit values, rounded and clamped, so each can be checked against a plain
 numpy formula. Nothing here reads files or knows HTTP.

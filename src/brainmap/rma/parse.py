@@ -1,6 +1,6 @@
 """RMA query text -> `Query` AST: a recursive-descent parser over the characters.
 
-Grammar (allen-api.md §3.2-3.4; stages and their clauses are joined by top-level commas)::
+Grammar (docs/allen-api.md §3.2-3.4; stages and their clauses are joined by top-level commas)::
 
     query   := stage (',' stage)*
     stage   := 'model::' NAME filter* clause* | ('pipe::' | 'service::') NAME filter*

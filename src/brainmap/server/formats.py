@@ -1,6 +1,6 @@
 """Query results -> response bytes, as the real API writes them (streamed in chunks).
 
-JSON (allen-api.md §4.1): ``{"success": true, "id": 0, "start_row": S, "num_rows": N,
+JSON (docs/allen-api.md §4.1): ``{"success": true, "id": 0, "start_row": S, "num_rows": N,
 "total_rows": T, "msg": [...]}`` with ``": "``/``", "`` in the envelope and compact records.
 XML (§4.4): a ``Response`` element with the envelope as attributes, the plural model element,
 singular records, hyphens for underscores. CSV (§4.5): a header row, ``t``/``f`` booleans, empty
@@ -65,7 +65,7 @@ def json_chunks(result: QueryResult) -> Iterator[bytes]:
 
 
 def json_error(error: RmaError) -> bytes:
-    """HTTP-200 failure envelope (DECISIONS.md) with the error text as `msg`."""
+    """HTTP-200 failure envelope (docs/rules.md, "Errors") with the error text as `msg`."""
     return json.dumps({**_envelope(False, 0, 0, 0), "msg": str(error)}).encode()
 
 

@@ -20,7 +20,7 @@ STATE_ATTRIBUTE = "brainmap"
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """Largest output a single response may have (DECISIONS.md, "Limits"), the largest
+    """Largest output a single response may have (docs/rules.md, "Limits"), the largest
     encoded in memory rather than spooled to a temporary file, and the bytes of encoded
     responses kept for repeated requests."""
 

@@ -1,6 +1,6 @@
 """Which pixels an image request reads: the SubImage itself or one of its alternates.
 
-Store lookups only; no pixels and no HTTP. Rules (DECISIONS.md, "Pixel pipeline" step 1 and
+Store lookups only; no pixels and no HTTP. Rules (docs/rules.md, "Pixel pipeline" step 1 and
 "Annotation"): ``view=`` / ``expression`` / ``projection`` / ``tumor_feature_*`` pick a mask,
 ``annotation=true`` picks the label map of ``atlas=`` (default: the lowest atlas id that has
 one). Asking for an alternate the image lacks is NotFound naming it.

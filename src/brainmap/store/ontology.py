@@ -2,7 +2,7 @@
 ``/api/v2/structure_graph_download/{id}.json``, the colours and id paths that paint annotation
 label maps, and the bookkeeping of structures an ingest adds.
 
-A download node carries the fields of the real download in its order (allen-api.md §4.1), then
+A download node carries the fields of the real download in its order (docs/allen-api.md §4.1), then
 its `children` sorted by `graph_order`. Roots are the graph's structures whose parent is not in
 it; an unknown graph has none.
 """

@@ -10,8 +10,9 @@
 Every body carries `Content-Disposition: attachment; filename="query.{fmt}"`; the `filename=`
 parameter names it otherwise (characters outside ``[A-Za-z0-9._-]`` become ``_``).
 
-Queries the engine cannot answer are HTTP 200 with `success: false` (DECISIONS.md). Bodies are
-streamed; parsing, SQL and serialisation run in the threadpool, one session per response.
+Queries the engine cannot answer are HTTP 200 with `success: false` (docs/rules.md, "Errors").
+Bodies are streamed; parsing, SQL and serialisation run in the threadpool, one session per
+response.
 """
 
 from __future__ import annotations
