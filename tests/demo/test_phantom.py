@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from brainmap.demo.phantom import MARKER, build_demo_store
-from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.local import Pyramid
 from brainmap.pyramid.tiers import tier_count
 from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK
 from brainmap.store.folder import Store

@@ -1,4 +1,4 @@
-"""Direct tile reads (imaging/tiles.py) give libvips' own pixels, for every pyramid layout,
+"""Direct tile reads (pyramid/tiles.py) give libvips' own pixels, for every pyramid layout,
 at every level and edge."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pyvips
 from brainmap.geometry import ImageExtent, plan_region
 from brainmap.imaging import render
 from brainmap.params import ImageRequest
-from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.local import Pyramid, open_pyramid
 from brainmap.pyramid.tiers import tier_count
-from brainmap.pyramid.tiles import PyramidTiles, TileCache, pyramid_tiles
+from brainmap.pyramid.tiles import tile_cache
 from brainmap.pyramid.writer import PyramidKind, write_pyramid
 
 HEIGHT, WIDTH = 1300, 1777
@@ -48,10 +48,14 @@ def rgb_pyramid(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_regions_match_libvips_at_every_level(pyramid_file: Path) -> None:
-    tiles = PyramidTiles.open(pyramid_file)
+    tiles = Pyramid(pyramid_file).tiles
     assert tiles is not None
+    assert tiles.levels == tier_count(WIDTH, HEIGHT)
     rng = np.random.default_rng(1)
-    for page, level in enumerate(tiles.pages):
+    for page in range(tiles.levels):
+        tiled = tiles.level(page)
+        assert tiled is not None
+        level = tiled.format
         vips = pyvips.Image.new_from_file(str(pyramid_file), page=page)
         assert (level.width, level.height) == (vips.width, vips.height)
         boxes = [(0, 0, level.width, level.height), (level.width - 1, level.height - 1, 1, 1)]
@@ -77,7 +81,7 @@ def test_read_region_is_the_same_with_and_without_direct_reads(
     nearest = "labels" in pyramid_file.name
     direct = [render.read_region(pyramid, plan, nearest=nearest) for plan in plans]
     rendered = [render.render_pixels(region, request).numpy() for region in direct]
-    monkeypatch.setattr(render, "pyramid_tiles", lambda path: None)
+    monkeypatch.setattr(render, "DIRECT_READ_BYTES", 0)  # every region through libvips
     for plan, region, pixels in zip(plans, direct, rendered, strict=True):
         through_libvips = render.read_region(pyramid, plan, nearest=nearest)
         assert (region.format, region.bands) == (through_libvips.format, through_libvips.bands)
@@ -88,29 +92,36 @@ def test_read_region_is_the_same_with_and_without_direct_reads(
 
 def test_other_layouts_are_left_to_libvips(tmp_path: Path) -> None:
     floats = tmp_path / "float.tif"
-    pyvips.Image.black(300, 400).cast("float").tiffsave(str(floats), tile=True, bigtiff=True)
-    assert pyramid_tiles(floats) is None
+    ramp = pyvips.Image.xyz(300, 400)[0].cast("float") / 7
+    ramp.tiffsave(str(floats), tile=True, bigtiff=True)
+    pyramid = open_pyramid(floats)
+    assert pyramid.tiles is None
+    assert pyramid.level_format(0).dtype == np.float32
+    box = (290, 13, 10, 300)
+    expected = ramp.crop(*box).numpy().reshape(300, 10, 1)
+    np.testing.assert_array_equal(pyramid.read_region(0, *box), expected)
     lzw = tmp_path / "lzw.tif"
     pyvips.Image.black(300, 400).tiffsave(str(lzw), tile=True, bigtiff=True, compression="lzw")
-    assert pyramid_tiles(lzw) is None
+    assert open_pyramid(lzw).tiles is None
     classic = tmp_path / "classic.tif"
     pyvips.Image.black(300, 400).tiffsave(str(classic), tile=True, compression="deflate")
-    assert pyramid_tiles(classic) is None
+    assert open_pyramid(classic).tiles is None
     junk = tmp_path / "junk.tif"
     junk.write_bytes(b"II+\x00" + b"\xff" * 20)
-    assert pyramid_tiles(junk) is None
-    assert PyramidTiles.open(tmp_path / "missing.tif") is None
+    assert open_pyramid(junk).tiles is None
+    with pytest.raises(FileNotFoundError):
+        open_pyramid(tmp_path / "missing.tif")
 
 
 def test_decoded_tiles_are_reused_within_the_byte_budget(rgb_pyramid: Path) -> None:
-    tiles = PyramidTiles.open(rgb_pyramid)
+    tiles = Pyramid(rgb_pyramid).tiles
     assert tiles is not None
     first = tiles.tile(0, 3)
     assert tiles.tile(0, 3) is first  # held in TILE_CACHE, not decoded again
     assert not first.flags.writeable
-    cache = TileCache(3 * first.nbytes)
+    cache = tile_cache(3 * first.nbytes)
     for index in range(5):
-        cache.put(("x", index), first)
-    assert cache.size == 3 * first.nbytes
+        cache["x", index] = first
+    assert cache.currsize == 3 * first.nbytes
     assert cache.get(("x", 0)) is None
     assert cache.get(("x", 4)) is first

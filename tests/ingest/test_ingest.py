@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from brainmap.cli import main
 from brainmap.ingest.images import IngestError, ingest_images, write_pyramids
-from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.local import Pyramid
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.service import EXPRESSION_MASK

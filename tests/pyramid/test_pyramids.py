@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.local import Pyramid
 from brainmap.pyramid.tiers import tier_count
 from brainmap.pyramid.writer import PyramidKind, write_pyramid
 

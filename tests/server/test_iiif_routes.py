@@ -15,7 +15,7 @@ import simplejpeg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.local import Pyramid
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.server.state import ImageLimits

@@ -16,7 +16,7 @@ from brainmap.imaging.annotate import PlatePalette
 from brainmap.imaging.filters import luminance
 from brainmap.imaging.render import read_region, render_pixels
 from brainmap.params import ImageRequest
-from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.local import Pyramid
 
 BITONAL_THRESHOLD = 128
 """Luminance at and above which a bitonal pixel is white."""

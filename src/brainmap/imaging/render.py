@@ -19,52 +19,34 @@ from brainmap.geometry import RegionPlan, level_for
 from brainmap.imaging import filters
 from brainmap.imaging.annotate import PlatePalette
 from brainmap.params import ImageRequest, parse_colormap
-from brainmap.pyramid.format import Pyramid
-from brainmap.pyramid.tiles import pyramid_tiles
+from brainmap.pyramid.reader import PyramidReader
 from brainmap.service import DEFAULT_JPEG_QUALITY
 
 DIRECT_READ_BYTES = 48_000_000
-"""Largest region read whole through `tiles.PyramidTiles`; larger ones stream via libvips."""
-_VIPS_FORMATS = {1: "uchar", 2: "ushort", 4: "uint"}
+"""Largest region decoded whole by `PyramidReader.read_region` (tiles cached, JPEG decoded 2-3x
+faster than in bundled libvips); larger ones stream through libvips."""
 
 
-def read_region(pyramid: Pyramid, plan: RegionPlan, *, nearest: bool = False) -> pyvips.Image:
+def read_region(pyramid: PyramidReader, plan: RegionPlan, *, nearest: bool = False) -> pyvips.Image:
     """The planned region at output size, read from the nearest finer pyramid level."""
     level_index = level_for(plan.downsample, pyramid.levels)
-    tiles = pyramid_tiles(pyramid.path)
-    page = tiles.pages[level_index] if tiles and level_index < len(tiles.pages) else None
-    level = None if page is not None else pyramid.level(level_index)
-    level_width, level_height = (page.width, page.height) if page else _size(level)
+    level = pyramid.level_format(level_index)
     step = 2**level_index
     box = plan.box
     # levels are floor(size / step) wide: a box in the image's last partial pixel starts at it
-    left, top = min(box.left // step, level_width - 1), min(box.top // step, level_height - 1)
-    right = min(-(-box.right // step), level_width)
-    bottom = min(-(-box.bottom // step), level_height)
+    left, top = min(box.left // step, level.width - 1), min(box.top // step, level.height - 1)
+    right = min(-(-box.right // step), level.width)
+    bottom = min(-(-box.bottom // step), level.height)
     width, height = max(right - left, 1), max(bottom - top, 1)
-    if (
-        tiles is not None
-        and page is not None
-        and left + width <= page.width
-        and top + height <= page.height
-        and width * height * page.samples * page.dtype.itemsize <= DIRECT_READ_BYTES
-    ):
-        # decoded tiles are cached, and JPEG decodes 2-3x faster than in bundled libvips
-        pixels = tiles.region(level_index, left, top, width, height)
-        region = pyvips.Image.new_from_memory(
-            pixels.data, width, height, page.samples, _VIPS_FORMATS[page.dtype.itemsize]
-        )
+    if level.region_bytes(width, height) <= DIRECT_READ_BYTES:
+        pixels = pyramid.read_region(level_index, left, top, width, height)
+        region = pyvips.Image.new_from_array(pixels)
     else:
-        region = (level or pyramid.level(level_index)).crop(left, top, width, height)
+        region = pyramid.level(level_index).crop(left, top, width, height)
     factor = 2 ** (plan.downsample - level_index)
     if factor > 1:
         region = region.subsample(factor, factor) if nearest else region.shrink(factor, factor)
     return _fit(region, plan.out_width, plan.out_height)
-
-
-def _size(level: pyvips.Image | None) -> tuple[int, int]:
-    assert level is not None
-    return int(level.width), int(level.height)
 
 
 def _fit(region: pyvips.Image, width: int, height: int) -> pyvips.Image:
@@ -127,7 +109,7 @@ def write_jpeg(image: pyvips.Image, quality: int | None, out: BinaryIO) -> None:
 
 
 def prepare(
-    pyramid: Pyramid,
+    pyramid: PyramidReader,
     plan: RegionPlan,
     request: ImageRequest,
     annotation: PlatePalette | None = None,

@@ -29,7 +29,7 @@ import pyvips
 from sqlalchemy.orm import Session
 
 from brainmap.errors import BrainmapError
-from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.local import Pyramid
 from brainmap.pyramid.tiers import whole_image
 from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK

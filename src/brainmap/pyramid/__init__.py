@@ -1,0 +1,6 @@
+"""The pixel file format: one pyramidal tiled BigTIFF per image and per alternate.
+
+`writer` writes them (`PyramidKind`, `write_pyramid`); `tiers` has the level arithmetic;
+`reader` is the interface the pixel pipeline reads through (`PyramidReader`); `local` reads
+local files (`Pyramid`, `open_pyramid`), decoding tiles with `tiles` (`TileReader`).
+"""

@@ -1,145 +1,205 @@
-"""Direct reads of pyramid tiles, decoded in Python's native libraries, with a tile cache.
+"""Tiles of a pyramid TIFF read and decoded directly, from any binary file object, and cached.
 
-The libvips bundled with pyvips-binary decodes a pyramid's JPEG tiles about 2-3x slower than
-libjpeg-turbo's SIMD decoder (benchmarks/render.py: decoding was ~5 of 7 ms of a 1000 x 750
-response), and it keeps no decoded tiles between requests. For the layouts brainmap writes
-(`tiff_index`: JPEG YCbCr RGB with shared tables, and deflate with or without the horizontal
-predictor, 8/16/32-bit), `PyramidTiles` reads each needed tile's bytes with ``pread`` and
-decodes it: JPEG with simplejpeg (the tile spliced behind the shared tables), deflate with zlib
-and a cumulative sum (both release the GIL for large buffers). Identical pixels to libvips'
-read (same IJG integer IDCT and upsampling; deflate is lossless). Decoded tiles are kept in
-`TILE_CACHE`. Any other layout (`PyramidTiles.open` answers None) is left to libvips.
+libvips (as bundled with pyvips-binary) decodes JPEG tiles 2-3x slower than libjpeg-turbo's SIMD
+code and keeps no decoded tiles between requests. For the layouts `write_pyramid` produces
+(little-endian BigTIFF, tiled, interleaved unsigned samples; JPEG YCbCr RGB with shared tables,
+or deflate with or without the horizontal predictor), `TileReader` reads each page's tile index
+with tifffile (a page when it is first needed), reads a tile's bytes from the file object (a
+local file, or an fsspec file on object storage) and decodes it: deflate and the predictor by
+tifffile's page decoder (imagecodecs: libdeflate and a C delta decoder), JPEG by simplejpeg (the
+tile behind the page's tables; faster than imagecodecs' JPEG decoder, `benchmarks/tiles.py`).
+The pixels are libvips' own (same IJG integer IDCT and upsampling; deflate is lossless). Decoded
+tiles are kept in `TILE_CACHE`, shared by every pyramid of a process.
 """
 
 from __future__ import annotations
 
-import os
-import struct
+import operator
 import threading
-import zlib
-from collections import OrderedDict
-from functools import lru_cache
-from pathlib import Path
+import weakref
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from functools import partial
+from typing import BinaryIO
 
+import cachetools
 import numpy as np
 import simplejpeg
+import tifffile
+from tifffile import COMPRESSION, PHOTOMETRIC, PLANARCONFIG, PREDICTOR, SAMPLEFORMAT
 
-from brainmap.pyramid.tiff_index import JPEG, TiledPage, read_tiled_pages
+from brainmap.pyramid.reader import LevelFormat
+
+TileKey = tuple[Hashable, int, int]
+"""A decoded tile's key: its file's identity, its level and its index in the level."""
+Decoder = Callable[[bytes, int], np.ndarray]
+"""Decodes a tile's bytes, given its index in the level, to tile height x width x bands."""
+PageDecoder = Callable[..., tuple[np.ndarray | None, tuple[int, ...], tuple[int, ...]]]
+"""tifffile's decoder of a page's tiles: (pixels, position, shape) from (bytes, index)."""
+
+_DEFLATE = (COMPRESSION.ADOBE_DEFLATE, COMPRESSION.DEFLATE)
+_JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
 
 
-class TileCache:
-    """Decoded tiles, least recently used first out, at most `capacity` bytes in all (shared
-    by every pyramid of a process; render threads use it under a lock). Like iipsrv's tile
-    cache: a popular view (a whole section at a coarse level) is decoded once, not per request.
-    """
+def tile_cache(capacity: int) -> cachetools.LRUCache[TileKey, np.ndarray]:
+    """Decoded tiles, least recently used out first, at most `capacity` bytes in all."""
+    return cachetools.LRUCache(maxsize=capacity, getsizeof=operator.attrgetter("nbytes"))
 
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.size = 0
-        self._tiles: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
+
+TILE_CACHE = tile_cache(64 * 1024 * 1024)
+"""Decoded tiles kept per server process (64 MiB: ~340 tiles of 256 x 256 8-bit RGB, ~170 of
+16-bit RGB), as iipsrv keeps its tiles: a popular view is decoded once, not per request."""
+_TILE_CACHE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class TiledLevel:
+    """One page read directly: its format, tile grid, the tiles' byte ranges and decoder."""
+
+    format: LevelFormat
+    tile_width: int
+    tile_height: int
+    offsets: tuple[int, ...]
+    counts: tuple[int, ...]
+    decode: Decoder
+
+    @property
+    def across(self) -> int:
+        """Tiles in a row."""
+        return -(-self.format.width // self.tile_width)
+
+
+def _decode_jpeg(tables: bytes, data: bytes, index: int) -> np.ndarray:
+    # an abbreviated stream: the tile's markers follow its SOI, the tables end before their EOI
+    pixels: np.ndarray = simplejpeg.decode_jpeg(tables[:-2] + data[2:], colorspace="RGB")
+    return pixels
+
+
+def _decode_page(decode: PageDecoder, data: bytes, index: int) -> np.ndarray:
+    pixels, _, shape = decode(data, index)
+    if pixels is None:
+        raise ValueError(f"tile {index} is empty")
+    return pixels.reshape(shape[1:])
+
+
+def _tiled_level(page: tifffile.TiffPage | tifffile.TiffFrame) -> TiledLevel | None:
+    """`page` as a `TiledLevel`, or None when its layout is not one `write_pyramid` produces."""
+    if not isinstance(page, tifffile.TiffPage) or page.dtype is None:
+        return None
+    if not (
+        page.parent.is_bigtiff
+        and page.parent.byteorder == "<"
+        and page.is_tiled
+        and page.planarconfig == PLANARCONFIG.CONTIG
+        and page.sampleformat == SAMPLEFORMAT.UINT
+        and page.tags.valueof("Orientation", 1) == 1
+        and page.bitspersample in (8, 16, 32)
+    ):
+        return None
+    decode: Decoder
+    if page.compression == COMPRESSION.JPEG:
+        tables = page.jpegtables or b""
+        if (
+            page.photometric != PHOTOMETRIC.YCBCR
+            or page.samplesperpixel != 3
+            or page.bitspersample != 8
+            or not (tables.startswith(_JPEG_START) and tables.endswith(_JPEG_END))
+        ):
+            return None
+        decode = partial(_decode_jpeg, tables)
+    elif page.compression in _DEFLATE and page.predictor in (PREDICTOR.NONE, PREDICTOR.HORIZONTAL):
+        decode = partial(_decode_page, page.decode)
+    else:
+        return None
+    return TiledLevel(
+        format=LevelFormat(page.imagewidth, page.imagelength, page.samplesperpixel, page.dtype),
+        tile_width=page.tilewidth,
+        tile_height=page.tilelength,
+        offsets=tuple(page.dataoffsets),
+        counts=tuple(page.databytecounts),
+        decode=decode,
+    )
+
+
+class TileReader:
+    """The pages of one pyramid TIFF, read from `file` tile by tile (file reads under a lock, so
+    render threads share a reader); `identity` names the file's version in `TILE_CACHE`."""
+
+    def __init__(
+        self, file: BinaryIO, tiff: tifffile.TiffFile, identity: Hashable, first: TiledLevel
+    ) -> None:
+        self.identity = identity
+        self.levels = len(tiff.pages)
+        self._file = file
+        self._tiff = tiff
         self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...]) -> np.ndarray | None:
-        with self._lock:
-            tile = self._tiles.get(key)
-            if tile is not None:
-                self._tiles.move_to_end(key)
-            return tile
-
-    def put(self, key: tuple[object, ...], tile: np.ndarray) -> None:
-        with self._lock:
-            if key in self._tiles or tile.nbytes > self.capacity:
-                return
-            self._tiles[key] = tile
-            self.size += tile.nbytes
-            while self.size > self.capacity:
-                self.size -= self._tiles.popitem(last=False)[1].nbytes
-
-
-TILE_CACHE = TileCache(64 * 1024 * 1024)
-"""Decoded tiles kept per server process (64 MiB: ~340 tiles of 256 x 256 8-bit RGB, ~170
-of 16-bit RGB)."""
-
-
-class PyramidTiles:
-    """The pages of one tiled pyramid file, read and decoded tile by tile."""
-
-    def __init__(self, fd: int, pages: list[TiledPage], identity: tuple[object, ...] = ()) -> None:
-        self.pages = pages
-        self._fd = fd
-        self._identity = identity
-
-    def __del__(self) -> None:
-        fd = getattr(self, "_fd", None)
-        if fd is not None:
-            os.close(fd)
+        self._parsed: dict[int, TiledLevel | None] = {0: first}
+        weakref.finalize(self, file.close)
 
     @classmethod
-    def open(cls, path: Path) -> PyramidTiles | None:
-        """The tile index of `path`, or None when its layout is not one handled here."""
+    def open(cls, file: BinaryIO, identity: Hashable) -> TileReader | None:
+        """A reader of `file`, which it closes when collected; None (`file` left open) when
+        `file` is not a TIFF whose first page has a layout read here."""
         try:
-            fd = os.open(path, os.O_RDONLY)
-            stat = os.fstat(fd)
-        except OSError:
+            tiff = tifffile.TiffFile(file)
+            first = _tiled_level(tiff.pages.first)
+        except (OSError, ValueError, KeyError, IndexError):
             return None
-        try:
-            pages = read_tiled_pages(fd)
-        except (OSError, struct.error, ValueError, KeyError, IndexError, OverflowError):
-            pages = None
-        if pages is None:
-            os.close(fd)
-            return None
-        return cls(fd, pages, (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size))
+        return None if first is None else cls(file, tiff, identity, first)
 
-    def tile(self, page: int, index: int) -> np.ndarray:
-        """Tile `index` (row-major) of `page`, decoded to tile_height x tile_width x samples
-        (from `TILE_CACHE` when held)."""
-        key = (*self._identity, page, index)
-        tile = TILE_CACHE.get(key) if self._identity else None
-        if tile is None:
-            level = self.pages[page]
-            data = os.pread(self._fd, int(level.counts[index]), int(level.offsets[index]))
-            tile = _decode(level, data)
-            tile.flags.writeable = False
-            if self._identity:
-                TILE_CACHE.put(key, tile)
-        return tile
+    def level(self, index: int) -> TiledLevel | None:
+        """Page `index` (its index parsed when first asked for), or None when its layout is not
+        read here."""
+        with self._lock:
+            if index not in self._parsed:
+                self._parsed[index] = _tiled_level(self._tiff.pages[index])
+            return self._parsed[index]
 
-    def region(self, page: int, left: int, top: int, width: int, height: int) -> np.ndarray:
-        """Pixels (height x width x samples) of `page` from (left, top), inside the page."""
-        level = self.pages[page]
-        out = np.empty((height, width, level.samples), dtype=level.dtype)
-        tw, th = level.tile_width, level.tile_height
+    def tile(self, level: int, index: int) -> np.ndarray:
+        """Tile `index` (row-major) of page `level`, decoded to tile height x width x bands and
+        read-only (from `TILE_CACHE` when held)."""
+        return _decoded_tile(self, level, index)
+
+    def read_bytes(self, offset: int, count: int) -> bytes:
+        """`count` bytes of the file from `offset`."""
+        with self._lock:
+            self._file.seek(offset)
+            return self._file.read(count)
+
+    def region(self, level: int, left: int, top: int, width: int, height: int) -> np.ndarray:
+        """Pixels (height x width x bands) of page `level` from (left, top), inside the page."""
+        tiled = self.level(level)
+        if tiled is None:
+            raise ValueError(f"page {level} has a layout not read directly")
+        page = tiled.format
+        if left < 0 or top < 0 or width < 1 or height < 1:
+            raise ValueError(f"empty or negative region {left}, {top}, {width} x {height}")
+        if left + width > page.width or top + height > page.height:
+            raise ValueError(f"region beyond page {level} ({page.width} x {page.height})")
+        out = np.empty((height, width, page.bands), dtype=page.dtype)
+        tw, th = tiled.tile_width, tiled.tile_height
         for row in range(top // th, (top + height - 1) // th + 1):
             for column in range(left // tw, (left + width - 1) // tw + 1):
-                tile = self.tile(page, row * level.across + column)
+                tile = self.tile(level, row * tiled.across + column)
                 x0, y0 = column * tw, row * th
                 sx, sy = max(left - x0, 0), max(top - y0, 0)
-                ex = min(left + width - x0, tw)
-                ey = min(top + height - y0, th)
+                ex, ey = min(left + width - x0, tw), min(top + height - y0, th)
                 out[y0 + sy - top : y0 + ey - top, x0 + sx - left : x0 + ex - left] = tile[
                     sy:ey, sx:ex
                 ]
         return out
 
 
-def _decode(page: TiledPage, data: bytes) -> np.ndarray:
-    if page.compression == JPEG:
-        pixels: np.ndarray = simplejpeg.decode_jpeg(page.jpeg_tables + data[2:], colorspace="RGB")
-        return pixels
-    shape = (page.tile_height, page.tile_width, page.samples)
-    pixels = np.frombuffer(zlib.decompress(data), dtype=page.dtype).reshape(shape)
-    if page.predictor == 2:  # horizontal differencing, per sample, modulo the sample size
-        return np.cumsum(pixels, axis=1, dtype=page.dtype)
-    return pixels
+def _tile_key(reader: TileReader, level: int, index: int) -> TileKey:
+    return reader.identity, level, index
 
 
-@lru_cache(maxsize=256)
-def _cached(path: Path, mtime_ns: int, size: int) -> PyramidTiles | None:
-    return PyramidTiles.open(path)
-
-
-def pyramid_tiles(path: Path) -> PyramidTiles | None:
-    """The (cached) tile index of the pyramid at `path`, or None for libvips to read it."""
-    stat = path.stat()
-    return _cached(path, stat.st_mtime_ns, stat.st_size)
+@cachetools.cached(TILE_CACHE, key=_tile_key, lock=_TILE_CACHE_LOCK)
+def _decoded_tile(reader: TileReader, level: int, index: int) -> np.ndarray:
+    tiled = reader.level(level)
+    if tiled is None:
+        raise ValueError(f"page {level} has a layout not read directly")
+    data = reader.read_bytes(tiled.offsets[index], tiled.counts[index])
+    tile = tiled.decode(data, index)
+    tile.flags.writeable = False
+    return tile

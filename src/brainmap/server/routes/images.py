@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache, partial
-from pathlib import Path
+from functools import partial
 
 import pyvips
 from starlette.requests import Request
@@ -26,7 +25,7 @@ from brainmap.imaging.annotate import PlatePalette
 from brainmap.imaging.encoders import Encoder, JpegEncoder
 from brainmap.imaging.render import prepare
 from brainmap.params import ImageRequest
-from brainmap.pyramid.format import Pyramid
+from brainmap.pyramid.local import Pyramid, open_pyramid
 from brainmap.server.palettes import PaletteCache, PlateColours
 from brainmap.server.responses import ErrorStatuses, PreparedImage, respond
 from brainmap.server.state import ServerState, server_state
@@ -51,11 +50,6 @@ class ResolvedImage:
     source: ImageSource
     held: dict[int, str]
     annotation: PlateColours | None
-
-
-@lru_cache(maxsize=256)
-def _open_pyramid(path: Path) -> Pyramid:
-    return Pyramid(path)
 
 
 def resolve_image(state: ServerState, image_id: int, request: ImageRequest) -> ResolvedImage:
@@ -95,7 +89,7 @@ def prepare_image(
     if image.annotation is not None:
         identity.append(image.annotation.digest)
     etag = '"' + hashlib.sha1("\n".join(identity).encode()).hexdigest() + '"'
-    pyramid = _open_pyramid(pyramid_file)
+    pyramid = open_pyramid(pyramid_file)
     build = partial(_paint, draw, state.palettes, pyramid, plan, image.annotation, source.nearest)
     return PreparedImage(etag, encoder, pixels, build)
 

@@ -1,0 +1,113 @@
+"""Pyramids in local files: regions decoded from the tiles where the layout allows, libvips
+otherwise, and one cache of the pyramids opened last.
+
+`open_pyramid` is the cache: keyed by path and checked against the file's identity (inode,
+modification time, size), so a pyramid rewritten in place is opened again instead of being read
+through the levels and tile index of the file it replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cached_property
+from pathlib import Path
+
+import cachetools
+import fsspec
+import numpy as np
+import pyvips
+from pyvips.vimage import FORMAT_TO_TYPESTR
+
+from brainmap.pyramid.reader import LevelFormat
+from brainmap.pyramid.tiles import TileReader
+
+FileIdentity = tuple[str, int, int, int]
+"""A version of a file: its path, inode, modification time (ns) and size."""
+OPENED_PYRAMIDS = 256
+"""Pyramids `open_pyramid` keeps open (each holds a file descriptor)."""
+
+_LOCAL_FILES = fsspec.filesystem("file")
+
+
+def file_identity(path: Path, stat: os.stat_result) -> FileIdentity:
+    """The version of the file at `path` whose status is `stat`."""
+    return str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+class Pyramid:
+    """A pyramid in a local file, a `reader.PyramidReader`: regions are decoded from its tiles by
+    `tiles.TileReader` when its layout is one brainmap writes, by libvips otherwise. Opening
+    reads the tile index of the first level; the others are read when first used."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        file = _LOCAL_FILES.open(str(path), "rb")
+        try:
+            self.identity = file_identity(path, os.fstat(file.fileno()))
+            self.tiles = TileReader.open(file, self.identity)
+        except BaseException:
+            file.close()
+            raise
+        if self.tiles is None:
+            file.close()
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @cached_property
+    def levels(self) -> int:
+        """Number of pages (levels) in the file."""
+        if self.tiles is not None:
+            return self.tiles.levels
+        first = pyvips.Image.new_from_file(str(self.path), access="random")
+        return int(first.get("n-pages")) if "n-pages" in first.get_fields() else 1
+
+    @property
+    def width(self) -> int:
+        """Full-resolution width."""
+        return self.level_format(0).width
+
+    @property
+    def height(self) -> int:
+        """Full-resolution height."""
+        return self.level_format(0).height
+
+    def level_format(self, index: int) -> LevelFormat:
+        tiled = self.tiles.level(index) if self.tiles is not None else None
+        if tiled is not None:
+            return tiled.format
+        image = self.level(index)
+        dtype = np.dtype(FORMAT_TO_TYPESTR[image.format])
+        return LevelFormat(image.width, image.height, image.bands, dtype)
+
+    def read_region(self, index: int, left: int, top: int, width: int, height: int) -> np.ndarray:
+        if self.tiles is not None and self.tiles.level(index) is not None:
+            return self.tiles.region(index, left, top, width, height)
+        region = self.level(index).crop(left, top, width, height)
+        pixels: np.ndarray = region.numpy()
+        return pixels.reshape(height, width, region.bands)
+
+    def level(self, index: int) -> pyvips.Image:
+        """Page `index` (0 = full resolution) as a lazy libvips image."""
+        if not 0 <= index < self.levels:
+            raise IndexError(f"{self.path.name} has levels 0..{self.levels - 1}, not {index}")
+        return pyvips.Image.new_from_file(str(self.path), page=index, access="random")
+
+
+_OPENED: cachetools.LRUCache[Path, Pyramid] = cachetools.LRUCache(maxsize=OPENED_PYRAMIDS)
+_OPENED_LOCK = threading.Lock()
+
+
+def open_pyramid(path: Path) -> Pyramid:
+    """The pyramid at `path`, opened once per version of the file: a file rewritten in place is
+    opened again (FileNotFoundError when there is none)."""
+    identity = file_identity(path, path.stat())
+    with _OPENED_LOCK:
+        pyramid = _OPENED.get(path)
+    if pyramid is None or pyramid.identity != identity:
+        pyramid = Pyramid(path)
+        with _OPENED_LOCK:
+            _OPENED[path] = pyramid
+    return pyramid
