@@ -48,18 +48,6 @@ class Job:
         return None if self.width is None or self.height is None else (self.width, self.height)
 
 
-@dataclass(frozen=True)
-class Row:
-    """A manifest row."""
-
-    path: str
-    url: str
-    bytes: int | None
-    sha256: str | None
-    status: str
-    error: str | None
-
-
 SizeOf = Callable[[str], "int | None"]
 """Length of the file a manifest path names, None if it is missing."""
 
@@ -118,20 +106,14 @@ class Manifest:
             "UPDATE files SET status = ?, error = ? WHERE path = ?", (FAILED, error, path)
         )
 
-    def rows(self) -> list[Row]:
-        """Every row, by path."""
-        cursor = self._db.execute(
-            "SELECT path, url, bytes, sha256, status, error FROM files ORDER BY path"
-        )
-        return [Row(*values) for values in cursor]
-
     def _is_done(self, job: Job) -> bool:
-        found = self._db.execute(
+        found: tuple[str, int | None, str] | None = self._db.execute(
             "SELECT url, bytes, status FROM files WHERE path = ?", (job.path,)
         ).fetchone()
-        if found is None or found[0] != job.url or found[2] != VERIFIED:
+        if found is None:
             return False
-        return self.size_of(job.path) == found[1]
+        url, size, status = found
+        return url == job.url and status == VERIFIED and self.size_of(job.path) == size
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
