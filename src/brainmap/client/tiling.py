@@ -13,19 +13,25 @@ import asyncio
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING, TypeAlias
 
 from brainmap.errors import ApiError
 from brainmap.geometry import RegionPlan
 from brainmap.params import ImageRequest
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 BLOCK = 16
 """Tile sizes and origins are multiples of this many output pixels (a JPEG 4:2:0 block)."""
 
 TOO_LARGE = 413
 
-Fetch = Callable[[ImageRequest], Awaitable[np.ndarray]]
+Pixels: TypeAlias = "NDArray[np.uint8]"
+"""An RGB image: (height, width, 3) bytes."""
+
+Fetch = Callable[[ImageRequest], Awaitable[Pixels]]
 
 
 @dataclass(frozen=True)
@@ -90,9 +96,11 @@ def tile_request(request: ImageRequest, plan: RegionPlan, tile: Tile) -> ImageRe
 
 async def fetch_tiled(
     fetch: Fetch, request: ImageRequest, plan: RegionPlan, tiles: list[Tile]
-) -> np.ndarray:
+) -> Pixels:
     """Fetch `tiles` concurrently and stitch them; a tile the server refuses as too large
     (HTTP 413) is split in two and fetched again."""
+    import numpy as np
+
     out = np.empty((plan.out_height, plan.out_width, 3), dtype=np.uint8)
 
     async def place(tile: Tile) -> None:

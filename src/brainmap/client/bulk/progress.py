@@ -1,22 +1,13 @@
-"""Progress of a bulk download: a rich bar (files, rate, bytes, ETA), a callback, or nothing."""
+"""Progress of a bulk download: a rich bar, a callback, or nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
+if TYPE_CHECKING:
+    from brainmap.client.bulk.progress_bar import ProgressBar
 
 
 @dataclass(frozen=True)
@@ -32,16 +23,6 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
-
-
-class _Rate(ProgressColumn):
-    """Files per second and megabytes fetched."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        rate = f"{speed:6.1f} files/s" if speed else "    -- files/s"
-        megabytes = task.fields.get("bytes", 0) / 1e6
-        return Text(f"{rate}  {megabytes:8.1f} MB", style="progress.data.speed")
 
 
 class ProgressReporter:
@@ -61,20 +42,11 @@ class ProgressReporter:
     ) -> None:
         self.total, self.done, self.failed, self.bytes = total, done, 0, 0
         self.callback = callback
-        self._bar: Progress | None = None
+        self._bar: ProgressBar | None = None
         if not quiet:
-            self._bar = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(bar_width=24),
-                MofNCompleteColumn(),
-                _Rate(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=False,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task(label, total=total, completed=done, bytes=0)
+            from brainmap.client.bulk.progress_bar import ProgressBar
+
+            self._bar = ProgressBar(label, total, done)
         self._emit(None)
 
     def update(self, path: str, size: int, ok: bool) -> None:
@@ -83,7 +55,7 @@ class ProgressReporter:
         self.bytes += size
         self.failed += 0 if ok else 1
         if self._bar is not None:
-            self._bar.update(self._task, advance=1, bytes=self.bytes)
+            self._bar.advance(self.bytes)
         self._emit(path)
 
     def close(self) -> None:
