@@ -19,6 +19,7 @@ from brainmap.client import (
     IncompleteResultWarning,
     ProgressEvent,
 )
+from brainmap.client._http import loop
 from brainmap.client.bulk.manifest import FILENAME
 from brainmap.errors import ApiError, BadParameter
 from brainmap.server.app import create_app
@@ -152,8 +153,7 @@ def test_stitched_array_equals_one_request_to_a_server_with_a_higher_limit(
             assert np.array_equal(tiled.get_image(ISH_IMAGE, **params), reference)
             assert np.array_equal(planned.get_image(ISH_IMAGE, **params), reference)
         with pytest.raises(ApiError) as refused:
-            tiled.api.transport.get(
-                tiled.api.image_url(ISH_IMAGE, tiled.api.section_image_download_endpoint)
-            )
+            url = tiled.api.image_url(ISH_IMAGE, tiled.api.section_image_download_endpoint)
+            loop.run(tiled.api.transport.get(url))
     assert refused.value.status == 413
     assert reference.shape == (250, 301, 3)

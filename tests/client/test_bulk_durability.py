@@ -11,7 +11,7 @@ import pytest
 import simplejpeg
 
 from brainmap.client._http import files
-from brainmap.client._http.retry import CorruptBody
+from brainmap.client._http.errors import CorruptBody
 from brainmap.client.bulk.destination import LocalFolder
 from brainmap.client.bulk.ledger import Ledger
 from brainmap.client.bulk.verify import jpeg_check, verify_jpeg

@@ -1,5 +1,8 @@
-"""The transport against a real aiohttp server on 127.0.0.1: retries, typed errors, timeouts,
-atomic downloads, and the sync facade inside a running event loop."""
+"""The aiohttp transport against a real aiohttp server on 127.0.0.1: retries, typed errors,
+timeouts, atomic downloads, and the blocking allensdk shell inside a running event loop.
+
+Tests drive the transport on brainmap's I/O thread (`loop.run`), where the allensdk classes run
+it too."""
 
 from __future__ import annotations
 
@@ -15,10 +18,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from brainmap.client import AsyncTransport, ImageDownloadApi, RetryPolicy, Timeouts, Transport
-from brainmap.client._http import loop
-from brainmap.client._http import transport as transport_module
-from brainmap.client._http.retry import parse_retry_after
+from brainmap.client import AiohttpTransport, ImageDownloadApi, RetryPolicy, Timeouts
+from brainmap.client._http import aiohttp_transport, loop
+from brainmap.client._http.errors import parse_retry_after
 from brainmap.errors import ApiError, QueryFailed
 
 IMAGE = bytes(range(256)) * 64
@@ -132,100 +134,110 @@ def server() -> Iterator[Server]:
 
 
 @pytest.fixture
-def transport() -> Iterator[Transport]:
-    quick = Transport(
+def transport() -> Iterator[AiohttpTransport]:
+    quick = AiohttpTransport(
         Timeouts(connect=2, read=0.5),
         RetryPolicy(attempts=3, initial=0.01, maximum=2, jitter=0),
     )
     yield quick
-    quick.close()
+    loop.run(quick.close())
 
 
-def test_get_json(server: Server, transport: Transport) -> None:
-    parsed = transport.get_json(server.url + "/envelope?q=model::A,rma::options%5Bx%5D")
+def test_get_json(server: Server, transport: AiohttpTransport) -> None:
+    response = loop.run(transport.get(server.url + "/envelope?q=model::A,rma::options%5Bx%5D"))
+    parsed = response.json()
     assert parsed["success"] is True
     assert parsed["msg"] == [{"raw": "/envelope?q=model::A,rma::options%5Bx%5D"}]
 
 
 def test_http_error_carries_url_status_and_truncated_message(
-    server: Server, transport: Transport
+    server: Server, transport: AiohttpTransport
 ) -> None:
     url = server.url + "/missing"
     with pytest.raises(ApiError) as error:
-        transport.get(url)
+        loop.run(transport.get(url))
     assert (error.value.url, error.value.status) == (url, 404)
     assert error.value.message.startswith("no image 42")
     assert len(error.value.message) <= 1000
     assert server.hits["/missing"] == 1  # a 404 is not retried
 
 
-def test_503_then_200_honours_retry_after(server: Server, transport: Transport) -> None:
+def test_503_then_200_honours_retry_after(server: Server, transport: AiohttpTransport) -> None:
     started = time.monotonic()
-    assert transport.get(server.url + "/flaky").body == IMAGE
+    assert loop.run(transport.get(server.url + "/flaky")).body == IMAGE
     assert time.monotonic() - started >= 0.9
     assert server.hits["/flaky"] == 2
 
 
-def test_retries_are_bounded(server: Server, transport: Transport) -> None:
+def test_retries_are_bounded(server: Server, transport: AiohttpTransport) -> None:
     with pytest.raises(ApiError) as error:
-        transport.get(server.url + "/busy")
+        loop.run(transport.get(server.url + "/busy"))
     assert error.value.status == 503
     assert error.value.message == "still busy"
     assert server.hits["/busy"] == 3
 
 
 def test_read_timeout_is_a_typed_error(server: Server) -> None:
-    patient_once = Transport(Timeouts(connect=2, read=0.3), RetryPolicy(attempts=1))
+    async def stalled() -> None:
+        async with AiohttpTransport(
+            Timeouts(connect=2, read=0.3), RetryPolicy(attempts=1)
+        ) as patient_once:
+            await patient_once.get(server.url + "/stall")
+
     started = time.monotonic()
     with pytest.raises(ApiError) as error:
-        patient_once.get(server.url + "/stall")
+        asyncio.run(stalled())
     assert time.monotonic() - started < STALL
     assert error.value.status is None
     assert isinstance(error.value.__cause__, TimeoutError)
-    patient_once.close()
 
 
 def test_connection_refused_is_retried_then_typed() -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    refused = Transport(retry=RetryPolicy(attempts=2, initial=0.01, jitter=0))
+
+    async def refused() -> None:
+        async with AiohttpTransport(retry=RetryPolicy(attempts=2, initial=0.01, jitter=0)) as t:
+            await t.get(f"http://127.0.0.1:{port}/x")
+
     with pytest.raises(ApiError) as error:
-        refused.get_json(f"http://127.0.0.1:{port}/x")
+        asyncio.run(refused())
     assert error.value.status is None
-    refused.close()
 
 
-def test_download_is_atomic(server: Server, transport: Transport, tmp_path: Path) -> None:
+def test_download_is_atomic(server: Server, transport: AiohttpTransport, tmp_path: Path) -> None:
     target = tmp_path / "image.jpg"
-    assert transport.download(server.url + "/redirect", target) == len(IMAGE)
+    assert loop.run(transport.download(server.url + "/redirect", target)) == len(IMAGE)
     assert target.read_bytes() == IMAGE
     assert [p.name for p in tmp_path.iterdir()] == ["image.jpg"]
 
 
 @pytest.mark.parametrize("path", ["/short", "/stall", "/missing"])
 def test_failed_download_keeps_the_old_file_and_leaves_nothing(
-    server: Server, transport: Transport, tmp_path: Path, path: str
+    server: Server, transport: AiohttpTransport, tmp_path: Path, path: str
 ) -> None:
     kept, fresh = tmp_path / "kept.jpg", tmp_path / "fresh.jpg"
     kept.write_bytes(b"old")
     for target in (kept, fresh):
         with pytest.raises(ApiError):
-            transport.download(server.url + path, target)
+            loop.run(transport.download(server.url + path, target))
     assert kept.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["kept.jpg"]
 
 
-def test_sync_facade_inside_a_running_loop(server: Server, transport: Transport) -> None:
+def test_sync_facade_inside_a_running_loop(server: Server, transport: AiohttpTransport) -> None:
+    api = ImageDownloadApi(server.url, transport=transport)
+
     async def notebook_cell() -> object:
-        return transport.get_json(server.url + "/envelope")["success"]
+        return api.retrieve_parsed_json_over_http(server.url + "/envelope")["success"]
 
     assert asyncio.run(notebook_cell()) is True
 
 
 def test_async_core(server: Server) -> None:
     async def main() -> int:
-        async with AsyncTransport(limit=2) as core:
+        async with AiohttpTransport(limit=2) as core:
             bodies = await asyncio.gather(*(core.get(server.url + "/image") for _ in range(4)))
             return sum(len(body.body) for body in bodies)
 
@@ -243,7 +255,7 @@ def test_retry_after_forms() -> None:
 
 
 def test_image_download_api_end_to_end(
-    server: Server, transport: Transport, tmp_path: Path
+    server: Server, transport: AiohttpTransport, tmp_path: Path
 ) -> None:
     api = ImageDownloadApi(server.url, transport=transport)
     rows = api.section_image_query(70813257)
@@ -259,7 +271,7 @@ def test_image_download_api_end_to_end(
     assert target.read_bytes() == IMAGE
 
 
-def test_success_false_raises_query_failed(server: Server, transport: Transport) -> None:
+def test_success_false_raises_query_failed(server: Server, transport: AiohttpTransport) -> None:
     api = ImageDownloadApi(server.url, transport=transport)
     with pytest.raises(QueryFailed) as error:
         api.json_msg_query(server.url + "/failed")
@@ -267,7 +279,9 @@ def test_success_false_raises_query_failed(server: Server, transport: Transport)
     assert error.value.message == "Error in query: model::Nope, bad"
 
 
-def test_cacheable_json_strategies(server: Server, transport: Transport, tmp_path: Path) -> None:
+def test_cacheable_json_strategies(
+    server: Server, transport: AiohttpTransport, tmp_path: Path
+) -> None:
     api = ImageDownloadApi(server.url, transport=transport)
     path = tmp_path / "cache" / "images.json"
     created = api.section_image_query(1, path=str(path), strategy="create")
@@ -282,15 +296,19 @@ def test_cacheable_json_strategies(server: Server, transport: Transport, tmp_pat
         api.section_image_query(1, path=str(path), strategy="sometimes")
 
 
-def test_sync_call_from_the_io_thread_is_refused(server: Server, transport: Transport) -> None:
+def test_sync_call_from_the_io_thread_is_refused(
+    server: Server, transport: AiohttpTransport
+) -> None:
+    api = ImageDownloadApi(server.url, transport=transport)
+
     async def inside_the_io_loop() -> object:
-        return transport.get_json(server.url + "/envelope")
+        return api.retrieve_parsed_json_over_http(server.url + "/envelope")
 
     with pytest.raises(RuntimeError, match="own I/O thread"):
         loop.run(inside_the_io_loop())
 
 
-def test_post_sends_the_query_as_json(server: Server, transport: Transport) -> None:
+def test_post_sends_the_query_as_json(server: Server, transport: AiohttpTransport) -> None:
     api = ImageDownloadApi(server.url, transport=transport)
     parsed = api.retrieve_parsed_json_over_http(server.url + "/post?a=1&b=x", post=True)
     assert parsed["msg"] == {"a": "1", "b": "x"}
@@ -305,9 +323,9 @@ def test_small_bodies_are_checked_on_the_loop_and_large_ones_on_a_thread(
         threads.append(threading.current_thread())
 
     async def main() -> None:
-        async with AsyncTransport() as core:
+        async with AiohttpTransport() as core:
             await core.get(server.url + "/image", check=check)
-            monkeypatch.setattr(transport_module, "INLINE_CHECK_BYTES", len(IMAGE) - 1)
+            monkeypatch.setattr(aiohttp_transport, "INLINE_CHECK_BYTES", len(IMAGE) - 1)
             await core.get(server.url + "/image", check=check)
 
     asyncio.run(main())

@@ -1,44 +1,94 @@
-"""Golden URLs: the client builds the same bytes allensdk builds (no network involved)."""
+"""Golden URLs: the client sends the same bytes allensdk sends.
+
+Every class under test runs on a `MockTransport` whose handler keeps each request and answers as
+the real API would (a JSON envelope, or a JPEG), so every URL is checked as it goes on the wire.
+allensdk quotes a query URL before sending it (`allensdk_wire`); image URLs go as built.
+"""
 
 from __future__ import annotations
 
+import urllib.parse
+from pathlib import Path
 from typing import Any
-from unittest.mock import MagicMock
 
+import numpy as np
 import pytest
+import simplejpeg
 
-from brainmap.client import ImageDownloadApi, RmaApi, RmaTemplate
-from brainmap.client.allensdk.api import wire_url
+from brainmap.client import (
+    ImageDownloadApi,
+    MockTransport,
+    Request,
+    Response,
+    RmaApi,
+    RmaTemplate,
+    json_response,
+)
 from brainmap.client.allensdk.rma_template import render_template
 
 BASE = "http://api.brain-map.org"
 QUERY = BASE + "/api/v2/data/query.json?q="
+JPEG = simplejpeg.encode_jpeg(np.zeros((16, 16, 3), np.uint8))
+
+
+def allensdk_wire(url: str) -> str:
+    """The bytes allensdk sends for a query URL: ``requests.utils.quote(url, ';/?:@&=+$,')``."""
+    return urllib.parse.quote(url, safe=";/?:@&=+$,")
+
+
+class FakeApi:
+    """The handler: keeps every request; answers RMA queries with an envelope of `rows` and
+    anything else (image downloads) with a JPEG."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.rows: list[dict[str, Any]] = []
+
+    def __call__(self, request: Request) -> Response:
+        self.requests.append(request)
+        if "/api/v2/data/" in request.url:
+            count = len(self.rows)
+            envelope = {"success": True, "id": 0, "start_row": 0, "num_rows": count}
+            return json_response(request, {**envelope, "total_rows": count, "msg": self.rows})
+        return Response(request.url, 200, {"Content-Type": "image/jpeg"}, JPEG)
+
+    @property
+    def sent(self) -> str:
+        """The URL of the one request made."""
+        (request,) = self.requests
+        assert request.method == "GET"
+        return request.url
 
 
 @pytest.fixture
-def api() -> ImageDownloadApi:
-    """An ImageDownloadApi whose two network calls are recorded instead of made."""
-    image_api = ImageDownloadApi()
-    image_api.json_msg_query = MagicMock(return_value=[])  # type: ignore[method-assign]
-    image_api.retrieve_file_over_http = MagicMock()  # type: ignore[method-assign]
-    return image_api
+def wire() -> FakeApi:
+    return FakeApi()
 
 
-def queried(api: ImageDownloadApi) -> str:
-    api.json_msg_query.assert_called_once()  # type: ignore[attr-defined]
-    (url,) = api.json_msg_query.call_args.args  # type: ignore[attr-defined]
-    return str(url)
+@pytest.fixture
+def api(wire: FakeApi, workdir: Path) -> ImageDownloadApi:
+    """An ImageDownloadApi answered by `wire`, saving files in a fresh folder."""
+    return ImageDownloadApi(transport=MockTransport(wire))
 
 
-def downloaded(api: ImageDownloadApi) -> tuple[str, str]:
-    call = api.retrieve_file_over_http.call_args  # type: ignore[attr-defined]
-    url, path = call.args
-    return url, path
+def queried(wire: FakeApi) -> str:
+    """The one query URL sent, unquoted back to the form allensdk builds (after checking that
+    it went out quoted exactly as allensdk quotes it)."""
+    unquoted = urllib.parse.unquote(wire.sent)
+    assert wire.sent == allensdk_wire(unquoted)
+    return unquoted
 
 
-def test_section_image_ranges(api: ImageDownloadApi) -> None:
+def downloaded(wire: FakeApi) -> tuple[str, str]:
+    """The one image URL sent, and the file that received the body."""
+    (saved,) = Path().iterdir()
+    assert saved.read_bytes() == JPEG
+    return wire.sent, saved.name
+
+
+def test_section_image_ranges(api: ImageDownloadApi, wire: FakeApi) -> None:
     api.get_section_image_ranges([126862575, 297225768])
-    assert queried(api) == (
+    assert queried(wire) == (
         QUERY + "model::Equalization,rma::criteria,"
         "section_data_set(section_images[id$in126862575,297225768]),"
         "rma::options[only$eq'blue_lower,blue_upper,red_lower,red_upper,green_lower,green_upper']"
@@ -46,7 +96,7 @@ def test_section_image_ranges(api: ImageDownloadApi) -> None:
     )
 
 
-def test_section_image_ranges_as_lists_in_range_order(api: ImageDownloadApi) -> None:
+def test_section_image_ranges_as_lists_in_range_order(api: ImageDownloadApi, wire: FakeApi) -> None:
     row = {
         "blue_lower": 0,
         "blue_upper": 1,
@@ -55,7 +105,7 @@ def test_section_image_ranges_as_lists_in_range_order(api: ImageDownloadApi) -> 
         "red_lower": 4,
         "red_upper": 5,
     }
-    api.json_msg_query.return_value = [row]  # type: ignore[attr-defined]
+    wire.rows = [row]
     assert api.get_section_image_ranges([1]) == [[4, 5, 2, 3, 0, 1]]
     assert api.get_section_image_ranges([1], as_lists=False) == [row]
 
@@ -64,26 +114,26 @@ def test_section_image_ranges_as_lists_in_range_order(api: ImageDownloadApi) -> 
     ("include_failed", "failed"), [(False, "'false'"), (True, "'false','true'")]
 )
 def test_section_data_sets_by_product(
-    api: ImageDownloadApi, include_failed: bool, failed: str
+    api: ImageDownloadApi, wire: FakeApi, include_failed: bool, failed: str
 ) -> None:
     api.get_section_data_sets_by_product([10, 22], include_failed=include_failed)
-    assert queried(api) == (
+    assert queried(wire) == (
         QUERY + f"model::SectionDataSet,rma::criteria,[failed$in{failed}],products[id$in10,22],"
         "rma::options[num_rows$eq'all'][count$eqfalse]"
     )
 
 
-def test_section_image_query(api: ImageDownloadApi) -> None:
+def test_section_image_query(api: ImageDownloadApi, wire: FakeApi) -> None:
     api.section_image_query(70813257)
-    assert queried(api) == (
+    assert queried(wire) == (
         QUERY + "model::SectionImage,rma::criteria,[data_set_id$eq70813257],"
         "rma::options[num_rows$eq'all'][count$eqfalse]"
     )
 
 
-def test_atlas_image_query_pipes_the_image_type(api: ImageDownloadApi) -> None:
+def test_atlas_image_query_pipes_the_image_type(api: ImageDownloadApi, wire: FakeApi) -> None:
     api.atlas_image_query(1)
-    assert queried(api) == (
+    assert queried(wire) == (
         QUERY + "model::Atlas,rma::criteria,[id$eq1],rma::options[only$eqimage_type],"
         "pipe::list[type_name$is'image_type'],model::AtlasImage,rma::criteria,"
         "[annotated$eqtrue],atlas_data_set(atlases[id$eq1]),"
@@ -92,9 +142,9 @@ def test_atlas_image_query_pipes_the_image_type(api: ImageDownloadApi) -> None:
     )
 
 
-def test_atlas_image_query_with_image_type(api: ImageDownloadApi) -> None:
+def test_atlas_image_query_with_image_type(api: ImageDownloadApi, wire: FakeApi) -> None:
     api.atlas_image_query(1, image_type_name="Atlas - Adult Mouse")
-    assert queried(api) == (
+    assert queried(wire) == (
         QUERY + "model::AtlasImage,rma::criteria,[annotated$eqtrue],"
         "atlas_data_set(atlases[id$eq1]),alternate_images[image_type$eq'Atlas - Adult Mouse'],"
         "rma::options[num_rows$eq'all'][order$eqsub_images.section_number]"
@@ -137,10 +187,15 @@ DOWNLOADS = [
 
 @pytest.mark.parametrize(("method", "image_id", "kwargs", "tail"), DOWNLOADS)
 def test_download_urls(
-    api: ImageDownloadApi, method: str, image_id: int, kwargs: dict[str, Any], tail: str
+    api: ImageDownloadApi,
+    wire: FakeApi,
+    method: str,
+    image_id: int,
+    kwargs: dict[str, Any],
+    tail: str,
 ) -> None:
     assert getattr(api, method)(image_id, **kwargs) is None
-    assert downloaded(api) == (f"{BASE}/api/v2/{tail}", f"{image_id}.jpg")
+    assert downloaded(wire) == (f"{BASE}/api/v2/{tail}", f"{image_id}.jpg")
 
 
 @pytest.mark.parametrize(
@@ -162,13 +217,13 @@ def test_download_urls(
     ],
 )  # fmt: skip
 def test_download_parameter_order_and_coercions(
-    api: ImageDownloadApi, kwargs: dict[str, Any], query: str
+    api: ImageDownloadApi, wire: FakeApi, kwargs: dict[str, Any], query: str
 ) -> None:
     api.download_image(7, "out.jpg", **kwargs)
-    assert downloaded(api) == (f"{BASE}/api/v2/image_download/7?{query}", "out.jpg")
+    assert downloaded(wire) == (f"{BASE}/api/v2/image_download/7?{query}", "out.jpg")
 
 
-def test_download_rejects_what_allensdk_rejects(api: ImageDownloadApi) -> None:
+def test_download_rejects_what_allensdk_rejects(api: ImageDownloadApi, wire: FakeApi) -> None:
     with pytest.raises(TypeError):
         api.download_image(7, downsample="4")
     with pytest.raises(KeyError):
@@ -179,7 +234,7 @@ def test_download_rejects_what_allensdk_rejects(api: ImageDownloadApi) -> None:
         "view argument should be 'expression', 'projection', "
         "'tumor_feature_annotation' or 'tumor_feature_boundary'"
     )
-    api.retrieve_file_over_http.assert_not_called()  # type: ignore[attr-defined]
+    assert wire.requests == []
 
 
 def test_endpoints_follow_the_base_url() -> None:
@@ -203,8 +258,8 @@ def test_endpoints_follow_the_base_url() -> None:
 
 
 @pytest.fixture
-def rma() -> RmaApi:
-    return RmaApi()
+def rma(wire: FakeApi) -> RmaApi:
+    return RmaApi(transport=MockTransport(wire))
 
 
 def test_model_stage_options_in_fixed_order(rma: RmaApi) -> None:
@@ -250,9 +305,11 @@ def test_tuple_filters_pipe_and_service_stages(rma: RmaApi) -> None:
     assert rma.debug_clause(None) == ""
 
 
-def test_schema_urls(rma: RmaApi) -> None:
+def test_schema_urls(rma: RmaApi, wire: FakeApi) -> None:
     assert rma.build_schema_query() == BASE + "/api/v2/data.json"
     assert rma.build_schema_query("Gene", "xml") == BASE + "/api/v2/data/Gene.xml"
+    rma.get_schema("Gene")
+    assert wire.sent == BASE + "/api/v2/data/Gene.json"
 
 
 @pytest.mark.parametrize(
@@ -278,8 +335,12 @@ def test_schema_urls(rma: RmaApi) -> None:
          "model::SectionDataSet,rma::criteria,[failed$eqfalse],products[id$in5,31]"),
     ],
 )  # fmt: skip
-def test_related_model_queries(rma: RmaApi, stage: str, kwargs: dict[str, Any], url: str) -> None:
+def test_related_model_queries(
+    rma: RmaApi, wire: FakeApi, stage: str, kwargs: dict[str, Any], url: str
+) -> None:
     assert rma.build_query_url(rma.model_stage(stage, **kwargs)) == QUERY + url
+    assert rma.model_query(stage, **kwargs) == []
+    assert queried(wire) == QUERY + url
 
 
 ONTOLOGY_TEMPLATES = {
@@ -306,37 +367,30 @@ ONTOLOGY_TEMPLATES = {
 
 
 @pytest.fixture
-def ontology() -> RmaTemplate:
-    template = RmaTemplate(query_manifest=ONTOLOGY_TEMPLATES)
-    template.transport = MagicMock()
-    template.transport.get_json.return_value = {"success": True, "msg": [{"id": 1}]}
-    return template
+def ontology(wire: FakeApi) -> RmaTemplate:
+    wire.rows = [{"id": 1}]
+    return RmaTemplate(query_manifest=ONTOLOGY_TEMPLATES, transport=MockTransport(wire))
 
 
-def sent(template: RmaTemplate) -> str:
-    template.transport.get_json.assert_called_once()  # type: ignore[attr-defined]
-    return str(template.transport.get_json.call_args.args[0])  # type: ignore[attr-defined]
-
-
-def test_template_wire_form(ontology: RmaTemplate) -> None:
+def test_template_wire_form(ontology: RmaTemplate, wire: FakeApi) -> None:
     assert ontology.template_query("ontology_queries", "atlases_list") == [{"id": 1}]
-    assert sent(ontology) == (
+    assert wire.sent == (
         QUERY + "model::Atlas,rma::options%5Bnum_rows$eq%27all%27%5D%5Bcount$eqfalse%5D"
     )
 
 
-def test_template_list_params_and_order(ontology: RmaTemplate) -> None:
+def test_template_list_params_and_order(ontology: RmaTemplate, wire: FakeApi) -> None:
     ontology.template_query("ontology_queries", "structures_by_graph_ids", graph_ids=[1, 2])
-    assert sent(ontology) == wire_url(
+    assert wire.sent == allensdk_wire(
         QUERY + "model::Structure,rma::criteria,[graph_id$in1,2],"
         "rma::options[num_rows$eq'all'][order$eqstructures.graph_order][count$eqfalse]"
     )
 
 
-def test_template_plus_is_sent_literally(ontology: RmaTemplate) -> None:
+def test_template_plus_is_sent_literally(ontology: RmaTemplate, wire: FakeApi) -> None:
     names = ontology.quote_string("Human+Brain+Atlas")
     ontology.template_query("ontology_queries", "structures_by_graph_names", graph_names=names)
-    assert sent(ontology) == (
+    assert wire.sent == (
         QUERY + "model::Structure,rma::criteria,"
         "graph%5Bstructure_graphs.name$in%27Human+Brain+Atlas%27%5D,"
         "rma::options%5Bnum_rows$eq%27all%27%5D%5Border$eqstructures.graph_order%5D"
@@ -344,9 +398,9 @@ def test_template_plus_is_sent_literally(ontology: RmaTemplate) -> None:
     )
 
 
-def test_template_conditional_and_quoted_only(ontology: RmaTemplate) -> None:
+def test_template_conditional_and_quoted_only(ontology: RmaTemplate, wire: FakeApi) -> None:
     ontology.template_query("ontology_queries", "atlases_table", atlas_ids=[1])
-    assert sent(ontology) == wire_url(
+    assert wire.sent == allensdk_wire(
         QUERY + "model::Atlas,rma::criteria,[id$in1],structure_graph(ontology),"
         "graphic_group_labels,rma::include,structure_graph(ontology),graphic_group_labels,"
         "rma::options[only$eq'atlases.id,atlases.name,atlases.image_type,ontologies.id,"
@@ -355,11 +409,11 @@ def test_template_conditional_and_quoted_only(ontology: RmaTemplate) -> None:
     )
 
 
-def test_template_keyword_options_override(ontology: RmaTemplate) -> None:
+def test_template_keyword_options_override(ontology: RmaTemplate, wire: FakeApi) -> None:
     ontology.template_query(
         "ontology_queries", "atlases_list", num_rows=5, start_row=10, only=["id", "name"]
     )
-    assert sent(ontology) == wire_url(
+    assert wire.sent == allensdk_wire(
         QUERY + "model::Atlas,rma::options[only$eq'id,name'][num_rows$eq5][start_row$eq10]"
         "[count$eqfalse]"
     )
@@ -375,8 +429,8 @@ def test_render_template_subset() -> None:
         render_template("{{ x | upper }}", {"x": "a"})
 
 
-def test_pager_style_query_on_the_wire(rma: RmaApi) -> None:
-    url = rma.build_query_url(rma.model_stage("Gene", num_rows=5, start_row=0, count=False))
-    assert wire_url(url) == (
+def test_pager_style_query_on_the_wire(rma: RmaApi, wire: FakeApi) -> None:
+    rma.model_query("Gene", num_rows=5, start_row=0, count=False)
+    assert wire.sent == (
         QUERY + "model::Gene,rma::options%5Bnum_rows$eq5%5D%5Bstart_row$eq0%5D%5Bcount$eqfalse%5D"
     )

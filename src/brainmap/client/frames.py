@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from brainmap.client.extras import import_extra
+
+if TYPE_CHECKING:
+    from pandas import DataFrame
 
 
-def to_dataframe(rows: Any) -> Any:
-    """`rows` (a list of records) as a `pandas.DataFrame`; ImportError naming the extra when
-    pandas is not installed."""
-    try:
-        import pandas
-    except ImportError:
-        raise ImportError("dataframe=True needs pandas: pip install 'brainmap[pandas]'") from None
-    return pandas.DataFrame(rows)
+def to_dataframe(rows: Sequence[Mapping[str, Any]]) -> DataFrame:
+    """`rows` (a list of records) as a `pandas.DataFrame`; MissingExtra (an ImportError) naming
+    the extra when pandas is not installed."""
+    pandas = import_extra("pandas", "pandas", "dataframe=True needs pandas")
+    frame: DataFrame = pandas.DataFrame(rows)
+    return frame

@@ -13,9 +13,12 @@ import re
 import warnings
 from typing import Any
 
-from brainmap.client._http.transport import AsyncTransport
-from brainmap.client.allensdk.api import wire_url
-from brainmap.errors import ApiError, QueryFailed
+from brainmap.client._http.transport import Transport
+from brainmap.client.urls import wire_url
+from brainmap.errors import ApiError, BadParameter, QueryFailed
+
+Record = dict[str, Any]
+"""One row of a query: a JSON object."""
 
 _COUNT_FALSE = "[count$eqfalse]"
 _PAGING_OPTION = re.compile(r"\[(num_rows|start_row)\$eq")
@@ -34,10 +37,12 @@ def page_url(url: str, start_row: int, num_rows: int) -> str:
 
     The paging options go into that stage's ``rma::options`` (added if missing); a
     ``[count$eqfalse]`` is dropped so the server counts ``total_rows``. A query that already
-    pages itself raises ValueError.
+    pages itself raises BadParameter.
     """
     if _PAGING_OPTION.search(url):
-        raise ValueError("the query already sets num_rows or start_row; drop them to page it")
+        raise BadParameter(
+            "page_size", "the query already sets num_rows or start_row; drop them to page it"
+        )
     url = url.replace(_COUNT_FALSE, "")
     paging = f"[num_rows$eq{num_rows}][start_row$eq{start_row}]"
     head, model, stage = url.rpartition("model::")
@@ -47,8 +52,8 @@ def page_url(url: str, start_row: int, num_rows: int) -> str:
 
 
 async def query_rows(
-    transport: AsyncTransport, url: str, *, page_size: int | None = None, strict: bool = True
-) -> list[Any]:
+    transport: Transport, url: str, *, page_size: int | None = None, strict: bool = True
+) -> list[Record]:
     """The rows of the query `url` (builder form, quoted here), all of them or paged."""
     if page_size is None:
         envelope = await _envelope(transport, url)
@@ -60,14 +65,14 @@ async def query_rows(
             )
         return whole
     if page_size <= 0:
-        raise ValueError("page_size must be positive")
+        raise BadParameter("page_size", f"must be positive, got {page_size}")
     first = await _envelope(transport, page_url(url, 0, page_size))
     total = int(first["total_rows"])
     starts = range(page_size, total, page_size)
     later = await asyncio.gather(
         *(_envelope(transport, page_url(url, start, page_size)) for start in starts)
     )
-    rows: list[Any] = []
+    rows: list[Record] = []
     for start, envelope in zip((0, *starts), (first, *later), strict=True):
         if int(envelope["total_rows"]) != total:
             message = f"total_rows changed from {total} to {envelope['total_rows']} while paging"
@@ -79,8 +84,8 @@ async def query_rows(
     return rows
 
 
-async def _envelope(transport: AsyncTransport, url: str) -> dict[str, Any]:
-    parsed = await transport.get_json(wire_url(url))
+async def _envelope(transport: Transport, url: str) -> dict[str, Any]:
+    parsed = (await transport.get(wire_url(url))).json()
     if not isinstance(parsed, dict) or parsed.get("success") is not True:
         message = parsed.get("msg", "") if isinstance(parsed, dict) else parsed
         raise QueryFailed(url, 200, str(message))

@@ -1,12 +1,13 @@
 """`Api`: base URLs, query execution and file retrieval, with allensdk's ``Api`` surface.
 
-Differences from allensdk (on purpose):
+A blocking shell over a `Transport`: URLs come from `brainmap.client.urls`, and each request runs
+on brainmap's I/O thread (`brainmap.client._http.loop`). Differences from allensdk (on purpose):
 
 * a JSON answer with ``"success": false`` raises `QueryFailed` (URL and server message) instead of
   handing back the error string as data;
 * HTTP errors raise `ApiError` (URL, status, server message) instead of urllib/requests errors,
   and network failures after the retries raise `ApiError` with ``status=None``;
-* every call has connect and read timeouts and bounded retries (see `transport`);
+* every call has connect and read timeouts and bounded retries (see `AiohttpTransport`);
 * file downloads are atomic: no partial file is left, an existing file is replaced only on success.
 """
 
@@ -22,50 +23,45 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from brainmap.client._http.transport import Transport, default_transport
+from brainmap.client import urls
+from brainmap.client._http import loop
+from brainmap.client._http.transport import Transport
 from brainmap.client.frames import to_dataframe
 from brainmap.errors import QueryFailed
 
 log = logging.getLogger(__name__)
-
-QUERY_SAFE = ";/?:@&=+$,"
-"""Characters allensdk leaves unquoted when it sends a JSON query URL."""
-
-_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
-
-
-def wire_url(url: str) -> str:
-    """The bytes allensdk puts on the wire for a JSON query URL (``quote(url, QUERY_SAFE)``)."""
-    return urllib.parse.quote(url, safe=QUERY_SAFE)
-
-
-def sendable_url(url: str) -> str:
-    """`url` with only characters that may not appear in a URL quoted (as requests does for
-    file downloads); image URLs pass unchanged."""
-    return urllib.parse.quote(url, safe=_URL_SAFE)
 
 
 class Api:
     """Endpoints of an Allen-compatible server and the calls every query class uses.
 
     ``Api('http://localhost:8080')`` points every endpoint at another server. `transport`
-    defaults to a process-wide shared `Transport`.
+    defaults to a process-wide shared `AiohttpTransport`.
     """
 
-    default_api_url = "http://api.brain-map.org"
-    download_url = "http://download.alleninstitute.org"
+    default_api_url = urls.DEFAULT_API_URL
+    download_url = urls.DOWNLOAD_URL
 
     def __init__(
         self, api_base_url_string: str | None = None, *, transport: Transport | None = None
     ) -> None:
-        self.transport = transport or default_transport()
+        self._transport = transport
         self.set_api_urls(api_base_url_string or Api.default_api_url)
-        self.default_working_directory = os.getcwd()
+
+    @property
+    def transport(self) -> Transport:
+        """The transport every request goes through (the shared one, opened on first use,
+        unless one was given)."""
+        if self._transport is None:
+            from brainmap.client._http.aiohttp_transport import default_transport
+
+            self._transport = default_transport()
+        return self._transport
 
     def set_api_urls(self, api_base_url_string: str) -> None:
         """Derive every endpoint attribute from the server's base URL."""
         base = api_base_url_string
-        v2 = base + "/api/v2"
+        v2 = urls.api_v2(base)
         self.api_url = base
         self.well_known_file_endpoint = v2 + "/well_known_file_download"
         self.grid_data_endpoint = base + "/grid_data"
@@ -83,16 +79,16 @@ class Api:
         self.reference_to_image_endpoint = v2 + "/reference_to_image"
         self.image_to_reference_endpoint = v2 + "/image_to_reference"
         self.structure_to_image_endpoint = v2 + "/structure_to_image"
-        self.section_image_download_endpoint = v2 + "/section_image_download"
-        self.atlas_image_download_endpoint = v2 + "/atlas_image_download"
-        self.projection_image_download_endpoint = v2 + "/projection_image_download"
-        self.image_download_endpoint = v2 + "/image_download"
+        self.section_image_download_endpoint = urls.image_endpoint(base, "section")
+        self.atlas_image_download_endpoint = urls.image_endpoint(base, "atlas")
+        self.projection_image_download_endpoint = urls.image_endpoint(base, "projection")
+        self.image_download_endpoint = urls.image_endpoint(base, "image")
         self.informatics_archive_endpoint = Api.download_url + "/informatics-archive"
-        self.rma_endpoint = v2 + "/data"
+        self.rma_endpoint = urls.rma_endpoint(base)
 
     def set_default_working_directory(self, working_directory: str) -> None:
-        """Remember a folder for saved files (kept for compatibility)."""
-        self.default_working_directory = working_directory
+        """Accepted for allensdk compatibility and ignored: as in allensdk, nothing reads it
+        (files go where ``file_path`` says)."""
 
     def read_data(self, parsed_json: Any) -> Any:
         """The ``msg`` member of a response envelope."""
@@ -159,11 +155,11 @@ class Api:
         """
         log.info("Downloading URL: %s", url)
         if zipped:
-            body = self.transport.get(sendable_url(url)).body
+            body = loop.run(self.transport.get(urls.sendable_url(url))).body
             with zipfile.ZipFile(io.BytesIO(body)) as archive:
                 archive.extractall(os.path.dirname(file_path) or ".")
         else:
-            self.transport.download(sendable_url(url), file_path)
+            loop.run(self.transport.download(urls.sendable_url(url), file_path))
 
     def retrieve_parsed_json_over_http(self, url: str, post: bool = False) -> Any:
         """GET the wire-quoted `url` and parse it as JSON.
@@ -173,12 +169,13 @@ class Api:
         """
         log.info("Downloading URL: %s", url)
         if not post:
-            return self.transport.get_json(wire_url(url))
+            return loop.run(self.transport.get(urls.wire_url(url))).json()
         parts = urllib.parse.urlsplit(url)
         target = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        return self.transport.post_json(target, dict(urllib.parse.parse_qsl(parts.query)))
+        payload = dict(urllib.parse.parse_qsl(parts.query))
+        return loop.run(self.transport.post(target, payload)).json()
 
     def retrieve_xml_over_http(self, url: str) -> bytes:
         """The raw body of `url` (an XML document)."""
         log.info("Downloading URL: %s", url)
-        return self.transport.get(sendable_url(url)).body
+        return loop.run(self.transport.get(urls.sendable_url(url))).body

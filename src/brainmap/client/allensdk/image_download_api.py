@@ -1,18 +1,19 @@
 """`ImageDownloadApi`: a drop-in for allensdk's class of the same name.
 
-Same methods, arguments and URLs (byte for byte). Differences: a ``success: false`` answer raises
-`QueryFailed`, HTTP errors raise `ApiError`, every call has timeouts and bounded retries, and
-downloads are atomic (see `brainmap.client.allensdk.api`).
+Same methods, arguments and URLs (byte for byte, from `brainmap.client.urls`). Differences: a
+``success: false`` answer raises `QueryFailed`, HTTP errors raise `ApiError`, every call has
+timeouts and bounded retries, and downloads are atomic (see `brainmap.client.allensdk.api`).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from brainmap.client import urls
 from brainmap.client._http.transport import Transport
 from brainmap.client.allensdk.cache import cacheable
-from brainmap.client.allensdk.rma_api import as_d
 from brainmap.client.allensdk.rma_template import RmaTemplate
+from brainmap.client.rma_stages import as_d
 from brainmap.params import COLORMAPS, ImageRequest
 
 _RANGE_KEYS = ("red_lower", "red_upper", "green_lower", "green_upper", "blue_lower", "blue_upper")
@@ -190,9 +191,8 @@ class ImageDownloadApi(RmaTemplate):
 
     def image_url(self, image_id: int, endpoint: str | None = None, **kwargs: Any) -> str:
         """The URL `download_image` fetches (same arguments, brainmap addition)."""
-        query = ImageRequest.from_kwargs(**kwargs).to_query()
-        url = (endpoint or self.image_download_endpoint) + "/" + str(image_id)
-        return url + "?" + query if query else url
+        request = ImageRequest.from_kwargs(**kwargs)
+        return urls.image_url(endpoint or self.image_download_endpoint, image_id, request)
 
     def atlas_image_query(self, atlas_id: int, image_type_name: str | None = None) -> Any:
         """Annotated AtlasImage records of an atlas, in section order.
@@ -204,28 +204,4 @@ class ImageDownloadApi(RmaTemplate):
 
     def atlas_image_query_url(self, atlas_id: int, image_type_name: str | None = None) -> str:
         """The query URL of `atlas_image_query` (brainmap addition)."""
-        stages = []
-        if image_type_name is None:
-            stages.append(
-                self.model_stage("Atlas", criteria=f"[id$eq{as_d(atlas_id)}]", only=["image_type"])
-            )
-            stages.append(
-                self.pipe_stage("list", [("type_name", self.IS, self.quote_string("image_type"))])
-            )
-            image_type = "$type_name"
-        else:
-            image_type = self.quote_string(image_type_name)
-        criteria = [
-            "[annotated$eqtrue],",
-            f"atlas_data_set(atlases[id$eq{as_d(atlas_id)}]),",
-            f"alternate_images[image_type$eq{image_type}]",
-        ]
-        stages.append(
-            self.model_stage(
-                "AtlasImage",
-                criteria=criteria,
-                order=["sub_images.section_number"],
-                num_rows="all",
-            )
-        )
-        return self.build_query_url(stages)
+        return urls.atlas_images_url(self.rma_endpoint, atlas_id, image_type_name)

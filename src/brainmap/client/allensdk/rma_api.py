@@ -1,16 +1,18 @@
 """`RmaApi`: builds RMA query strings exactly as allensdk does and runs them.
 
-The builders never URL-encode; `Api.retrieve_parsed_json_over_http` quotes the finished URL.
+The builders are `brainmap.client.rma_stages`; `Api.retrieve_parsed_json_over_http` quotes the
+finished URL.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from brainmap.client import rma_stages, urls
 from brainmap.client._http.transport import Transport
 from brainmap.client.allensdk.api import Api
+from brainmap.client.rma_stages import StageOptions
 
 
 class RmaApi(Api):
@@ -25,7 +27,7 @@ class RmaApi(Api):
     OPTIONS = "rma::options"
     ORDER = "order"
     NUM_ROWS = "num_rows"
-    ALL = "all"
+    ALL = rma_stages.ALL
     START_ROW = "start_row"
     COUNT = "count"
     ONLY = "only"
@@ -44,35 +46,29 @@ class RmaApi(Api):
 
     def build_query_url(self, stage_clauses: str | Sequence[str], fmt: str = "json") -> str:
         """``<rma_endpoint>/query.<fmt>?q=<stages joined by commas>``."""
-        stages = [stage_clauses] if isinstance(stage_clauses, str) else list(stage_clauses)
-        return f"{self.rma_endpoint}/query.{fmt}?q={','.join(stages)}"
+        return urls.query_url(self.rma_endpoint, stage_clauses, fmt)
 
     def model_stage(self, model: str, **kwargs: Any) -> str:
         """``model::<Model>`` with optional ``filters`` (dict), ``criteria`` and ``include``
-        (a string or a list of strings, concatenated) and the options of `options_clause`."""
-        clauses = [RmaApi.MODEL + model]
-        if kwargs.get("filters") is not None:
-            clauses.append(self.filters(kwargs["filters"]))
-        for key, axis in (("criteria", RmaApi.CRITERIA), ("include", RmaApi.INCLUDE)):
-            if kwargs.get(key) is not None:
-                clauses.append("," + axis + "," + "".join(kwargs[key]))
-        options = self.options_clause(**kwargs)
-        if options:
-            clauses.append("," + options)
-        return "".join(clauses)
+        (a string or a list of strings, concatenated) and the options of `options_clause`;
+        other keywords are ignored."""
+        return rma_stages.model_stage(
+            model,
+            filters=kwargs.get("filters"),
+            criteria=kwargs.get("criteria"),
+            include=kwargs.get("include"),
+            options=StageOptions.from_kwargs(kwargs),
+        )
 
     def pipe_stage(self, pipe_name: str, parameters: Iterable[tuple[Any, ...]]) -> str:
         """``pipe::<name>`` followed by `tuple_filters(parameters)`."""
-        return RmaApi.PIPE + pipe_name + self.tuple_filters(parameters)
+        return rma_stages.pipe_stage(pipe_name, parameters)
 
     def service_stage(
         self, service_name: str, parameters: Iterable[tuple[Any, ...]] | None = None
     ) -> str:
         """``service::<name>`` followed by `tuple_filters(parameters)` if given."""
-        stage = RmaApi.SERVICE + service_name
-        if parameters is not None:
-            stage += self.tuple_filters(parameters)
-        return stage
+        return rma_stages.service_stage(service_name, parameters)
 
     def model_query(self, *args: Any, **kwargs: Any) -> Any:
         """Build a one-stage model query (arguments of `model_stage`) and return its rows."""
@@ -85,117 +81,42 @@ class RmaApi(Api):
     def options_clause(self, **kwargs: Any) -> str:
         """``rma::options`` with only, except (or excpt), tabular, num_rows, start_row, order,
         debug and count, always in that order; empty if none is given."""
-        params = []
-        attribute_lists = {
-            RmaApi.ONLY: kwargs.get(RmaApi.ONLY),
-            RmaApi.EXCEPT: self._except_values(kwargs),
-            RmaApi.TABULAR: kwargs.get(RmaApi.TABULAR),
-        }
-        for key, values in attribute_lists.items():
-            if values is not None:
-                params.append(self.only_except_tabular_clause(key, values))
-        num_rows = kwargs.get(RmaApi.NUM_ROWS)
-        if num_rows is not None:
-            params.append(
-                "[num_rows$eq'all']" if num_rows == RmaApi.ALL else f"[num_rows$eq{as_d(num_rows)}]"
-            )
-        if kwargs.get(RmaApi.START_ROW) is not None:
-            params.append(f"[start_row$eq{as_d(kwargs[RmaApi.START_ROW])}]")
-        if kwargs.get(RmaApi.ORDER) is not None:
-            params.append(self.order_clause(kwargs[RmaApi.ORDER]))
-        if kwargs.get(RmaApi.DEBUG) is not None:
-            params.append(self.debug_clause(kwargs[RmaApi.DEBUG]))
-        count = kwargs.get(RmaApi.COUNT)
-        if count is True or count == RmaApi.TRUE:
-            params.append("[count$eqtrue]")
-        elif count is False or count == RmaApi.FALSE:
-            params.append("[count$eqfalse]")
-        return RmaApi.OPTIONS + "".join(params) if params else ""
-
-    @staticmethod
-    def _except_values(kwargs: Mapping[str, Any]) -> Any:
-        spelled, alternate = kwargs.get(RmaApi.EXCEPT), kwargs.get(RmaApi.EXCPT)
-        if spelled is not None and alternate is not None:
-            warnings.warn("excpt and except options should not be used together", stacklevel=3)
-            return spelled
-        return alternate if spelled is None else spelled
+        return StageOptions.from_kwargs(kwargs).render()
 
     def only_except_tabular_clause(
         self, filter_type: str, attribute_list: Sequence[str] | None
     ) -> str:
         """``[<filter_type>$eq<attributes joined by commas>]``; empty for None."""
-        if attribute_list is None:
-            return ""
-        return f"[{filter_type}$eq{','.join(attribute_list)}]"
+        return rma_stages.only_except_tabular_clause(filter_type, attribute_list)
 
     def order_clause(self, order_list: Sequence[str] | None = None) -> str:
         """``[order$eq<keys joined by commas>]``; keys may end in ``+asc`` or ``+desc``."""
-        if order_list is None:
-            return ""
-        return f"[order$eq{','.join(order_list)}]"
+        return rma_stages.order_clause(order_list)
 
     def debug_clause(self, debug_value: bool | str | None = None) -> str:
         """``[debug$eqtrue]``, ``[debug$eqfalse]`` or ``[debug$eq'preview']``; else empty."""
-        if debug_value is True or debug_value == RmaApi.TRUE:
-            return "[debug$eqtrue]"
-        if debug_value is False or debug_value == RmaApi.FALSE:
-            return "[debug$eqfalse]"
-        if debug_value == RmaApi.PREVIEW:
-            return "[debug$eq'preview']"
-        return ""
+        return rma_stages.debug_clause(debug_value)
 
     def filters(self, filters: Mapping[str, Any]) -> str:
         """One `filter` per item, in the mapping's order."""
-        return "".join(self.filter(key, value) for key, value in filters.items())
+        return rma_stages.filters_clause(filters)
 
     def tuple_filters(self, filters: Iterable[tuple[Any, ...]]) -> str:
-        """Filters from tuples, sorted: ``(key, value)`` → ``[key$eqvalue]`` (lists
-        comma-joined, bools ``true``/``false``, ints ``%d``; other value types are dropped) and
-        ``(key, op, value)`` → ``[key<op>value]``. A tuple whose last item is None is skipped."""
-        clauses = []
-        for item in sorted(filters):
-            if item[-1] is None:
-                continue
-            if len(item) == 3:
-                clauses.append(f"[{item[0]}{item[1]}{item[2]}]")
-            elif len(item) == 2:
-                rhs = _tuple_rhs(item[1])
-                if rhs is not None:
-                    clauses.append(f"[{item[0]}$eq{rhs}]")
-        return "".join(clauses)
+        """Filters from tuples, sorted (see `brainmap.client.rma_stages.tuple_filters`)."""
+        return rma_stages.tuple_filters(filters)
 
     def quote_string(self, the_string: str) -> str:
         """`the_string` in single quotes."""
-        return "'" + the_string + "'"
+        return rma_stages.quote_string(the_string)
 
     def filter(self, key: str, value: Any) -> str:
         """``[<key>$eq<value>]``."""
-        return "[" + key + RmaApi.EQ + str(value) + "]"
+        return rma_stages.filter_clause(key, value)
 
     def build_schema_query(self, clazz: str | None = None, fmt: str = "json") -> str:
         """URL of the schema of one class, or of all classes."""
-        class_part = "/" + clazz if clazz is not None else ""
-        return self.rma_endpoint + class_part + "." + fmt
+        return urls.schema_url(self.rma_endpoint, clazz, fmt)
 
     def get_schema(self, clazz: str | None = None) -> Any:
         """Fetch the schema `build_schema_query` points at."""
         return self.do_query(self.build_schema_query, self.read_data, clazz)
-
-
-def as_d(value: Any) -> str:
-    """`value` formatted as allensdk formats integers (``%d``): floats are truncated and a
-    string raises TypeError."""
-    return "%d" % value  # noqa: UP031 - the coercion is the point
-
-
-def _tuple_rhs(value: Any) -> str | None:
-    kind = type(value)
-    if kind is list:
-        return ",".join(str(item) for item in value)
-    if kind is int:
-        return as_d(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is str:
-        return str(value)
-    return None

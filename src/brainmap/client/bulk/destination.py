@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from brainmap.client._http.files import atomic_writer, remove_partials, sync_folder
+from brainmap.client.extras import import_extra
 
 PART_SUFFIX = ".part"
 """Temporary files are ``.<name>.<random>.part`` beside their final name."""
@@ -138,11 +139,6 @@ def open_destination(target: str | os.PathLike[str]) -> Destination:
     if text.startswith("file://"):
         return LocalFolder(Path(text.removeprefix("file://")).absolute())
     if "://" in text:
-        try:
-            import fsspec  # noqa: F401
-        except ImportError:
-            raise ImportError(
-                f"writing to {text!r} needs fsspec: pip install 'brainmap[dask]'"
-            ) from None
+        import_extra("fsspec", "dask", f"writing to {text!r} needs fsspec")
         return FsspecFolder(text.rstrip("/"))
     return LocalFolder(Path(text).absolute())

@@ -12,13 +12,17 @@ import asyncio
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from brainmap.client._http.retry import RetryPolicy
-from brainmap.client._http.transport import AsyncTransport, Timeouts
+from brainmap.client._http.transport import Timeouts
 from brainmap.client.bulk.destination import Destination
 from brainmap.client.bulk.engine import DEFAULT_CONCURRENCY, OnDone, Outcome, fetch_all
 from brainmap.client.bulk.manifest import Job
+from brainmap.client.extras import import_extra
+
+if TYPE_CHECKING:
+    from distributed import Client as DaskClient
 
 BATCHES_PER_WORKER = 4
 """Batches per worker: small enough to balance the load and report progress, large enough to
@@ -40,10 +44,12 @@ def fetch_batch(
     """Worker side: fetch `jobs` into `destination` and make the files durable; their outcomes
     and the retries made."""
 
+    from brainmap.client._http.aiohttp_transport import AiohttpTransport
+
     async def run() -> tuple[list[Outcome], Counter[str]]:
         outcomes: list[Outcome] = []
         limit = max(settings.concurrency, 16)
-        transport = AsyncTransport(
+        transport = AiohttpTransport(
             settings.timeouts, settings.retry, limit=limit, per_host=settings.concurrency
         )
         async with transport:
@@ -60,21 +66,17 @@ class DaskRunner:
     """Runs bulk jobs on the cluster of `client`: a `distributed.Client`, or a scheduler
     address (connected for each run, then closed), with `settings` on each worker."""
 
-    def __init__(self, client: Any, settings: WorkerSettings | None = None) -> None:
-        try:
-            import distributed
-        except ImportError:
-            raise ImportError("dask runs need distributed: pip install 'brainmap[dask]'") from None
+    def __init__(self, client: DaskClient | str, settings: WorkerSettings | None = None) -> None:
+        import_extra("distributed", "dask", "dask runs need distributed")
         self.client = client
         self.settings = settings or WorkerSettings()
-        self._owned = not isinstance(client, distributed.Client)
 
     async def __call__(
         self, jobs: Sequence[Job], destination: Destination, on_done: OnDone
     ) -> Counter[str]:
         import distributed
 
-        if not self._owned:
+        if isinstance(self.client, distributed.Client):
             return await self._run(self.client, jobs, destination, on_done)
         client = await asyncio.to_thread(distributed.Client, self.client)
         try:
@@ -83,7 +85,7 @@ class DaskRunner:
             await asyncio.to_thread(client.close)
 
     async def _run(
-        self, client: Any, jobs: Sequence[Job], destination: Destination, on_done: OnDone
+        self, client: DaskClient, jobs: Sequence[Job], destination: Destination, on_done: OnDone
     ) -> Counter[str]:
         import distributed
 
@@ -93,7 +95,8 @@ class DaskRunner:
             client.submit(fetch_batch, batch, destination, self.settings, pure=False): batch
             for batch in batches
         }
-        finished = distributed.as_completed(futures)
+        # distributed ships no annotations for as_completed
+        finished = distributed.as_completed(futures)  # type: ignore[no-untyped-call]
         retries: Counter[str] = Counter()
         while (future := await asyncio.to_thread(next, finished, None)) is not None:
             try:

@@ -17,13 +17,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brainmap.client._http.transport import AsyncTransport
+from brainmap.client._http.transport import Transport
 from brainmap.client.bulk.destination import Destination, open_destination
 from brainmap.client.bulk.ledger import Ledger
 from brainmap.client.bulk.manifest import FILENAME, Job, Manifest
 from brainmap.client.bulk.progress import ProgressCallback, ProgressReporter
 from brainmap.client.bulk.verify import jpeg_check
-from brainmap.errors import ApiError
+from brainmap.errors import ApiError, BadParameter
 
 DEFAULT_CONCURRENCY = 6
 """Requests in flight to one host, by default (a polite bound for a public server)."""
@@ -71,7 +71,7 @@ class BulkReport:
         return {**asdict(self), "ok": self.ok}
 
 
-async def fetch_one(transport: AsyncTransport, job: Job, destination: Destination) -> Outcome:
+async def fetch_one(transport: Transport, job: Job, destination: Destination) -> Outcome:
     """Fetch, verify and write one job; errors after the retries (or in the write) become a
     failed Outcome.
 
@@ -98,7 +98,7 @@ async def fetch_one(transport: AsyncTransport, job: Job, destination: Destinatio
 
 
 async def fetch_all(
-    transport: AsyncTransport,
+    transport: Transport,
     jobs: Sequence[Job],
     destination: Destination,
     on_done: OnDone,
@@ -122,12 +122,12 @@ def manifest_path(destination: Destination, manifest: str | os.PathLike[str] | N
     if manifest is not None:
         return Path(manifest)
     if destination.local is None:
-        raise ValueError("a remote destination needs a local manifest path (manifest=...)")
+        raise BadParameter("manifest", "a remote destination needs a local manifest path")
     return destination.local / FILENAME
 
 
 async def run_bulk(
-    transport: AsyncTransport,
+    transport: Transport,
     jobs: Sequence[Job],
     out: str | os.PathLike[str],
     *,

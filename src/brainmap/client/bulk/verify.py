@@ -4,14 +4,16 @@ record and the request imply."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import simplejpeg
-
-from brainmap.client._http.retry import CorruptBody
+from brainmap.client._http.errors import CorruptBody
 from brainmap.client._http.transport import Check
 from brainmap.geometry import ImageExtent, plan_request
 from brainmap.params import ImageRequest
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 Size = tuple[int, int]
 """Width and height in pixels."""
@@ -39,14 +41,17 @@ def expected_size(record: Mapping[str, Any], request: ImageRequest) -> Size:
     return plan.out_width, plan.out_height
 
 
-def decode(body: bytes) -> Any:
+def decode(body: bytes) -> NDArray[np.uint8]:
     """The RGB pixels of a JPEG, chroma upsampled by replication.
 
     Replication (not libjpeg's smoothing "fancy" upsampling, which reads neighbouring blocks)
     makes every pixel depend on its own 16 x 16 block only, so tiles cut on that grid decode to
     exactly the pixels of one big image.
     """
-    return simplejpeg.decode_jpeg(body, colorspace="RGB", fastupsample=True)
+    import simplejpeg
+
+    pixels: NDArray[np.uint8] = simplejpeg.decode_jpeg(body, colorspace="RGB", fastupsample=True)
+    return pixels
 
 
 def verify_jpeg(body: bytes) -> Size:
@@ -56,6 +61,8 @@ def verify_jpeg(body: bytes) -> Size:
     The decode is scaled to 1/8: every block's coefficients are still decoded, but only their DC
     term is transformed, which skips most of the IDCT and colour work of a full decode.
     """
+    import simplejpeg
+
     height, width, _, _ = simplejpeg.decode_jpeg_header(body)
     simplejpeg.decode_jpeg(body, colorspace="RGB", min_width=1, min_height=1)
     return width, height

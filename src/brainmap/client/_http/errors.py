@@ -1,0 +1,59 @@
+"""How an HTTP exchange fails, as typed errors: statuses worth another try, bodies that failed
+verification, and the `ApiError` a status stands for."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Mapping
+
+from brainmap.errors import ApiError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+"""HTTP statuses worth another try: overload and gateway trouble, not client mistakes."""
+
+MESSAGE_LIMIT = 1000
+"""Characters of an error body kept in `ApiError.message`."""
+
+
+class CorruptBody(ApiError):
+    """A complete-looking response whose body failed verification (short, undecodable, wrong
+    size); another attempt may get a good copy."""
+
+
+class RetryableStatus(ApiError):
+    """An HTTP status in `RETRY_STATUSES`; `retry_after` is the server's hint in seconds."""
+
+    def __init__(self, url: str, status: int, message: str, retry_after: float | None) -> None:
+        super().__init__(url, status, message)
+        self.retry_after = retry_after
+
+
+def status_error(
+    url: str, status: int, reason: str, headers: Mapping[str, str], body: bytes
+) -> ApiError | None:
+    """The error a status of 400 or above stands for (None below): `RetryableStatus` with the
+    ``Retry-After`` hint for the statuses in `RETRY_STATUSES`, else `ApiError`. The message is
+    the start of the body, or `reason` when the body is empty."""
+    if status < 400:
+        return None
+    message = body.decode("utf-8", errors="replace")[:MESSAGE_LIMIT] or reason
+    if status in RETRY_STATUSES:
+        delay = parse_retry_after(headers.get("Retry-After"))
+        return RetryableStatus(url, status, message, delay)
+    return ApiError(url, status, message)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date; None if absent
+    or unreadable."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
