@@ -160,7 +160,9 @@ def test_killed_runs_resume_without_refetching_verified_files(
         "    progress=lambda event: print(event.done, flush=True))\n"
     )
     draw = random.Random(5)
-    with FaultProxy(bulk_server, delay=0.02) as proxy:
+    # Paced so that a killed run gets through about a dozen files (two in flight, 50 ms each)
+    # even when this process is slow to see the output and kill: three runs must not finish.
+    with FaultProxy(bulk_server, delay=0.05) as proxy:
         for _ in range(3):
             command = [sys.executable, "-c", script, proxy.url, str(DATA_SET), str(tmp_path)]
             with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
