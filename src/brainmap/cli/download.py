@@ -15,14 +15,16 @@ from typing import Any, TypeVar
 
 import click
 
-from brainmap.client import BulkReport, Client, IncompleteResult
+from brainmap.client import BulkReport, Client, IncompleteResult, MissingExtra
+from brainmap.client.async_client import Service
 from brainmap.client.bulk.engine import DEFAULT_CONCURRENCY
-from brainmap.errors import ApiError, BadParameter
-from brainmap.params import VIEWS, ImageRequest
+from brainmap.client.urls import DEFAULT_API_URL, SERVICES
+from brainmap.errors import ApiError, BadParameter, NotFound
+from brainmap.params import ImageRequest
+from brainmap.service import VIEWS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_API = "http://api.brain-map.org"
 EXIT_FAILED_FILES = 1
 EXIT_API = 3
 EXIT_INCOMPLETE = 4
@@ -79,7 +81,7 @@ def connection_options(function: F) -> F:
         "--api",
         "api_url",
         envvar="BRAINMAP_API",
-        default=DEFAULT_API,
+        default=DEFAULT_API_URL,
         show_default=True,
         help="Server base URL (env BRAINMAP_API).",
     )(function)
@@ -130,14 +132,14 @@ def download() -> None:
 @click.argument("image_ids", metavar="ID...", nargs=-1, required=True, type=int)
 @click.option(
     "--service",
-    type=click.Choice(["section", "atlas", "projection", "image"]),
+    type=click.Choice(SERVICES),
     default="section",
     show_default=True,
     help="Download endpoint.",
 )
 @click.option("--annotation/--no-annotation", default=None, help="annotation=true/false")
 @bulk_options
-def section_image(image_ids: tuple[int, ...], service: str, **values: Any) -> None:
+def section_image(image_ids: tuple[int, ...], service: Service, **values: Any) -> None:
     """Download the images ID... as <ID>.jpg."""
     _bulk(
         values,
@@ -208,7 +210,8 @@ def _bulk(values: dict[str, Any], action: Callable[..., BulkReport]) -> None:
 
 
 class _errors:
-    """Turn API and parameter errors into a message on stderr and an exit code."""
+    """Turn API errors and the user's mistakes (bad values, unknown images, a missing extra)
+    into a message on stderr and an exit code; anything else is a bug and keeps its traceback."""
 
     def __enter__(self) -> None:
         return None
@@ -222,5 +225,5 @@ class _errors:
         if isinstance(error, ApiError):
             click.echo(f"brainmap: {error}", err=True)
             sys.exit(EXIT_API)
-        if isinstance(error, (BadParameter, LookupError, ValueError, ImportError)):
+        if isinstance(error, (BadParameter, NotFound, MissingExtra)):
             raise click.UsageError(str(error)) from error
