@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from brainmap.cli import main
@@ -61,3 +63,33 @@ def test_query_rows_and_exit_codes(bulk_server: str) -> None:
     assert code == 4 and "got 50 of 60 rows" in output
     code, output = run("query", "model::Nope", "--api", bulk_server, "--json")
     assert code == 3 and "Nope" in output
+
+
+def test_remote_out_without_manifest_is_a_usage_error(bulk_server: str) -> None:
+    args = ("download", "section-image", str(FIRST_ID), "--api", bulk_server)
+    code, output = run(*args, "--out", "memory://brainmap-cli-test", "-q")
+    assert code == 2 and "manifest" in output
+
+
+class BrokenClient:
+    """A client with a bug in it: every download raises ValueError."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __enter__(self) -> BrokenClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def download_images(self, *args: object, **kwargs: object) -> None:
+        raise ValueError("a bug")
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # the module, not the click group that brainmap.cli exports under the same name
+    command_module = importlib.import_module("brainmap.cli.download")
+    monkeypatch.setattr(command_module, "Client", BrokenClient)
+    result = CliRunner().invoke(main, ["download", "section-image", "1", "--out", str(tmp_path)])
+    assert isinstance(result.exception, ValueError) and "Usage" not in result.output
