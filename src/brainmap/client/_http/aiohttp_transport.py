@@ -23,7 +23,6 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
 from typing import ParamSpec, TypeVar
 
 import aiohttp
@@ -77,12 +76,7 @@ class AiohttpTransport:
     async def __aenter__(self) -> AiohttpTransport:
         return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     @property
