@@ -13,10 +13,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from brainmap.client._http.files import atomic_writer, remove_partials, sync_folder
 from brainmap.client.extras import import_extra
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
 
 PART_SUFFIX = ".part"
 """Temporary files are ``.<name>.<random>.part`` beside their final name."""
@@ -125,7 +128,7 @@ class FsspecFolder:
             filesystem.rm(name)
         return len(partials)
 
-    def _open(self) -> tuple[Any, str]:
+    def _open(self) -> tuple[AbstractFileSystem, str]:
         import fsspec
 
         filesystem, root = fsspec.core.url_to_fs(self.url)
