@@ -84,25 +84,29 @@ class ImageRequest:
     are the real API's parameters.
     """
 
+    # the region and its scale
     downsample: int | None = None
-    quality: int | None = None
-    tumor_feature_annotation: bool | None = None
-    tumor_feature_boundary: bool | None = None
-    annotation: bool | None = None
-    atlas: int | None = None
-    projection: bool | None = None
-    expression: bool | None = None
-    colormap: str | None = None
-    range: tuple[Number, ...] | None = None
-    rgb: tuple[Number, ...] | None = None
-    contrast: tuple[Number, ...] | None = None
-    view: str | None = None
     left: int | None = None
     top: int | None = None
     width: int | None = None
     height: int | None = None
     downsample_dimensions: bool | None = None
+    # the pixel filters and the JPEG quality
+    range: tuple[Number, ...] | None = None
+    rgb: tuple[Number, ...] | None = None
+    contrast: tuple[Number, ...] | None = None
+    colormap: str | None = None
+    quality: int | None = None
+    # the atlas annotation of a plate
+    annotation: bool | None = None
+    atlas: int | None = None
     structure: tuple[int, ...] | None = None
+    # the alternate to read instead of the image
+    view: str | None = None
+    expression: bool | None = None
+    projection: bool | None = None
+    tumor_feature_annotation: bool | None = None
+    tumor_feature_boundary: bool | None = None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> ImageRequest:
