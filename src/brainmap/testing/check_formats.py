@@ -48,14 +48,10 @@ def _expect_envelope_keys(envelope: Record, url: str) -> None:
         expect(type(envelope[key]) is int, f"{url}: {key} is not an integer: {envelope[key]!r}")
 
 
-@FORMATS.add(
-    "json-envelope",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §4.1",
-    "a query answers 200 application/json: success, id, start_row, num_rows, total_rows, msg "
-    "in that order, integers for the counts, num_rows records in msg",
-)
+@FORMATS.add("json-envelope", Basis.ALLEN_API, "§4.1")
 def json_envelope(probe: Probe) -> None:
+    """a query answers 200 application/json: success, id, start_row, num_rows, total_rows, msg in
+    that order, integers for the counts, num_rows records in msg"""
     reply = rma.fetch(probe.server, _page(probe))
     envelope = rma.successful(reply)
     expect_equal(reply.media_type, "application/json", f"Content-Type of {reply.url}")
@@ -64,26 +60,18 @@ def json_envelope(probe: Probe) -> None:
     expect_equal(envelope["start_row"], 0, "start_row")
 
 
-@FORMATS.add(
-    "record-keys",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §4.1",
-    "a record's keys are in alphabetical order",
-)
+@FORMATS.add("record-keys", Basis.ALLEN_API, "§4.1")
 def record_keys(probe: Probe) -> None:
+    """a record's keys are in alphabetical order"""
     for record in rma.records(probe.server, _page(probe)):
         keys = list(record)
         expect_equal(keys, sorted(keys), f"key order of record {record.get('id')}")
 
 
-@FORMATS.add(
-    "xml-format",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §4.4",
-    "query.xml: a Response element with the envelope as attributes, the records in the plural "
-    "of the model, hyphens for underscores, application/xml",
-)
+@FORMATS.add("xml-format", Basis.ALLEN_API, "§4.4")
 def xml_format(probe: Probe) -> None:
+    """query.xml: a Response element with the envelope as attributes, the records in the plural of
+    the model, hyphens for underscores, application/xml"""
     envelope = rma.query(probe.server, _page(probe))
     reply = rma.fetch(probe.server, _page(probe), fmt="xml")
     expect_equal(reply.status, 200, f"HTTP status of {reply.url}")
@@ -121,14 +109,10 @@ def _csv_text(value: Any) -> str | None:
     return None
 
 
-@FORMATS.add(
-    "csv-format",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §4.5",
-    "query.csv: no byte-order mark, a header row of column names, one row per record, "
-    "booleans as t/f and null as an empty field",
-)
+@FORMATS.add("csv-format", Basis.ALLEN_API, "§4.5")
 def csv_format(probe: Probe) -> None:
+    """query.csv: no byte-order mark, a header row of column names, one row per record, booleans as
+    t/f and null as an empty field"""
     record = probe.samples.section_image
     stages = stage("SectionImage", f"[id$eq{integer(record, 'id')}]")
     reply = rma.fetch(probe.server, stages, fmt="csv")
@@ -147,13 +131,9 @@ def csv_format(probe: Probe) -> None:
             expect_equal(row[name], written, f"CSV column {name} (JSON {value!r})")
 
 
-@FORMATS.add(
-    "content-disposition",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §4.1",
-    "Content-Disposition names the file query.json, query.xml or query.csv",
-)
+@FORMATS.add("content-disposition", Basis.ALLEN_API, "§4.1")
 def content_disposition(probe: Probe) -> None:
+    """Content-Disposition names the file query.json, query.xml or query.csv"""
     for fmt in ("json", "xml", "csv"):
         reply = rma.fetch(probe.server, _page(probe), fmt=fmt)
         header = reply.headers.get("content-disposition", "")
@@ -163,26 +143,18 @@ def content_disposition(probe: Probe) -> None:
         )
 
 
-@FORMATS.add(
-    "query-synonyms",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.1",
-    "criteria= means the same as q=",
-)
+@FORMATS.add("query-synonyms", Basis.ALLEN_API, "§3.1")
 def query_synonyms(probe: Probe) -> None:
+    """criteria= means the same as q="""
     with_q = rma.query(probe.server, _page(probe))
     with_criteria = rma.successful(rma.fetch(probe.server, _page(probe), parameter="criteria"))
     expect_equal(with_criteria["msg"], with_q["msg"], "records of criteria= against q=")
 
 
-@FORMATS.add(
-    "query-error",
-    Basis.BRAINMAP_RULE,
-    'docs/rules.md, "Errors"',
-    "an unknown model or a syntax error: HTTP 200, the six envelope keys with success false, "
-    "zero counts and msg 'Error in query: <stage>, <reason>'",
-)
+@FORMATS.add("query-error", Basis.BRAINMAP_RULE, '"Errors"')
 def query_error(probe: Probe) -> None:
+    """an unknown model or a syntax error: HTTP 200, the six envelope keys with success false, zero
+    counts and msg 'Error in query: <stage>, <reason>'"""
     for stages in BAD_QUERIES:
         reply = rma.fetch(probe.server, stages)
         expect_equal(reply.status, 200, f"HTTP status of {reply.url}")
@@ -199,13 +171,9 @@ def query_error(probe: Probe) -> None:
         )
 
 
-@FORMATS.add(
-    "record-by-id",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §4.1",
-    "/data/{Model}/{id}.json: the envelope around a list of that one record",
-)
+@FORMATS.add("record-by-id", Basis.ALLEN_API, "§4.1")
 def record_by_id(probe: Probe) -> None:
+    """/data/{Model}/{id}.json: the envelope around a list of that one record"""
     image_id = integer(probe.samples.section_image, "id")
     reply = probe.server.get(f"/data/SectionImage/{image_id}.json")
     envelope = rma.successful(reply)
@@ -213,13 +181,9 @@ def record_by_id(probe: Probe) -> None:
     expect_equal(rma.ids(envelope["msg"]), [image_id], "ids in msg")
 
 
-@FORMATS.add(
-    "legacy-query",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.1",
-    "/data/{Model}/query.json with criteria=, order=, num_rows= and start_row= parameters",
-)
+@FORMATS.add("legacy-query", Basis.ALLEN_API, "§3.1")
 def legacy_query(probe: Probe) -> None:
+    """/data/{Model}/query.json with criteria=, order=, num_rows= and start_row= parameters"""
     images = rma.ids(probe.samples.data_set_images)
     require(len(images) >= 3, "the data set has fewer than 3 images")
     data_set = integer(probe.samples.section_image, "data_set_id")
@@ -240,14 +204,10 @@ def _expect_graph_node(node: Record, parent: int | None) -> None:
         _expect_graph_node(child, integer(node, "id"))
 
 
-@FORMATS.add(
-    "structure-graph",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §4.1, §5.6",
-    "structure_graph_download/{id}.json: one root structure, each node's keys in the "
-    "documented order, children nested under their parent",
-)
+@FORMATS.add("structure-graph", Basis.ALLEN_API, "§4.1, §5.6")
 def structure_graph(probe: Probe) -> None:
+    """structure_graph_download/{id}.json: one root structure, each node's keys in the documented
+    order, children nested under their parent"""
     graph_id = probe.samples.structure_graph_id
     reply = probe.server.get(f"/structure_graph_download/{graph_id}.json")
     envelope = rma.successful(reply)

@@ -44,36 +44,24 @@ def _section(probe: Probe) -> Frame:
     return Frame.of(probe.samples.section_image)
 
 
-@IMAGES.add(
-    "image-jpeg",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §6.5",
-    "an image download answers 200 with a three-channel JPEG",
-)
+@IMAGES.add("image-jpeg", Basis.ALLEN_API, "§6.5")
 def image_jpeg(probe: Probe) -> None:
+    """an image download answers 200 with a three-channel JPEG"""
     _preview(probe, _section(probe))
 
 
-@IMAGES.add(
-    "endpoint-aliases",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §6.1",
-    "image_download and section_image_download return exactly the same image",
-)
+@IMAGES.add("endpoint-aliases", Basis.ALLEN_API, "§6.1")
 def endpoint_aliases(probe: Probe) -> None:
+    """image_download and section_image_download return exactly the same image"""
     frame = _section(probe)
     general = _preview(probe, frame)
     section = _preview(probe, frame, "section_image_download")
     expect(general.body == section.body, f"{general.url} and {section.url} differ")
 
 
-@IMAGES.add(
-    "quality",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §6.2",
-    "quality sets the JPEG quality; without it the quality is the highest, 100",
-)
+@IMAGES.add("quality", Basis.ALLEN_API, "§6.2")
 def quality(probe: Probe) -> None:
+    """quality sets the JPEG quality; without it the quality is the highest, 100"""
     frame = _section(probe)
     default = quantization_steps(_preview(probe, frame).body)
     highest = quantization_steps(_preview(probe, frame, quality=100).body)
@@ -86,14 +74,10 @@ def quality(probe: Probe) -> None:
     )
 
 
-@IMAGES.add(
-    "expression-mask",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §5.5, §6.1, §6.2, §6.4",
-    "view=expression (image_download) and expression=true (section_image_download) return the "
-    "expression mask, in the geometry of the image",
-)
+@IMAGES.add("expression-mask", Basis.ALLEN_API, "§5.5, §6.1, §6.2, §6.4")
 def expression_mask(probe: Probe) -> None:
+    """view=expression (image_download) and expression=true (section_image_download) return the
+    expression mask, in the geometry of the image"""
     frame = Frame.of(probe.samples.masked_image)
     expected = frame.default_size(frame.preview_downsample)
     primary = _preview(probe, frame)
@@ -110,14 +94,10 @@ def expression_mask(probe: Probe) -> None:
     )
 
 
-@IMAGES.add(
-    "annotation-plate",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §5.5, §6.1, §6.3, §6.4",
-    "atlas_image_download with annotation=true and atlas= returns the annotated plate, in the "
-    "geometry of the Nissl plate (annotation=false)",
-)
+@IMAGES.add("annotation-plate", Basis.ALLEN_API, "§5.5, §6.1, §6.3, §6.4")
 def annotation_plate(probe: Probe) -> None:
+    """atlas_image_download with annotation=true and atlas= returns the annotated plate, in the
+    geometry of the Nissl plate (annotation=false)"""
     plate = probe.samples.atlas_plate
     frame = Frame.of(plate.record)
     expected = frame.default_size(frame.preview_downsample)
@@ -133,25 +113,17 @@ def annotation_plate(probe: Probe) -> None:
     )
 
 
-@IMAGES.add(
-    "unknown-image",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §4.2, §6.6",
-    "an image id that does not exist (-1) is HTTP 404",
-)
+@IMAGES.add("unknown-image", Basis.ALLEN_API, "§4.2, §6.6")
 def unknown_image(probe: Probe) -> None:
+    """an image id that does not exist (-1) is HTTP 404"""
     for endpoint in ("atlas_image_download", ENDPOINT):
         reply = download(probe.server, endpoint, -1)
         expect_equal(reply.status, 404, f"HTTP status of {reply.url}")
 
 
-@IMAGES.add(
-    "missing-alternate",
-    Basis.BRAINMAP_RULE,
-    'docs/rules.md, "Pixel pipeline"',
-    "view=expression on an image without an expression mask is HTTP 404 naming it",
-)
+@IMAGES.add("missing-alternate", Basis.BRAINMAP_RULE, '"Pixel pipeline"')
 def missing_alternate(probe: Probe) -> None:
+    """view=expression on an image without an expression mask is HTTP 404 naming it"""
     frame = Frame.of(probe.samples.unmasked_image)
     reply = download(
         probe.server,
@@ -167,14 +139,10 @@ def missing_alternate(probe: Probe) -> None:
     )
 
 
-@IMAGES.add(
-    "range-window",
-    Basis.BRAINMAP_RULE,
-    'docs/rules.md, "Pixel pipeline"',
-    "range windows each channel on the 12-bit scale: 0..4095 leaves the image as it is, "
-    "0..2047 doubles it",
-)
+@IMAGES.add("range-window", Basis.BRAINMAP_RULE, '"Pixel pipeline"')
 def range_window(probe: Probe) -> None:
+    """range windows each channel on the 12-bit scale: 0..4095 leaves the image as it is, 0..2047
+    doubles it"""
     frame = _section(probe)
     plain = _preview(probe, frame)
     full = _preview(probe, frame, range=FULL_WINDOW)

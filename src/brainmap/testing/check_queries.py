@@ -23,13 +23,9 @@ def _graph_criteria(probe: Probe) -> str:
     return f"[graph_id$eq{probe.samples.structure_graph_id}]"
 
 
-@QUERIES.add(
-    "default-page",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.3",
-    "without num_rows a query returns the first 50 rows and says so in num_rows",
-)
+@QUERIES.add("default-page", Basis.ALLEN_API, "§3.3")
 def default_page(probe: Probe) -> None:
+    """without num_rows a query returns the first 50 rows and says so in num_rows"""
     envelope = rma.query(probe.server, stage("Structure", _graph_criteria(probe)))
     total = integer(envelope, "total_rows")
     require(total > DEFAULT_PAGE, f"the structure graph has {total} structures, not over 50")
@@ -37,13 +33,9 @@ def default_page(probe: Probe) -> None:
     expect_equal(len(envelope["msg"]), DEFAULT_PAGE, "records in msg")
 
 
-@QUERIES.add(
-    "all-rows",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.3",
-    "num_rows 'all' returns every row: num_rows, total_rows and the records agree",
-)
+@QUERIES.add("all-rows", Basis.ALLEN_API, "§3.3")
 def all_rows(probe: Probe) -> None:
+    """num_rows 'all' returns every row: num_rows, total_rows and the records agree"""
     stages = stage("Structure", _graph_criteria(probe), options="[num_rows$eq'all']")
     envelope = rma.query(probe.server, stages)
     total = integer(envelope, "total_rows")
@@ -52,14 +44,10 @@ def all_rows(probe: Probe) -> None:
     expect_equal(len(envelope["msg"]), total, "records against total_rows")
 
 
-@QUERIES.add(
-    "paging",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.3",
-    "start_row pages through the rows: pages follow each other, start_row is echoed and "
-    "total_rows is the same on every page",
-)
+@QUERIES.add("paging", Basis.ALLEN_API, "§3.3")
 def paging(probe: Probe) -> None:
+    """start_row pages through the rows: pages follow each other, start_row is echoed and total_rows
+    is the same on every page"""
     images = rma.ids(probe.samples.data_set_images)
     require(len(images) >= 4, "the data set has fewer than 4 images")
     for start in (0, 2):
@@ -75,13 +63,9 @@ def paging(probe: Probe) -> None:
         )
 
 
-@QUERIES.add(
-    "order",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.3",
-    "order sorts the rows, ascending by default, descending with +desc",
-)
+@QUERIES.add("order", Basis.ALLEN_API, "§3.3")
 def order(probe: Probe) -> None:
+    """order sorts the rows, ascending by default, descending with +desc"""
     images = rma.ids(probe.samples.data_set_images)
     require(len(images) >= 2, "the data set has fewer than 2 images")
     for key, expected in (("id", sorted(images)), ("id+desc", sorted(images, reverse=True))):
@@ -92,13 +76,9 @@ def order(probe: Probe) -> None:
         expect_equal(rma.ids(found), expected, f"ids with order {key}")
 
 
-@QUERIES.add(
-    "only",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.3",
-    "only keeps the named fields, quoted or not",
-)
+@QUERIES.add("only", Basis.ALLEN_API, "§3.3")
 def only(probe: Probe) -> None:
+    """only keeps the named fields, quoted or not"""
     for fields in ("id,section_number", "'id,section_number'"):
         options = f"[only$eq{fields}][num_rows$eq2]"
         for record in rma.records(
@@ -107,13 +87,9 @@ def only(probe: Probe) -> None:
             expect_equal(sorted(record), ["id", "section_number"], f"fields with only {fields}")
 
 
-@QUERIES.add(
-    "filter-eq-in",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.2",
-    "$eq keeps the equal row, $in the rows in the list",
-)
+@QUERIES.add("filter-eq-in", Basis.ALLEN_API, "§3.2")
 def filter_eq_in(probe: Probe) -> None:
+    """$eq keeps the equal row, $in the rows in the list"""
     images = rma.ids(probe.samples.data_set_images)
     require(len(images) >= 3, "the data set has fewer than 3 images")
     for criteria, expected in (
@@ -124,13 +100,9 @@ def filter_eq_in(probe: Probe) -> None:
         expect_equal(sorted(rma.ids(found)), expected, f"ids with {criteria}")
 
 
-@QUERIES.add(
-    "filter-like",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.2",
-    "$li matches with * as the wildcard and respects case; $il ignores case",
-)
+@QUERIES.add("filter-like", Basis.ALLEN_API, "§3.2")
 def filter_like(probe: Probe) -> None:
+    """$li matches with * as the wildcard and respects case; $il ignores case"""
     structure = probe.samples.structure
     acronym = structure.get("acronym")
     if not (isinstance(acronym, str) and acronym.isalnum() and acronym.swapcase() != acronym):
@@ -157,13 +129,9 @@ def filter_like(probe: Probe) -> None:
         )
 
 
-@QUERIES.add(
-    "filter-exists",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.2",
-    "a filter without operator drops the records whose attribute is null",
-)
+@QUERIES.add("filter-exists", Basis.ALLEN_API, "§3.2")
 def filter_exists(probe: Probe) -> None:
+    """a filter without operator drops the records whose attribute is null"""
     images = probe.samples.data_set_images
     expected = [integer(r, "id") for r in images if r.get("expression_path") is not None]
     criteria = f"{_data_set_criteria(probe)}[expression_path]"
@@ -171,13 +139,9 @@ def filter_exists(probe: Probe) -> None:
     expect_equal(sorted(rma.ids(found)), expected, "ids of the images with an expression_path")
 
 
-@QUERIES.add(
-    "criteria-association",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.2",
-    "an association path in rma::criteria restricts the top-level model",
-)
+@QUERIES.add("criteria-association", Basis.ALLEN_API, "§3.2")
 def criteria_association(probe: Probe) -> None:
+    """an association path in rma::criteria restricts the top-level model"""
     data_set = integer(probe.samples.section_image, "data_set_id")
     found = rma.records(probe.server, stage("SectionDataSet", f"[id$eq{data_set}]", "products"))
     require(bool(found) and bool(found[0].get("products")), f"data set {data_set} has no product")
@@ -188,14 +152,10 @@ def criteria_association(probe: Probe) -> None:
         expect_equal(rma.ids(restricted), expected, f"data sets with {criteria}")
 
 
-@QUERIES.add(
-    "include",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §3.2, §4.1",
-    "rma::include nests the associated records after the record's own fields; a filter in the "
-    "include restricts the children",
-)
+@QUERIES.add("include", Basis.ALLEN_API, "§3.2, §4.1")
 def include(probe: Probe) -> None:
+    """rma::include nests the associated records after the record's own fields; a filter in the
+    include restricts the children"""
     images = rma.ids(probe.samples.data_set_images)
     require(bool(images), "the data set lists no images")
     data_set = integer(probe.samples.section_image, "data_set_id")
@@ -218,13 +178,9 @@ def include(probe: Probe) -> None:
             expect_equal(included, expected, f"images included with {path}")
 
 
-@QUERIES.add(
-    "pipe-list",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §2.4, §3.4",
-    "allensdk's atlas_image_query: pipe::list binds the atlas's image_type for the next stage",
-)
+@QUERIES.add("pipe-list", Basis.ALLEN_API, "§2.4, §3.4")
 def pipe_list(probe: Probe) -> None:
+    """allensdk's atlas_image_query: pipe::list binds the atlas's image_type for the next stage"""
     plate = probe.samples.atlas_plate
     atlas = plate.atlas_id
     piped = (

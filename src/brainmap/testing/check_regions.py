@@ -26,14 +26,10 @@ def _downsamples(frame: Frame) -> list[int]:
     return sorted({frame.preview_downsample, frame.top_downsample})
 
 
-@REGIONS.add(
-    "downsample-size",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §6.2, §6.3",
-    "downsample=d halves the record's box d times: its size divided by 2**d, give or take the "
-    "rounding",
-)
+@REGIONS.add("downsample-size", Basis.ALLEN_API, "§6.2, §6.3")
 def downsample_size(probe: Probe) -> None:
+    """downsample=d halves the record's box d times: its size divided by 2**d, give or take the
+    rounding"""
     frame = _section(probe)
     for downsample in _downsamples(frame):
         found = fetch_picture(probe.server, ENDPOINT, frame.image_id, downsample=downsample)
@@ -46,26 +42,18 @@ def downsample_size(probe: Probe) -> None:
             )
 
 
-@REGIONS.add(
-    "downsample-rounding",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §6.3",
-    "the downsampled box is rounded down: floor(width / 2**d) x floor(height / 2**d)",
-)
+@REGIONS.add("downsample-rounding", Basis.ALLEN_API, "§6.3")
 def downsample_rounding(probe: Probe) -> None:
+    """the downsampled box is rounded down: floor(width / 2**d) x floor(height / 2**d)"""
     frame = _section(probe)
     for downsample in _downsamples(frame):
         found = fetch_picture(probe.server, ENDPOINT, frame.image_id, downsample=downsample)
         expect_equal(found.size, frame.default_size(downsample), f"size at downsample {downsample}")
 
 
-@REGIONS.add(
-    "region-size",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §6.1, §6.2",
-    "left, top, width and height at full resolution return a width x height image",
-)
+@REGIONS.add("region-size", Basis.ALLEN_API, "§6.1, §6.2")
 def region_size(probe: Probe) -> None:
+    """left, top, width and height at full resolution return a width x height image"""
     frame = _section(probe)
     width, height = min(64, frame.width // 3), min(48, frame.height // 3)
     require(width > 0 and height > 0, "the image's box is under 3 pixels a side")
@@ -81,14 +69,10 @@ def region_size(probe: Probe) -> None:
     expect_equal(found.size, (width, height), "size of the region")
 
 
-@REGIONS.add(
-    "region-coordinates",
-    Basis.ALLEN_API,
-    "docs/allen-api.md §6.2, §6.3",
-    "with downsample, left and top stay full-resolution pixels and width and height are output "
-    "pixels: the region shows the same pixels as that box of the whole downsampled image",
-)
+@REGIONS.add("region-coordinates", Basis.ALLEN_API, "§6.2, §6.3")
 def region_coordinates(probe: Probe) -> None:
+    """with downsample, left and top stay full-resolution pixels and width and height are output
+    pixels: the region shows the same pixels as that box of the whole downsampled image"""
     frame = _section(probe)
     downsample = frame.preview_downsample
     require(downsample > 0, "the image has a single tier")
@@ -116,13 +100,9 @@ def region_coordinates(probe: Probe) -> None:
     )
 
 
-@REGIONS.add(
-    "region-clipped",
-    Basis.BRAINMAP_RULE,
-    'docs/rules.md, "Geometry"',
-    "a region running over the image's right and bottom edges is clipped to the image",
-)
+@REGIONS.add("region-clipped", Basis.BRAINMAP_RULE, '"Geometry"')
 def region_clipped(probe: Probe) -> None:
+    """a region running over the image's right and bottom edges is clipped to the image"""
     frame = _section(probe)
     downsample = frame.preview_downsample
     inside = EDGE_PIXELS * 2**downsample
@@ -143,13 +123,9 @@ def region_clipped(probe: Probe) -> None:
     expect_equal(found.size, (EDGE_PIXELS, EDGE_PIXELS), "size of the clipped region")
 
 
-@REGIONS.add(
-    "region-outside",
-    Basis.BRAINMAP_RULE,
-    'docs/rules.md, "Geometry"',
-    "a region wholly outside the image is HTTP 400 naming left or top",
-)
+@REGIONS.add("region-outside", Basis.BRAINMAP_RULE, '"Geometry"')
 def region_outside(probe: Probe) -> None:
+    """a region wholly outside the image is HTTP 400 naming left or top"""
     frame = _section(probe)
     reply = download(
         probe.server,
@@ -167,13 +143,9 @@ def region_outside(probe: Probe) -> None:
     )
 
 
-@REGIONS.add(
-    "downsample-clamp",
-    Basis.BRAINMAP_RULE,
-    'docs/rules.md, "Geometry"',
-    "downsample above tier_count - 1 is taken as tier_count - 1",
-)
+@REGIONS.add("downsample-clamp", Basis.BRAINMAP_RULE, '"Geometry"')
 def downsample_clamp(probe: Probe) -> None:
+    """downsample above tier_count - 1 is taken as tier_count - 1"""
     frame = _section(probe)
     top = fetch_picture(probe.server, ENDPOINT, frame.image_id, downsample=frame.top_downsample)
     beyond = frame.top_downsample + BEYOND_CLAMP
@@ -183,14 +155,10 @@ def downsample_clamp(probe: Probe) -> None:
     expect(difference <= SAME_PIXELS, f"differs from the last tier by {difference:.1f} a pixel")
 
 
-@REGIONS.add(
-    "downsample-dimensions",
-    Basis.BRAINMAP_RULE,
-    'docs/rules.md, "Geometry"',
-    "downsample_dimensions=true takes width and height as full-resolution pixels; false as "
-    "output pixels",
-)
+@REGIONS.add("downsample-dimensions", Basis.BRAINMAP_RULE, '"Geometry"')
 def downsample_dimensions(probe: Probe) -> None:
+    """downsample_dimensions=true takes width and height as full-resolution pixels; false as output
+    pixels"""
     frame = _section(probe)
     downsample = frame.preview_downsample
     full = (frame.width, frame.height)
@@ -214,14 +182,10 @@ def downsample_dimensions(probe: Probe) -> None:
         expect_equal(found.size, expected, f"size with downsample_dimensions={flag}")
 
 
-@REGIONS.add(
-    "bad-parameters",
-    Basis.BRAINMAP_RULE,
-    'docs/rules.md, "Geometry", "Errors"',
-    "a negative or fractional downsample, a zero width, a range with upper <= lower: HTTP 400 "
-    "naming the parameter",
-)
+@REGIONS.add("bad-parameters", Basis.BRAINMAP_RULE, '"Geometry", "Errors"')
 def bad_parameters(probe: Probe) -> None:
+    """a negative or fractional downsample, a zero width, a range with upper <= lower: HTTP 400
+    naming the parameter"""
     frame = _section(probe)
     downsample = frame.preview_downsample
     for name, params in (

@@ -18,6 +18,12 @@ class Basis(str, Enum):
     BRAINMAP_RULE = "brainmap-rule"
     """The record is silent and brainmap decided (docs/rules.md)."""
 
+    def source(self, section: str) -> str:
+        """Where `section` (``§4.1``, ``"Geometry"``) of the basis's document is."""
+        if self is Basis.ALLEN_API:
+            return f"docs/allen-api.md {section}"
+        return f"docs/rules.md, {section}"
+
 
 Body = Callable[[Probe], None]
 
@@ -33,6 +39,7 @@ class Check:
     source: str
     """The section of brainmap's documentation where the fact or rule is written."""
     summary: str
+    """The body's docstring on one line (empty under ``python -OO``)."""
     body: Body
 
     def __call__(self, root: str, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -49,11 +56,13 @@ class CheckGroup:
     def __init__(self) -> None:
         self.checks: list[Check] = []
 
-    def add(self, name: str, basis: Basis, source: str, summary: str) -> Callable[[Body], Check]:
-        """Decorator: declare the function as the body of a check."""
+    def add(self, name: str, basis: Basis, section: str) -> Callable[[Body], Check]:
+        """Decorator: declare the function as the body of a check citing `section` of its
+        basis's document; its docstring says what the check expects."""
 
         def declare(body: Body) -> Check:
-            check = Check(name, basis, source, summary, body)
+            summary = " ".join((body.__doc__ or "").split())
+            check = Check(name, basis, basis.source(section), summary, body)
             self.checks.append(check)
             return check
 
