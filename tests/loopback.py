@@ -1,11 +1,12 @@
-"""Requests to a real server on loopback, as a test sends them."""
+"""The tests' one way to talk HTTP to a real server on loopback: `request` sends the target
+byte for byte (http.client does not re-encode it) and follows no redirect; the rest are
+shorthands over it."""
 
 from __future__ import annotations
 
 import http.client
 import json
-import urllib.error
-import urllib.request
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,37 +14,84 @@ import numpy as np
 import simplejpeg
 
 
-def call(base_url: str, path: str, query: str = "") -> tuple[int, dict[str, str], bytes]:
-    """One GET over TCP; `query` is sent byte for byte (http.client does not re-encode)."""
-    connection = http.client.HTTPConnection(urlsplit(base_url).netloc, timeout=30)
+@dataclass(frozen=True)
+class Reply:
+    """A response: status, headers with lower-cased names, body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def request(
+    url: str, method: str = "GET", headers: dict[str, str] | None = None, timeout: float = 30
+) -> Reply:
+    """One request for `url` (``http://host:port/target``), the target sent as written."""
+    netloc = urlsplit(url).netloc
+    target = url.split(netloc, 1)[1] or "/"
+    connection = http.client.HTTPConnection(netloc, timeout=timeout)
     try:
-        connection.request("GET", f"{path}?{query}" if query else path)
+        connection.request(method, target, headers=headers or {})
         response = connection.getresponse()
-        headers = {key.lower(): value for key, value in response.getheaders()}
-        return response.status, headers, response.read()
+        names = {key.lower(): value for key, value in response.getheaders()}
+        return Reply(response.status, names, response.read())
     finally:
         connection.close()
 
 
+def call(base_url: str, path: str, query: str = "") -> tuple[int, dict[str, str], bytes]:
+    """GET `path` with `query` on the server at `base_url`: status, headers, body."""
+    reply = request(f"{base_url}{path}?{query}" if query else f"{base_url}{path}")
+    return reply.status, reply.headers, reply.body
+
+
 def get_json(base_url: str, path: str, query: str = "") -> dict[str, Any]:
+    """The JSON body of a GET that must succeed."""
     status, headers, body = call(base_url, path, query)
     assert status == 200 and headers["content-type"] == "application/json"
     return json.loads(body)  # type: ignore[no-any-return]
 
 
-def get(url: str, method: str = "GET") -> tuple[int, bytes, str]:
-    request = urllib.request.Request(url, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read(), response.headers["Content-Type"]
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(), error.headers["Content-Type"]
+def fetch(
+    url: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, bytes, dict[str, str]]:
+    """Status, body and headers of one request."""
+    reply = request(url, method, headers)
+    return reply.status, reply.body, reply.headers
+
+
+def match(etag: str) -> dict[str, str]:
+    """The header of a conditional request for `etag`."""
+    return {"If-None-Match": etag}
+
+
+def get(url: str, method: str = "GET") -> tuple[int, bytes, str | None]:
+    """Status, body and content type of one request."""
+    reply = request(url, method)
+    return reply.status, reply.body, reply.content_type
+
+
+def jpeg(url: str) -> np.ndarray:
+    """The RGB pixels of a JPEG answer that must succeed."""
+    reply = request(url)
+    assert reply.status == 200, reply.body
+    assert reply.content_type == "image/jpeg"
+    return simplejpeg.decode_jpeg(reply.body, colorspace="RGB")
 
 
 def image(
     base: str, image_id: int, query: str = "", endpoint: str = "image_download"
 ) -> np.ndarray:
-    status, body, content_type = get(f"{base}/api/v2/{endpoint}/{image_id}?{query}")
-    assert status == 200, body
-    assert content_type == "image/jpeg"
-    return simplejpeg.decode_jpeg(body, colorspace="RGB")
+    """The pixels of an image endpoint's answer."""
+    return jpeg(f"{base}/api/v2/{endpoint}/{image_id}?{query}")

@@ -7,8 +7,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -18,6 +18,7 @@ from brainmap.ingest.records import import_files
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
+from loopback import request
 
 DATA_SET_123 = {
     "blue_channel": None, "delegate": False, "expression": False, "failed": False,
@@ -125,9 +126,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def query(url: str, rma: str, fmt: str = "json") -> Any:
-    response = httpx.get(f"{url}/api/v2/data/query.{fmt}", params={"q": rma}, timeout=10)
-    response.raise_for_status()
-    return response.json()["msg"] if fmt == "json" else response.text
+    reply = request(f"{url}/api/v2/data/query.{fmt}?q={quote(rma, safe='')}")
+    assert reply.status == 200, reply.body
+    return reply.json()["msg"] if fmt == "json" else reply.text
 
 
 def test_records_come_back_field_for_field(store: Store, tmp_path: Path) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 import pyvips
-import simplejpeg
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -20,6 +18,7 @@ from brainmap.server.background import BackgroundServer
 from brainmap.service import EXPRESSION_MASK
 from brainmap.store.folder import Store
 from brainmap.store.schema import Equalization, SectionImage
+from loopback import jpeg
 
 RNG = np.random.default_rng(5)
 
@@ -55,11 +54,6 @@ def inputs(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def fetch(url: str) -> np.ndarray:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return simplejpeg.decode_jpeg(response.read(), colorspace="RGB")
-
-
 def test_ingest_records_and_serves_every_input_kind(
     tmp_path: Path, inputs: dict[str, Path]
 ) -> None:
@@ -84,13 +78,13 @@ def test_ingest_records_and_serves_every_input_kind(
         assert 4000 <= equalization.red_upper <= 4095 and equalization.red_lower <= 10
     with BackgroundServer(create_app(store)) as server:
         base = f"{server.url}/api/v2/image_download"
-        windowed = fetch(f"{base}/{ids[0]}?range=0,4095,0,4095,0,4095")
+        windowed = jpeg(f"{base}/{ids[0]}?range=0,4095,0,4095,0,4095")
         assert windowed.shape == (300, 400, 3)
-        assert fetch(f"{base}/{ids[1]}")[10, 300].tolist() == pytest.approx([44] * 3, abs=4)
-        plate = fetch(f"{base}/{ids[2]}?annotation=true")
+        assert jpeg(f"{base}/{ids[1]}")[10, 300].tolist() == pytest.approx([44] * 3, abs=4)
+        plate = jpeg(f"{base}/{ids[2]}?annotation=true")
         assert plate[150, 120].tolist() == pytest.approx([255, 0, 0], abs=12)
         assert plate[150, 200].tolist() == pytest.approx([0, 255, 0], abs=12)
-        assert fetch(f"{base}/{ids[3]}?view=expression&downsample=1").shape == (150, 200, 3)
+        assert jpeg(f"{base}/{ids[3]}?view=expression&downsample=1").shape == (150, 200, 3)
 
 
 def test_a_killed_ingest_leaves_no_records_and_a_rerun_completes(

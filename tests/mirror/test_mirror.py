@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 import simplejpeg
@@ -25,6 +24,7 @@ from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
 from brainmap.store.schema import mirrored_pyramids
+from loopback import request
 
 LEVELS = (1, 2)
 ATLAS = 1
@@ -89,9 +89,9 @@ def test_seed_queries_agree(pair: Pair) -> None:
 
 
 def picture(url: str, endpoint: str, image_id: int, query: str) -> np.ndarray:
-    response = httpx.get(f"{url}/api/v2/{endpoint}/{image_id}?{query}", timeout=30)
-    assert response.status_code == 200, response.text
-    return simplejpeg.decode_jpeg(response.content).astype(np.int16)
+    reply = request(f"{url}/api/v2/{endpoint}/{image_id}?{query}")
+    assert reply.status == 200, reply.body
+    return simplejpeg.decode_jpeg(reply.body).astype(np.int16)
 
 
 def test_pictures_agree_at_the_mirrored_level(pair: Pair) -> None:
@@ -116,9 +116,9 @@ def test_pictures_agree_at_the_mirrored_level(pair: Pair) -> None:
         got = picture(pair.b, endpoint, image_id, query)
         assert got.shape == expected.shape, query
         assert np.abs(got - expected).mean() < JPEG_TOLERANCE, query
-    response = httpx.get(f"{pair.b}/api/v2/section_image_download/{section}?downsample=0")
-    assert response.status_code == 404
-    assert "holds downsample 1, 2 only, not 0" in response.text
+    reply = request(f"{pair.b}/api/v2/section_image_download/{section}?downsample=0")
+    assert reply.status == 404
+    assert "holds downsample 1, 2 only, not 0" in reply.text
 
 
 def test_rerun_fetches_nothing_new_and_resumes(pair: Pair) -> None:

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import numpy as np
 import pytest
 import pyvips
 
+from loopback import Reply, request
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES
 from viewer_build import require_built_viewer
 
@@ -155,10 +155,10 @@ def crop_to_image(
     return drawn[top:bottom, left:right]
 
 
-def get(url: str) -> httpx.Response:
-    response = httpx.get(url, timeout=20)
-    assert response.status_code == 200, response.text
-    return response
+def get(url: str) -> Reply:
+    reply = request(url)
+    assert reply.status == 200, reply.body
+    return reply
 
 
 def test_the_catalogue_lists_products_data_sets_and_sections(page: Page) -> None:
@@ -256,7 +256,7 @@ def test_the_download_service_url_gives_the_visible_region(page: Page) -> None:
         math.ceil(1200 / 2**downsample),
         math.ceil(900 / 2**downsample),
     )
-    returned = decode(get(url).content)
+    returned = decode(get(url).body)
     assert returned.shape[:2] == (int(query["height"]), int(query["width"]))
     assert difference(crop_to_image(drawn, view, (0, 0, 1200, 900)), returned) < SAME
 

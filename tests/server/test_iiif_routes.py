@@ -3,10 +3,8 @@ form, checked against the pyramid's own pixels and against the Image Download Se
 
 from __future__ import annotations
 
-import http.client
 import json
 import math
-from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -21,25 +19,10 @@ from brainmap.server.background import BackgroundServer
 from brainmap.server.state import ImageLimits
 from brainmap.store.schema import SubImage
 from iiif_strategies import regions, sizes
+from loopback import fetch, match
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore
 
 Headers = dict[str, str]
-
-
-def fetch(
-    url: str, method: str = "GET", headers: Headers | None = None
-) -> tuple[int, bytes, Headers]:
-    """One request, redirects not followed; header names lower-cased."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.netloc, timeout=30)
-    try:
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        connection.request(method, target, headers=headers or {})
-        response = connection.getresponse()
-        body = response.read()
-        return response.status, body, {k.lower(): v for k, v in response.getheaders()}
-    finally:
-        connection.close()
 
 
 def decode(body: bytes) -> np.ndarray:
@@ -328,7 +311,7 @@ def test_etag_304_head_cors_and_canonical_link(small_server: str) -> None:
     assert headers["link"] == (
         f'<{canonical}>;rel="canonical", <http://iiif.io/api/image/3/level2.json>;rel="profile"'
     )
-    not_modified = fetch(url, headers={"If-None-Match": etag})
+    not_modified = fetch(url, headers=match(etag))
     assert (not_modified[0], not_modified[1]) == (304, b"")
     assert not_modified[2]["access-control-allow-origin"] == "*"
     head = fetch(url, "HEAD")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,7 +16,7 @@ from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.server.response_cache import ResponseCache
 from brainmap.server.state import ImageLimits, server_state
-from loopback import get, image
+from loopback import fetch, get, image, match
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore
 
 ENDPOINTS = (
@@ -144,27 +142,15 @@ def test_too_large_output_is_413_saying_how_to_tile(small_store: SmallStore) -> 
     assert "tile it into" in body.decode()
 
 
-def fetch(
-    url: str, method: str = "GET", match: str | None = None
-) -> tuple[int, bytes, dict[str, str]]:
-    headers = {} if match is None else {"If-None-Match": match}
-    request = urllib.request.Request(url, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read(), dict(response.headers)
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(), dict(error.headers)
-
-
 def test_etag_cache_control_and_304(small_server: str) -> None:
     url = f"{small_server}/api/v2/image_download/{ISH_IMAGE}?downsample=2"
     status, body, headers = fetch(url)
     etag = headers["etag"]
     assert status == 200 and body and etag.startswith('"')
     assert headers["cache-control"] == "public, max-age=86400"
-    assert fetch(url, match=etag)[:2] == (304, b"")
-    assert fetch(url, match=f'"other", W/{etag}')[0] == 304
-    assert fetch(url, match='"other"')[0] == 200
+    assert fetch(url, headers=match(etag))[:2] == (304, b"")
+    assert fetch(url, headers=match(f'"other", W/{etag}'))[0] == 304
+    assert fetch(url, headers=match('"other"'))[0] == 200
     assert fetch(url + "&quality=50")[2]["etag"] != etag
     assert fetch(url, "HEAD")[2]["etag"] == etag
     annotated = f"{small_server}/api/v2/image_download/{ATLAS_IMAGE}?annotation=true"
@@ -264,7 +250,8 @@ def test_plates_read_their_graph_once_and_build_palettes_only_to_render(
     ):
         status, body, headers = fetch(f"{server.url}{PLATE}&downsample=1")
         assert (status, len(reads), len(plate_builds)) == (200, 1, 1)
-        assert fetch(f"{server.url}{PLATE}&downsample=1", match=headers["etag"])[0] == 304
+        revalidated = fetch(f"{server.url}{PLATE}&downsample=1", headers=match(headers["etag"]))
+        assert revalidated[0] == 304
         assert fetch(f"{server.url}{PLATE}&downsample=1")[1] == body  # the response cache's
         assert (len(reads), len(plate_builds)) == (1, 1)
         assert fetch(f"{server.url}{PLATE}&downsample=2")[0] == 200  # rendered, same palette
@@ -278,5 +265,5 @@ def test_a_fresh_server_answers_a_304_without_building_a_palette(
     with BackgroundServer(create_app(small_store.store)) as server:
         etag = fetch(f"{server.url}{PLATE}")[2]["etag"]
     with BackgroundServer(create_app(small_store.store)) as server:
-        assert fetch(f"{server.url}{PLATE}", match=etag)[0] == 304
+        assert fetch(f"{server.url}{PLATE}", headers=match(etag))[0] == 304
     assert len(plate_builds) == 1

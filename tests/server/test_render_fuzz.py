@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import random
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+from loopback import request
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE
 
 REQUESTS = 2000
@@ -50,13 +49,7 @@ def random_query(rng: random.Random) -> str:
 
 
 def status_of(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=20) as response:
-            response.read()
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        error.read()
-        return error.code
+    return request(url, timeout=20).status
 
 
 def test_random_parameter_combinations_never_fail_the_server(small_server: str) -> None:

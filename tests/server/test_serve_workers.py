@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import simplejpeg
 
 from brainmap.server.app import CACHE_BYTES_ENV, STORE_ENV, app_from_environment
 from brainmap.server.state import server_state
+from loopback import request
 from small_store import ISH_IMAGE, SmallStore
 
 
@@ -43,17 +43,19 @@ def test_two_worker_processes_serve_images_and_queries(small_store: SmallStore) 
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/data/SectionImage/query.json", timeout=5):
+                if request(f"{base}/data/SectionImage/query.json", timeout=5).status == 200:
                     break
             except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail("brainmap serve --workers 2 did not answer within 60 s")
+            time.sleep(0.2)
         bodies = set()
         for _ in range(6):  # spread over both processes by the kernel
             url = f"{base}/image_download/{ISH_IMAGE}?downsample=1&quality=90"
-            with urllib.request.urlopen(url, timeout=30) as response:
-                bodies.add(response.read())
+            reply = request(url)
+            assert reply.status == 200, reply.body
+            bodies.add(reply.body)
         assert len(bodies) == 1  # every process renders the same bytes
         assert simplejpeg.decode_jpeg(bodies.pop()).shape == (400, 550, 3)
     finally:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import urllib.parse
-import urllib.request
 
 import pytest
 
 from brainmap.errors import RmaError
 from brainmap.store.folder import Store
 from brainmap.store.query.tabular import TabularColumn, parse_tabular
+from loopback import request
 from rma_store import run
 
 IMAGES = (
@@ -88,8 +88,7 @@ def test_errors_name_the_problem(rma_store: Store, options: str, reason: str) ->
 def test_csv_over_http_uses_the_aliases(rma_server: str) -> None:
     query = IMAGES.format(filter="", options="[order$eq'image_id']")
     url = f"{rma_server}/api/v2/data/query.csv?q={urllib.parse.quote(query, safe=',:$=+')}"
-    with urllib.request.urlopen(url, timeout=30) as response:
-        table = list(csv.reader(io.StringIO(response.read().decode())))
+    table = list(csv.reader(io.StringIO(request(url).text)))
     assert table[0] == ["data_set_id", "image_id", "section_number"]
     assert table[1:] == [
         ["100", "1001", "3"],
