@@ -44,6 +44,19 @@ def _section(probe: Probe) -> Frame:
     return Frame.of(probe.samples.section_image)
 
 
+def _expect_preview_size(frame: Frame, *found: Picture) -> None:
+    """Each picture is the frame's box at its preview downsample."""
+    expected = frame.default_size(frame.preview_downsample)
+    for picture in found:
+        expect_equal(picture.size, expected, f"size of {picture.url}")
+
+
+def _expect_different(first: Picture, second: Picture, said: str) -> None:
+    """The two pictures differ; when they do not, a Difference saying `said` and by how much."""
+    difference = mean_difference(first.pixels, second.pixels)
+    expect(difference >= DIFFERENT_PIXELS, f"{said} (they differ by {difference:.1f} a pixel)")
+
+
 @IMAGES.add("image-jpeg", Basis.ALLEN_API, "§6.5")
 def image_jpeg(probe: Probe) -> None:
     """an image download answers 200 with a three-channel JPEG"""
@@ -79,19 +92,13 @@ def expression_mask(probe: Probe) -> None:
     """view=expression (image_download) and expression=true (section_image_download) return the
     expression mask, in the geometry of the image"""
     frame = Frame.of(probe.samples.masked_image)
-    expected = frame.default_size(frame.preview_downsample)
     primary = _preview(probe, frame)
     by_view = _preview(probe, frame, view="expression")
     by_flag = _preview(probe, frame, "section_image_download", expression="true")
-    for mask in (by_view, by_flag):
-        expect_equal(mask.size, expected, f"size of {mask.url}")
+    _expect_preview_size(frame, by_view, by_flag)
     difference = mean_difference(by_view.pixels, by_flag.pixels)
     expect(difference <= SAME_PIXELS, f"the two masks differ by {difference:.1f} a pixel")
-    difference = mean_difference(by_view.pixels, primary.pixels)
-    expect(
-        difference >= DIFFERENT_PIXELS,
-        f"the mask is the primary image (they differ by {difference:.1f} a pixel)",
-    )
+    _expect_different(by_view, primary, "the mask is the primary image")
 
 
 @IMAGES.add("annotation-plate", Basis.ALLEN_API, "§5.5, §6.1, §6.3, §6.4")
@@ -100,17 +107,11 @@ def annotation_plate(probe: Probe) -> None:
     geometry of the Nissl plate (annotation=false)"""
     plate = probe.samples.atlas_plate
     frame = Frame.of(plate.record)
-    expected = frame.default_size(frame.preview_downsample)
     endpoint = "atlas_image_download"
     drawn = _preview(probe, frame, endpoint, annotation="true", atlas=plate.atlas_id)
     nissl = _preview(probe, frame, endpoint, annotation="false")
-    for found in (drawn, nissl):
-        expect_equal(found.size, expected, f"size of {found.url}")
-    difference = mean_difference(drawn.pixels, nissl.pixels)
-    expect(
-        difference >= DIFFERENT_PIXELS,
-        f"the annotated plate is the Nissl plate (they differ by {difference:.1f} a pixel)",
-    )
+    _expect_preview_size(frame, drawn, nissl)
+    _expect_different(drawn, nissl, "the annotated plate is the Nissl plate")
 
 
 @IMAGES.add("unknown-image", Basis.ALLEN_API, "§4.2, §6.6")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from brainmap.testing import rma
 from brainmap.testing.kit import Basis, CheckGroup
-from brainmap.testing.rma import integer, quoted, stage
+from brainmap.testing.rma import Record, integer, quoted, stage
 from brainmap.testing.samples import Probe, plate_stages
 from brainmap.testing.verdicts import Skipped, expect, expect_equal, require
 
@@ -23,12 +23,19 @@ def _graph_criteria(probe: Probe) -> str:
     return f"[graph_id$eq{probe.samples.structure_graph_id}]"
 
 
+def _structure_rows(probe: Probe, options: str = "") -> tuple[Record, int]:
+    """The envelope of the graph's structures queried with `options`, and its total_rows;
+    skipped unless the graph has more structures than a default page."""
+    envelope = rma.query(probe.server, stage("Structure", _graph_criteria(probe), options=options))
+    total = integer(envelope, "total_rows")
+    require(total > DEFAULT_PAGE, f"the structure graph has {total} structures, not over 50")
+    return envelope, total
+
+
 @QUERIES.add("default-page", Basis.ALLEN_API, "§3.3")
 def default_page(probe: Probe) -> None:
     """without num_rows a query returns the first 50 rows and says so in num_rows"""
-    envelope = rma.query(probe.server, stage("Structure", _graph_criteria(probe)))
-    total = integer(envelope, "total_rows")
-    require(total > DEFAULT_PAGE, f"the structure graph has {total} structures, not over 50")
+    envelope, _ = _structure_rows(probe)
     expect_equal(envelope["num_rows"], DEFAULT_PAGE, "num_rows")
     expect_equal(len(envelope["msg"]), DEFAULT_PAGE, "records in msg")
 
@@ -36,10 +43,7 @@ def default_page(probe: Probe) -> None:
 @QUERIES.add("all-rows", Basis.ALLEN_API, "§3.3")
 def all_rows(probe: Probe) -> None:
     """num_rows 'all' returns every row: num_rows, total_rows and the records agree"""
-    stages = stage("Structure", _graph_criteria(probe), options="[num_rows$eq'all']")
-    envelope = rma.query(probe.server, stages)
-    total = integer(envelope, "total_rows")
-    require(total > DEFAULT_PAGE, f"the structure graph has {total} structures, not over 50")
+    envelope, total = _structure_rows(probe, "[num_rows$eq'all']")
     expect_equal(envelope["num_rows"], total, "num_rows against total_rows")
     expect_equal(len(envelope["msg"]), total, "records against total_rows")
 
