@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from brainmap.testing.frame import Frame
 from brainmap.testing.kit import Basis, CheckGroup
-from brainmap.testing.pictures import SAME_PIXELS, download, fetch_picture, mean_difference
+from brainmap.testing.pictures import SAME_PIXELS, Picture, download, mean_difference, picture
 from brainmap.testing.samples import Probe
 from brainmap.testing.verdicts import expect, expect_equal, require
+from brainmap.testing.wire import Reply
 
 REGIONS = CheckGroup()
 
@@ -21,6 +22,16 @@ def _section(probe: Probe) -> Frame:
     return Frame.of(probe.samples.section_image)
 
 
+def _reply(probe: Probe, frame: Frame, **params: object) -> Reply:
+    """The image download of the frame's image with `params`, whatever it answers."""
+    return download(probe.server, ENDPOINT, frame.image_id, **params)
+
+
+def _picture(probe: Probe, frame: Frame, **params: object) -> Picture:
+    """The image download of the frame's image with `params`, decoded."""
+    return picture(_reply(probe, frame, **params))
+
+
 def _downsamples(frame: Frame) -> list[int]:
     """The preview downsample and the last tier's."""
     return sorted({frame.preview_downsample, frame.top_downsample})
@@ -32,7 +43,7 @@ def downsample_size(probe: Probe) -> None:
     rounding"""
     frame = _section(probe)
     for downsample in _downsamples(frame):
-        found = fetch_picture(probe.server, ENDPOINT, frame.image_id, downsample=downsample)
+        found = _picture(probe, frame, downsample=downsample)
         scale = 2**downsample
         boxes = (frame.width, frame.height)
         for side, size, box in zip(("width", "height"), found.size, boxes, strict=True):
@@ -47,7 +58,7 @@ def downsample_rounding(probe: Probe) -> None:
     """the downsampled box is rounded down: floor(width / 2**d) x floor(height / 2**d)"""
     frame = _section(probe)
     for downsample in _downsamples(frame):
-        found = fetch_picture(probe.server, ENDPOINT, frame.image_id, downsample=downsample)
+        found = _picture(probe, frame, downsample=downsample)
         expect_equal(found.size, frame.default_size(downsample), f"size at downsample {downsample}")
 
 
@@ -57,10 +68,9 @@ def region_size(probe: Probe) -> None:
     frame = _section(probe)
     width, height = min(64, frame.width // 3), min(48, frame.height // 3)
     require(width > 0 and height > 0, "the image's box is under 3 pixels a side")
-    found = fetch_picture(
-        probe.server,
-        ENDPOINT,
-        frame.image_id,
+    found = _picture(
+        probe,
+        frame,
         left=frame.x + frame.width // 3,
         top=frame.y + frame.height // 3,
         width=width,
@@ -76,15 +86,14 @@ def region_coordinates(probe: Probe) -> None:
     frame = _section(probe)
     downsample = frame.preview_downsample
     require(downsample > 0, "the image has a single tier")
-    whole = fetch_picture(probe.server, ENDPOINT, frame.image_id, downsample=downsample)
+    whole = _picture(probe, frame, downsample=downsample)
     columns, rows = whole.size
     first_column, first_row, width, height = columns // 4, rows // 4, columns // 2, rows // 2
     require(width > 0 and height > 0, "the downsampled image is under 2 pixels a side")
     scale = 2**downsample
-    region = fetch_picture(
-        probe.server,
-        ENDPOINT,
-        frame.image_id,
+    region = _picture(
+        probe,
+        frame,
         downsample=downsample,
         left=frame.x + first_column * scale,
         top=frame.y + first_row * scale,
@@ -110,10 +119,9 @@ def region_clipped(probe: Probe) -> None:
         frame.image_width > inside and frame.image_height > inside,
         f"the image is under {inside} pixels a side",
     )
-    found = fetch_picture(
-        probe.server,
-        ENDPOINT,
-        frame.image_id,
+    found = _picture(
+        probe,
+        frame,
         downsample=downsample,
         left=frame.image_width - inside,
         top=frame.image_height - inside,
@@ -127,15 +135,7 @@ def region_clipped(probe: Probe) -> None:
 def region_outside(probe: Probe) -> None:
     """a region wholly outside the image is HTTP 400 naming left or top"""
     frame = _section(probe)
-    reply = download(
-        probe.server,
-        ENDPOINT,
-        frame.image_id,
-        left=frame.image_width + 16,
-        top=frame.y,
-        width=16,
-        height=16,
-    )
+    reply = _reply(probe, frame, left=frame.image_width + 16, top=frame.y, width=16, height=16)
     expect_equal(reply.status, 400, f"HTTP status of {reply.url}")
     expect(
         "left" in reply.text(),
@@ -147,9 +147,9 @@ def region_outside(probe: Probe) -> None:
 def downsample_clamp(probe: Probe) -> None:
     """downsample above tier_count - 1 is taken as tier_count - 1"""
     frame = _section(probe)
-    top = fetch_picture(probe.server, ENDPOINT, frame.image_id, downsample=frame.top_downsample)
+    top = _picture(probe, frame, downsample=frame.top_downsample)
     beyond = frame.top_downsample + BEYOND_CLAMP
-    found = fetch_picture(probe.server, ENDPOINT, frame.image_id, downsample=beyond)
+    found = _picture(probe, frame, downsample=beyond)
     expect_equal(found.size, top.size, f"size at downsample {beyond}")
     difference = mean_difference(found.pixels, top.pixels)
     expect(difference <= SAME_PIXELS, f"differs from the last tier by {difference:.1f} a pixel")
@@ -168,10 +168,9 @@ def downsample_dimensions(probe: Probe) -> None:
         ("true", full, frame.default_size(downsample)),
         ("false", output, output),
     ):
-        found = fetch_picture(
-            probe.server,
-            ENDPOINT,
-            frame.image_id,
+        found = _picture(
+            probe,
+            frame,
             downsample=downsample,
             left=frame.x,
             top=frame.y,
@@ -194,7 +193,7 @@ def bad_parameters(probe: Probe) -> None:
         ("width", {"downsample": downsample, "width": 0}),
         ("range", {"downsample": downsample, "range": "0,4095,100,100,0,4095"}),
     ):
-        reply = download(probe.server, ENDPOINT, frame.image_id, **params)
+        reply = _reply(probe, frame, **params)
         expect_equal(reply.status, 400, f"HTTP status of {reply.url}")
         expect(
             name in reply.text(), f"{reply.url}: the message {reply.excerpt()!r} names no {name}"
