@@ -85,6 +85,7 @@ def test_checks_are_named_once_and_cite_their_basis() -> None:
     for check in checks():
         document = "docs/allen-api.md §" if check.basis is Basis.ALLEN_API else "docs/rules.md, "
         assert check.source.startswith(document), check.name
+        assert check.summary, f"{check.name} has no docstring to say what it expects"
 
 
 def test_select_keeps_suite_order_and_refuses_unknown_names() -> None:
