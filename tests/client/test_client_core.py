@@ -4,6 +4,7 @@ server (the end-to-end behaviour is in test_bulk.py against the real server)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import urllib.parse
 from pathlib import Path
 
@@ -94,3 +95,18 @@ def test_client_api_shares_the_transport() -> None:
         BASE + "/api/v2/data/query.json?q=model::SectionImage,rma::criteria,"
         "[data_set_id$eq7],rma::options[num_rows$eq'all'][count$eqfalse]"
     ]
+
+
+def test_client_has_each_coroutine_blocking_with_its_signature() -> None:
+    coroutines = {
+        name: method
+        for name, method in vars(AsyncClient).items()
+        if inspect.iscoroutinefunction(method) and not name.startswith("_")
+    }
+    assert set(coroutines) <= set(vars(Client))
+    for name, method in coroutines.items():
+        blocking = getattr(Client, name)
+        assert not inspect.iscoroutinefunction(blocking)
+        assert inspect.signature(blocking) == inspect.signature(method)
+        assert blocking.__doc__ == method.__doc__
+    assert inspect.signature(Client) == inspect.signature(AsyncClient)
