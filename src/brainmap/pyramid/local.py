@@ -14,7 +14,6 @@ from functools import cached_property
 from pathlib import Path
 
 import cachetools
-import fsspec
 import numpy as np
 import pyvips
 from pyvips.vimage import FORMAT_TO_TYPESTR
@@ -26,8 +25,6 @@ FileIdentity = tuple[str, int, int, int]
 """A version of a file: its path, inode, modification time (ns) and size."""
 OPENED_PYRAMIDS = 256
 """Pyramids `open_pyramid` keeps open (each holds a file descriptor)."""
-
-_LOCAL_FILES = fsspec.filesystem("file")
 
 
 def file_identity(path: Path, stat: os.stat_result) -> FileIdentity:
@@ -42,7 +39,7 @@ class Pyramid:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        file = _LOCAL_FILES.open(str(path), "rb")
+        file = path.open("rb", buffering=0)  # tiles are read whole: no buffer copy
         try:
             self.identity = file_identity(path, os.fstat(file.fileno()))
             self.tiles = TileReader.open(file, self.identity)
