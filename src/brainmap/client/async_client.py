@@ -13,7 +13,6 @@ from brainmap.client._http.retry import RetryPolicy
 from brainmap.client._http.transport import Timeouts, Transport
 from brainmap.client.bulk.engine import DEFAULT_CONCURRENCY, BulkReport, Runner, run_bulk
 from brainmap.client.bulk.manifest import Job
-from brainmap.client.bulk.progress import ProgressCallback
 from brainmap.client.bulk.verify import EXTENT_FIELDS, decode, expected_size, extent_of, jpeg_check
 from brainmap.client.frames import to_dataframe
 from brainmap.client.paging import Record, query_rows
@@ -23,12 +22,11 @@ from brainmap.geometry import plan_request
 from brainmap.params import ImageRequest
 
 if TYPE_CHECKING:
-    from distributed import Client as DaskClient
     from pandas import DataFrame
     from typing_extensions import Unpack
 
     from brainmap.client.allensdk.image_download_api import ImageDownloadApi
-    from brainmap.client.image_params import ImageParams, PlateParams
+    from brainmap.client.keywords import ImageDownload, ImageParams, PlateDownload
 
 Service = Literal["section", "atlas", "projection", "image"]
 """A download service (see `brainmap.client.urls.SERVICES`)."""
@@ -173,27 +171,25 @@ class AsyncClient:
         *,
         service: Service = "section",
         records: Sequence[Mapping[str, Any]] | None = None,
-        quiet: bool = False,
-        progress: ProgressCallback | None = None,
-        client: DaskClient | str | None = None,
-        manifest: str | os.PathLike[str] | None = None,
-        **image_params: Unpack[ImageParams],
+        **options: Unpack[ImageDownload],
     ) -> BulkReport:
         """Download images into `out_dir` (a folder or an fsspec URL) as ``<id>.jpg``,
         resumably (see `brainmap.client.bulk.engine.run_bulk`).
 
-        `service` picks the download endpoint; `image_params` are those of
+        `service` picks the download endpoint. `options` are the `BulkOptions` (``quiet``: no
+        progress bar, ``progress``: called after each file, ``client``: a dask cluster to fetch
+        on, ``manifest``: where the manifest goes) and the image parameters of
         ``ImageDownloadApi.download_image``. Each file is checked to be a JPEG of the size its
-        SubImage record and the parameters imply (`records` are fetched when not given). A
-        progress bar shows on stderr unless `quiet`; `progress` hears each file. `client` (a
-        ``distributed.Client`` or a scheduler address) fetches on a dask cluster instead, into a
-        destination the workers share; `manifest` places the manifest file (required for a
-        remote `out_dir`).
+        SubImage record and the parameters imply (`records` are fetched when not given).
         """
+        quiet = options.pop("quiet", False)
+        progress = options.pop("progress", None)
+        client = options.pop("client", None)
+        manifest = options.pop("manifest", None)
         ids = [int(image_id) for image_id in image_ids]
         if records is None:
             records = await self.sub_images(ids)
-        jobs = self._plan(ids, records, service, ImageRequest.from_kwargs(**image_params))
+        jobs = self._plan(ids, records, service, ImageRequest.from_kwargs(**options))
         runner: Runner | None = None
         if client is not None:
             from brainmap.client.bulk.distributed import DaskRunner, WorkerSettings
@@ -213,28 +209,13 @@ class AsyncClient:
         )
 
     async def download_section_data_set(
-        self,
-        data_set_id: int,
-        out_dir: str | os.PathLike[str],
-        *,
-        quiet: bool = False,
-        progress: ProgressCallback | None = None,
-        client: DaskClient | str | None = None,
-        manifest: str | os.PathLike[str] | None = None,
-        **image_params: Unpack[ImageParams],
+        self, data_set_id: int, out_dir: str | os.PathLike[str], **options: Unpack[ImageDownload]
     ) -> BulkReport:
-        """Every section image of a section data set (the rest as in `download_images`)."""
+        """Every section image of a section data set; `options` (``quiet``, ``progress``,
+        ``client``, ``manifest`` and the image parameters) as in `download_images`."""
         records = await self.section_images(data_set_id)
-        return await self.download_images(
-            [record["id"] for record in records],
-            out_dir,
-            records=records,
-            quiet=quiet,
-            progress=progress,
-            client=client,
-            manifest=manifest,
-            **image_params,
-        )
+        ids = [record["id"] for record in records]
+        return await self.download_images(ids, out_dir, records=records, **options)
 
     async def download_atlas(
         self,
@@ -242,29 +223,18 @@ class AsyncClient:
         out_dir: str | os.PathLike[str],
         *,
         annotation: bool = True,
-        quiet: bool = False,
-        progress: ProgressCallback | None = None,
-        client: DaskClient | str | None = None,
-        manifest: str | os.PathLike[str] | None = None,
-        **image_params: Unpack[PlateParams],
+        **options: Unpack[PlateDownload],
     ) -> BulkReport:
         """Every annotated plate of an atlas: the structure drawings (``annotation=True``, with
-        ``atlas=atlas_id`` unless given) or the Nissl images (the rest as in
-        `download_images`)."""
+        ``atlas=atlas_id`` unless given) or the Nissl images; `options` (``quiet``,
+        ``progress``, ``client``, ``manifest`` and the other image parameters) as in
+        `download_images`."""
         records = await self.atlas_images(atlas_id)
         if annotation:
-            image_params.setdefault("atlas", atlas_id)
+            options.setdefault("atlas", atlas_id)
+        ids = [record["id"] for record in records]
         return await self.download_images(
-            [record["id"] for record in records],
-            out_dir,
-            service="atlas",
-            records=records,
-            quiet=quiet,
-            progress=progress,
-            client=client,
-            manifest=manifest,
-            annotation=annotation,
-            **image_params,
+            ids, out_dir, service="atlas", records=records, annotation=annotation, **options
         )
 
     async def get_image(
