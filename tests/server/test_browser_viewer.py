@@ -214,7 +214,7 @@ def test_the_page_shows_what_iiif_returns_for_the_view(page: Page, small_server:
         f"{small_server}/iiif/3/{CONNECTIVITY_IMAGE}/{x:.0f},{y:.0f},{w:.0f},{h:.0f}/"
         f"{width},{height}/0/default.jpg?range={RANGE}"
     )
-    assert difference(drawn, decode(iiif.content)) < SAME
+    assert difference(drawn, decode(iiif.body)) < SAME
 
 
 def test_changing_the_colormap_changes_the_pixels_as_the_api_does(
@@ -234,7 +234,7 @@ def test_changing_the_colormap_changes_the_pixels_as_the_api_does(
         f"{small_server}/iiif/3/{ISH_IMAGE}/{x:.0f},{y:.0f},{w:.0f},{h:.0f}/"
         f"{width},{height}/0/default.jpg?colormap=jet"
     )
-    assert difference(coloured, decode(iiif.content)) < SAME
+    assert difference(coloured, decode(iiif.body)) < SAME
 
 
 def test_the_download_service_url_gives_the_visible_region(page: Page) -> None:
