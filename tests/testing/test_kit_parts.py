@@ -70,7 +70,7 @@ def test_quantization_steps_follow_quality() -> None:
 
 def test_frame_preview_downsample() -> None:
     def frame(width: int, height: int, tiers: int) -> Frame:
-        return Frame(1, 0, 0, width, height, width, height, tiers)
+        return Frame(0, 0, width, height, width, height, tiers, image_id=1)
 
     assert frame(11921, 7553, 7).preview_downsample == 5  # 372 x 236
     assert frame(11921, 7553, 3).preview_downsample == 2  # no finer tier than the last

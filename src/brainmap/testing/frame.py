@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from brainmap.geometry import ImageExtent
 from brainmap.testing.rma import Record, integer
 
 PREVIEW_SIDE = 512
@@ -11,24 +12,19 @@ PREVIEW_SIDE = 512
 
 
 @dataclass(frozen=True)
-class Frame:
+class Frame(ImageExtent):
     """A SubImage's bounding box (`x`, `y`, `width`, `height`, full-resolution pixels), the size
-    of the whole image file and its number of pyramid tiers."""
+    of the whole image file and its number of pyramid tiers: the record's fields only, read
+    from the server's answer (what the kit expects of them, it works out itself)."""
 
     image_id: int
-    x: int
-    y: int
-    width: int
-    height: int
-    image_width: int
-    image_height: int
-    tier_count: int
 
     @classmethod
     def of(cls, record: Record) -> Frame:
         """The frame of a SubImage record; a Difference when a field is missing."""
-        names = ("id", "x", "y", "width", "height", "image_width", "image_height", "tier_count")
-        return cls(*(integer(record, name) for name in names))
+        names = ("x", "y", "width", "height", "image_width", "image_height", "tier_count")
+        fields = {name: integer(record, name) for name in names}
+        return cls(**fields, image_id=integer(record, "id"))
 
     @property
     def top_downsample(self) -> int:
