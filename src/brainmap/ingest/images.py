@@ -210,7 +210,7 @@ def overview(path: Path) -> np.ndarray:
         and max(pyramid.level(level).width, pyramid.level(level).height) > OVERVIEW_SIDE
     ):
         level += 1
-    pixels = pyramid.level(level).numpy()
+    pixels: np.ndarray = pyramid.level(level).numpy()
     return pixels if pixels.ndim == 3 else pixels[:, :, np.newaxis]
 
 
