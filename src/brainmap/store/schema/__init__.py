@@ -9,7 +9,7 @@ Columns marked ``info={"hidden": True}`` are brainmap bookkeeping: never emitted
 and never addressable from RMA. Importing this package maps every model.
 """
 
-from brainmap.store.schema.base import HIDDEN, Base, Extras, model_classes
+from brainmap.store.schema.base import HIDDEN, Base, Record, model_classes
 from brainmap.store.schema.data_sets import (
     AtlasDataSet,
     DataSet,
@@ -57,13 +57,13 @@ __all__ = [
     "DataSet",
     "Donor",
     "Equalization",
-    "Extras",
     "Gene",
     "GraphicGroupLabel",
     "Ontology",
     "Organism",
     "PlaneOfSection",
     "Product",
+    "Record",
     "SectionDataSet",
     "SectionImage",
     "Specimen",

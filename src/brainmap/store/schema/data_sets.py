@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, ForeignKey, Index, Table
+from sqlalchemy import ForeignKey, Index, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from brainmap.store.schema.base import HIDDEN, Base, Extras, polymorphic
+from brainmap.store.schema.base import Record, kind, link_table, polymorphic
+from brainmap.store.schema.columns import flag, float_or_null, int_or_null, organism_fk, str_or_null
 
 if TYPE_CHECKING:
     from brainmap.store.schema.images import Alignment3d, AtlasImage, SectionImage, SubImage
@@ -20,109 +21,86 @@ if TYPE_CHECKING:
     from brainmap.store.schema.subjects import Organism, Specimen
 
 
-data_sets_products = Table(
-    "data_sets_products",
-    Base.metadata,
-    Column("data_set_id", ForeignKey("data_sets.id"), primary_key=True),
-    Column("product_id", ForeignKey("products.id"), primary_key=True),
+data_sets_products = link_table(
     Index("ix_data_sets_products_product_id", "product_id"),
+    data_set_id="data_sets.id",
+    product_id="products.id",
 )
 
-data_sets_genes = Table(
-    "data_sets_genes",
-    Base.metadata,
-    Column("data_set_id", ForeignKey("data_sets.id"), primary_key=True),
-    Column("gene_id", ForeignKey("genes.id"), primary_key=True),
-)
+data_sets_genes = link_table(data_set_id="data_sets.id", gene_id="genes.id")
+data_sets_treatments = link_table(data_set_id="data_sets.id", treatment_id="treatments.id")
 
 
-class Product(Extras, Base):
+def _linked_data_sets(link: Table, back_populates: str) -> Mapped[list[DataSet]]:
+    """The data sets `link` pairs a row with, read-only: DataSet.`back_populates` writes them."""
+    return relationship(secondary=link, back_populates=back_populates, viewonly=True)
+
+
+class Product(Record):
     """A data product (Mouse Brain, Mouse Connectivity Projection, ...)."""
 
-    __tablename__ = "products"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    abbreviation: Mapped[str | None]
-    description: Mapped[str | None]
-    name: Mapped[str | None]
-    product_name_facet: Mapped[int | None]
-    resource: Mapped[str | None]
-    species: Mapped[str | None]
-    species_name_facet: Mapped[int | None]
-    tags: Mapped[str | None]
-    data_sets: Mapped[list[DataSet]] = relationship(
-        secondary=data_sets_products, back_populates="products", viewonly=True
-    )
+    abbreviation: Mapped[str_or_null]
+    description: Mapped[str_or_null]
+    name: Mapped[str_or_null]
+    product_name_facet: Mapped[int_or_null]
+    resource: Mapped[str_or_null]
+    species: Mapped[str_or_null]
+    species_name_facet: Mapped[int_or_null]
+    tags: Mapped[str_or_null]
+    data_sets: Mapped[list[DataSet]] = _linked_data_sets(data_sets_products, "products")
 
 
-class PlaneOfSection(Extras, Base):
+class PlaneOfSection(Record):
     """Cutting plane of a data set (1 coronal, 2 sagittal, ...)."""
 
-    __tablename__ = "plane_of_sections"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str | None]
-    plane_of_section_name_facet: Mapped[int | None]
+    name: Mapped[str_or_null]
+    plane_of_section_name_facet: Mapped[int_or_null]
 
 
-class Gene(Extras, Base):
+class Gene(Record):
     """A gene probed by ISH data sets."""
 
-    __tablename__ = "genes"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    acronym: Mapped[str | None]
-    alias_tags: Mapped[str | None]
-    chromosome_id: Mapped[int | None]
-    ensembl_id: Mapped[int | None]
-    entrez_id: Mapped[int | None]
-    homologene_id: Mapped[int | None]
-    name: Mapped[str | None]
-    organism_id: Mapped[int | None] = mapped_column(ForeignKey("organisms.id"))
-    sphinx_id: Mapped[int | None]
+    acronym: Mapped[str_or_null]
+    alias_tags: Mapped[str_or_null]
+    chromosome_id: Mapped[int_or_null]
+    ensembl_id: Mapped[int_or_null]
+    entrez_id: Mapped[int_or_null]
+    homologene_id: Mapped[int_or_null]
+    name: Mapped[str_or_null]
+    organism_id: Mapped[organism_fk]
+    sphinx_id: Mapped[int_or_null]
     organism: Mapped[Organism | None] = relationship()
-    data_sets: Mapped[list[DataSet]] = relationship(
-        secondary=data_sets_genes, back_populates="genes", viewonly=True
-    )
+    data_sets: Mapped[list[DataSet]] = _linked_data_sets(data_sets_genes, "genes")
 
 
-class Treatment(Extras, Base):
+class Treatment(Record):
     """A histology treatment of a data set (``'histology'``, ISH...)."""
 
-    __tablename__ = "treatments"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str | None]
-    tags: Mapped[str | None]
+    name: Mapped[str_or_null]
+    tags: Mapped[str_or_null]
 
 
-data_sets_treatments = Table(
-    "data_sets_treatments",
-    Base.metadata,
-    Column("data_set_id", ForeignKey("data_sets.id"), primary_key=True),
-    Column("treatment_id", ForeignKey("treatments.id"), primary_key=True),
-)
-
-
-class DataSet(Extras, Base):
+class DataSet(Record):
     """Base of SectionDataSet and AtlasDataSet (one id space, table ``data_sets``)."""
 
-    __tablename__ = "data_sets"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    type: Mapped[str] = mapped_column(info=HIDDEN)
-    blue_channel: Mapped[str | None]
-    delegate: Mapped[bool] = mapped_column(default=False)
-    expression: Mapped[bool] = mapped_column(default=False)
-    failed: Mapped[bool] = mapped_column(default=False)
-    failed_facet: Mapped[int | None]
-    green_channel: Mapped[str | None]
-    name: Mapped[str | None]
+    type: Mapped[kind]
+    blue_channel: Mapped[str_or_null]
+    delegate: Mapped[flag]
+    expression: Mapped[flag]
+    failed: Mapped[flag]
+    failed_facet: Mapped[int_or_null]
+    green_channel: Mapped[str_or_null]
+    name: Mapped[str_or_null]
     plane_of_section_id: Mapped[int | None] = mapped_column(ForeignKey("plane_of_sections.id"))
     qc_date: Mapped[dt.datetime | None]
-    red_channel: Mapped[str | None]
-    reference_space_id: Mapped[int | None]
-    rnaseq_design_id: Mapped[int | None]
-    section_thickness: Mapped[float | None]
+    red_channel: Mapped[str_or_null]
+    reference_space_id: Mapped[int_or_null]
+    rnaseq_design_id: Mapped[int_or_null]
+    section_thickness: Mapped[float_or_null]
     specimen_id: Mapped[int | None] = mapped_column(ForeignKey("specimens.id"))
-    sphinx_id: Mapped[int | None]
-    storage_directory: Mapped[str | None]
-    weight: Mapped[int | None]
+    sphinx_id: Mapped[int_or_null]
+    storage_directory: Mapped[str_or_null]
+    weight: Mapped[int_or_null]
 
     products: Mapped[list[Product]] = relationship(
         secondary=data_sets_products, back_populates="data_sets", order_by="Product.id"
@@ -170,11 +148,9 @@ class AtlasDataSet(DataSet):
     __mapper_args__ = polymorphic("AtlasDataSet")
 
 
-class Equalization(Extras, Base):
+class Equalization(Record):
     """Default 12-bit display windows of a SectionDataSet, one per channel."""
 
-    __tablename__ = "equalizations"
-    id: Mapped[int] = mapped_column(primary_key=True)
     blue_lower: Mapped[int]
     blue_upper: Mapped[int]
     green_lower: Mapped[int]

@@ -13,39 +13,38 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, Column, Float, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from brainmap.store.schema.base import HIDDEN, Base, Extras, polymorphic
+from brainmap.store.schema.base import HIDDEN, Base, Record, kind, polymorphic
+from brainmap.store.schema.columns import flag, float_or_null, int_or_null, str_or_null
 
 if TYPE_CHECKING:
     from brainmap.store.schema.data_sets import AtlasDataSet, DataSet, SectionDataSet
 
 
-class SubImage(Extras, Base):
+class SubImage(Record):
     """Base of SectionImage, AtlasImage and ProjectionImage: the 26 attributes of the API."""
 
-    __tablename__ = "sub_images"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    type: Mapped[str] = mapped_column(info=HIDDEN)
-    annotated: Mapped[bool] = mapped_column(default=False)
-    axes: Mapped[str | None]
-    bits_per_component: Mapped[int | None]
+    type: Mapped[kind]
+    annotated: Mapped[flag]
+    axes: Mapped[str_or_null]
+    bits_per_component: Mapped[int_or_null]
     data_set_id: Mapped[int | None] = mapped_column(ForeignKey("data_sets.id"), index=True)
-    expression: Mapped[str | None]
-    expression_path: Mapped[str | None]
-    failed: Mapped[bool] = mapped_column(default=False)
+    expression: Mapped[str_or_null]
+    expression_path: Mapped[str_or_null]
+    failed: Mapped[flag]
     height: Mapped[int]
     image_height: Mapped[int]
     image_type: Mapped[str] = mapped_column(default="Primary")
     image_width: Mapped[int]
-    isi_experiment_id: Mapped[int | None]
-    lims1_id: Mapped[int | None]
-    number_of_components: Mapped[int | None]
-    ophys_experiment_id: Mapped[int | None]
+    isi_experiment_id: Mapped[int_or_null]
+    lims1_id: Mapped[int_or_null]
+    number_of_components: Mapped[int_or_null]
+    ophys_experiment_id: Mapped[int_or_null]
     path: Mapped[str]
-    projection_function: Mapped[str | None]
-    resolution: Mapped[float | None]
+    projection_function: Mapped[str_or_null]
+    resolution: Mapped[float_or_null]
     section_number: Mapped[int | None] = mapped_column(index=True)
-    specimen_id: Mapped[int | None]
-    structure_id: Mapped[int | None]
+    specimen_id: Mapped[int_or_null]
+    structure_id: Mapped[int_or_null]
     tier_count: Mapped[int]
     width: Mapped[int]
     x: Mapped[int] = mapped_column(default=0)
@@ -76,14 +75,12 @@ class AtlasImage(SubImage):
     __mapper_args__ = polymorphic("AtlasImage")
 
 
-class AlternateImage(Extras, Base):
+class AlternateImage(Record):
     """An image derived from a SubImage: expression or projection mask, annotation label map.
 
     For annotation label maps ``atlas_id`` names the atlas whose drawing it is.
     """
 
-    __tablename__ = "alternate_images"
-    id: Mapped[int] = mapped_column(primary_key=True)
     image_type: Mapped[str]
     path: Mapped[str]
     sub_image_id: Mapped[int] = mapped_column(ForeignKey("sub_images.id"), index=True)

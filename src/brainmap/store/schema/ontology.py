@@ -5,32 +5,38 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, ForeignKey, Table
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from brainmap.store.schema.base import Base, Extras
+from brainmap.store.schema.base import Record, link_table
+from brainmap.store.schema.columns import flag, int_or_null, ontology_fk, str_or_null
 
 if TYPE_CHECKING:
     from brainmap.store.schema.data_sets import AtlasDataSet
 
 
-class Ontology(Extras, Base):
+atlases_graphic_group_labels = link_table(
+    atlas_id="atlases.id", graphic_group_label_id="graphic_group_labels.id"
+)
+
+structure_sets_structures = link_table(
+    structure_set_id="structure_sets.id", structure_id="structures.id"
+)
+
+
+class Ontology(Record):
     """A family of structure graphs (Mouse Brain Atlas, ...)."""
 
-    __tablename__ = "ontologies"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str | None]
-    description: Mapped[str | None]
+    name: Mapped[str_or_null]
+    description: Mapped[str_or_null]
 
 
-class StructureGraph(Extras, Base):
+class StructureGraph(Record):
     """One structure hierarchy of an ontology."""
 
-    __tablename__ = "structure_graphs"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    description: Mapped[str | None]
-    name: Mapped[str | None]
-    ontology_id: Mapped[int | None] = mapped_column(ForeignKey("ontologies.id"))
+    description: Mapped[str_or_null]
+    name: Mapped[str_or_null]
+    ontology_id: Mapped[ontology_fk]
 
     ontology: Mapped[Ontology | None] = relationship()
     structures: Mapped[list[Structure]] = relationship(
@@ -38,31 +44,19 @@ class StructureGraph(Extras, Base):
     )
 
 
-atlases_graphic_group_labels = Table(
-    "atlases_graphic_group_labels",
-    Base.metadata,
-    Column("atlas_id", ForeignKey("atlases.id"), primary_key=True),
-    Column("graphic_group_label_id", ForeignKey("graphic_group_labels.id"), primary_key=True),
-)
-
-
-class GraphicGroupLabel(Extras, Base):
+class GraphicGroupLabel(Record):
     """A group of annotation drawings (the `groups=` of svg requests)."""
 
-    __tablename__ = "graphic_group_labels"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str | None]
+    name: Mapped[str_or_null]
 
 
-class Atlas(Extras, Base):
+class Atlas(Record):
     """A reference atlas: plates in an AtlasDataSet annotated over a structure graph."""
 
-    __tablename__ = "atlases"
-    id: Mapped[int] = mapped_column(primary_key=True)
     atlas_data_set_id: Mapped[int | None] = mapped_column(ForeignKey("data_sets.id"))
-    description: Mapped[str | None]
-    image_type: Mapped[str | None]
-    name: Mapped[str | None]
+    description: Mapped[str_or_null]
+    image_type: Mapped[str_or_null]
+    name: Mapped[str_or_null]
     structure_graph_id: Mapped[int | None] = mapped_column(ForeignKey("structure_graphs.id"))
 
     atlas_data_set: Mapped[AtlasDataSet | None] = relationship(back_populates="atlases")
@@ -72,55 +66,43 @@ class Atlas(Extras, Base):
     )
 
 
-class Structure(Extras, Base):
+class Structure(Record):
     """A brain structure; columns in the order the API's CSV gives them."""
 
-    __tablename__ = "structures"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    atlas_id: Mapped[int | None]
-    name: Mapped[str | None]
-    acronym: Mapped[str | None]
-    st_level: Mapped[int | None]
-    ontology_id: Mapped[int | None] = mapped_column(ForeignKey("ontologies.id"))
-    hemisphere_id: Mapped[int | None]
-    weight: Mapped[int | None]
+    atlas_id: Mapped[int_or_null]
+    name: Mapped[str_or_null]
+    acronym: Mapped[str_or_null]
+    st_level: Mapped[int_or_null]
+    ontology_id: Mapped[ontology_fk]
+    hemisphere_id: Mapped[int_or_null]
+    weight: Mapped[int_or_null]
     parent_structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"))
-    depth: Mapped[int | None]
+    depth: Mapped[int_or_null]
     graph_id: Mapped[int | None] = mapped_column(ForeignKey("structure_graphs.id"), index=True)
-    graph_order: Mapped[int | None]
-    structure_id_path: Mapped[str | None]
-    color_hex_triplet: Mapped[str | None]
-    neuro_name_structure_id: Mapped[int | None]
-    neuro_name_structure_id_path: Mapped[str | None]
-    failed: Mapped[bool] = mapped_column(default=False)
-    sphinx_id: Mapped[int | None]
-    structure_name_facet: Mapped[int | None]
-    failed_facet: Mapped[int | None]
-    safe_name: Mapped[str | None]
+    graph_order: Mapped[int_or_null]
+    structure_id_path: Mapped[str_or_null]
+    color_hex_triplet: Mapped[str_or_null]
+    neuro_name_structure_id: Mapped[int_or_null]
+    neuro_name_structure_id_path: Mapped[str_or_null]
+    failed: Mapped[flag]
+    sphinx_id: Mapped[int_or_null]
+    structure_name_facet: Mapped[int_or_null]
+    failed_facet: Mapped[int_or_null]
+    safe_name: Mapped[str_or_null]
 
     structure_graph: Mapped[StructureGraph | None] = relationship(back_populates="structures")
     ontology: Mapped[Ontology | None] = relationship()
     parent_structure: Mapped[Structure | None] = relationship(remote_side="Structure.id")
     structure_sets: Mapped[list[StructureSet]] = relationship(
-        secondary="structure_sets_structures", back_populates="structures", viewonly=True
+        secondary=structure_sets_structures, back_populates="structures", viewonly=True
     )
 
 
-structure_sets_structures = Table(
-    "structure_sets_structures",
-    Base.metadata,
-    Column("structure_set_id", ForeignKey("structure_sets.id"), primary_key=True),
-    Column("structure_id", ForeignKey("structures.id"), primary_key=True),
-)
-
-
-class StructureSet(Extras, Base):
+class StructureSet(Record):
     """A named selection of structures (e.g. the 12 major divisions)."""
 
-    __tablename__ = "structure_sets"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    description: Mapped[str | None]
-    name: Mapped[str | None]
+    description: Mapped[str_or_null]
+    name: Mapped[str_or_null]
 
     structures: Mapped[list[Structure]] = relationship(
         secondary=structure_sets_structures,

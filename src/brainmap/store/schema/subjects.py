@@ -5,62 +5,55 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from brainmap.store.schema.base import Base, Extras
+from brainmap.store.schema.base import Record
+from brainmap.store.schema.columns import flag, float_or_null, int_or_null, organism_fk, str_or_null
 
 
-class Organism(Extras, Base):
+class Organism(Record):
     """Species (1 human, 2 mouse)."""
 
-    __tablename__ = "organisms"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str | None]
+    name: Mapped[str_or_null]
 
 
-class Specimen(Extras, Base):
+class Specimen(Record):
     """The tissue a data set was made from."""
 
-    __tablename__ = "specimens"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    donor_id: Mapped[int | None]
-    external_specimen_name: Mapped[str | None]
-    hemisphere: Mapped[str | None]
-    name: Mapped[str | None]
-    parent_id: Mapped[int | None]
-    structure_id: Mapped[int | None]
+    donor_id: Mapped[int_or_null]
+    external_specimen_name: Mapped[str_or_null]
+    hemisphere: Mapped[str_or_null]
+    name: Mapped[str_or_null]
+    parent_id: Mapped[int_or_null]
+    structure_id: Mapped[int_or_null]
 
     donor: Mapped[Donor | None] = relationship(
         primaryjoin="foreign(Specimen.donor_id) == Donor.id", viewonly=True
     )
 
 
-class Age(Extras, Base):
+class Age(Record):
     """A developmental age (``P56``, ``E15.5``...) of an organism."""
 
-    __tablename__ = "ages"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    age_group_id: Mapped[int | None]
-    days: Mapped[float | None]
-    description: Mapped[str | None]
-    embryonic: Mapped[bool] = mapped_column(default=False)
-    name: Mapped[str | None]
-    organism_id: Mapped[int | None] = mapped_column(ForeignKey("organisms.id"))
-    tags: Mapped[str | None]
+    age_group_id: Mapped[int_or_null]
+    days: Mapped[float_or_null]
+    description: Mapped[str_or_null]
+    embryonic: Mapped[flag]
+    name: Mapped[str_or_null]
+    organism_id: Mapped[organism_fk]
+    tags: Mapped[str_or_null]
 
     organism: Mapped[Organism | None] = relationship()
 
 
-class Donor(Extras, Base):
+class Donor(Record):
     """The animal or person a specimen came from."""
 
-    __tablename__ = "donors"
-    id: Mapped[int] = mapped_column(primary_key=True)
     age_id: Mapped[int | None] = mapped_column(ForeignKey("ages.id"))
-    name: Mapped[str | None]
-    organism_id: Mapped[int | None] = mapped_column(ForeignKey("organisms.id"))
-    sex: Mapped[str | None]
-    sex_full_name: Mapped[str | None]
-    strain: Mapped[str | None]
-    transgenic_mouse_id: Mapped[int | None]
+    name: Mapped[str_or_null]
+    organism_id: Mapped[organism_fk]
+    sex: Mapped[str_or_null]
+    sex_full_name: Mapped[str_or_null]
+    strain: Mapped[str_or_null]
+    transgenic_mouse_id: Mapped[int_or_null]
 
     age: Mapped[Age | None] = relationship()
     organism: Mapped[Organism | None] = relationship()
