@@ -1,5 +1,6 @@
-"""The four Image Download Service endpoints, one service over SubImage ids (spec §6.1), and how
-every image endpoint resolves and prepares its response (the IIIF routes use it too).
+"""The four Image Download Service endpoints, one service over SubImage ids (docs/allen-api.md
+§6.1), and how every image endpoint resolves and prepares its response (the IIIF routes use it
+too).
 
 Parse the query (400 naming a bad parameter), resolve the pixels in the store (404), plan the
 region (413 above the limits); `brainmap.server.responses` answers from there. Every image
