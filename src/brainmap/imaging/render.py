@@ -2,9 +2,9 @@
 
 `read_region` reads a planned region from a pyramid at the finest level needed and reduces it to
 the output size (box averaging for pictures, nearest neighbour for label maps and colour
-blocks). `render_pixels` then applies steps 3-6 of DECISIONS.md lazily, so memory stays bounded
-by libvips' tile buffers; `write_jpeg` streams the encoded bytes to a file object instead of
-holding them.
+blocks). `render_pixels` then applies steps 3-6 of docs/rules.md, "Pixel pipeline", lazily, so
+memory stays bounded by libvips' tile buffers; `write_jpeg` streams the encoded bytes to a file
+object instead of holding them.
 """
 
 from __future__ import annotations
