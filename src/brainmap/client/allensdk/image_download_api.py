@@ -23,7 +23,6 @@ class ImageDownloadApi(RmaTemplate):
     """Download whole or partial 2-D images (SectionImage, AtlasImage, ProjectionImage and
     generic Image download services) and list the images and display windows behind them."""
 
-    _FILTER_TYPES: ClassVar[list[str]] = ["range", "rgb", "contrast"]
     COLORMAPS: ClassVar[dict[str, int]] = dict(COLORMAPS)
 
     rma_templates: ClassVar[dict[str, list[dict[str, Any]]]] = {
