@@ -155,6 +155,13 @@ class TileReader:
                 self._parsed[index] = _tiled_level(self._tiff.pages[index])
             return self._parsed[index]
 
+    def decoded_level(self, index: int) -> TiledLevel:
+        """Page `index`, which must have a layout read here (ValueError otherwise)."""
+        tiled = self.level(index)
+        if tiled is None:
+            raise ValueError(f"page {index} has a layout not read directly")
+        return tiled
+
     def tile(self, level: int, index: int) -> np.ndarray:
         """Tile `index` (row-major) of page `level`, decoded to tile height x width x bands and
         read-only (from `TILE_CACHE` when held)."""
@@ -168,9 +175,7 @@ class TileReader:
 
     def region(self, level: int, left: int, top: int, width: int, height: int) -> np.ndarray:
         """Pixels (height x width x bands) of page `level` from (left, top), inside the page."""
-        tiled = self.level(level)
-        if tiled is None:
-            raise ValueError(f"page {level} has a layout not read directly")
+        tiled = self.decoded_level(level)
         page = tiled.format
         if left < 0 or top < 0 or width < 1 or height < 1:
             raise ValueError(f"empty or negative region {left}, {top}, {width} x {height}")
@@ -196,9 +201,7 @@ def _tile_key(reader: TileReader, level: int, index: int) -> TileKey:
 
 @cachetools.cached(TILE_CACHE, key=_tile_key, lock=_TILE_CACHE_LOCK)
 def _decoded_tile(reader: TileReader, level: int, index: int) -> np.ndarray:
-    tiled = reader.level(level)
-    if tiled is None:
-        raise ValueError(f"page {level} has a layout not read directly")
+    tiled = reader.decoded_level(level)
     data = reader.read_bytes(tiled.offsets[index], tiled.counts[index])
     tile = tiled.decode(data, index)
     tile.flags.writeable = False
