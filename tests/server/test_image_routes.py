@@ -16,8 +16,16 @@ from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.server.response_cache import ResponseCache
 from brainmap.server.state import ImageLimits, server_state
+from brainmap.store.schema import Structure
 from loopback import fetch, get, image, match
-from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore
+from small_store import (
+    ATLAS_IMAGE,
+    CONNECTIVITY_IMAGE,
+    ISH_IMAGE,
+    RANGES,
+    STRUCTURE_COLOURS,
+    SmallStore,
+)
 
 ENDPOINTS = (
     "section_image_download",
@@ -241,7 +249,7 @@ def plate_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return builds
 
 
-def test_plates_read_their_graph_once_and_build_palettes_only_to_render(
+def test_plates_build_palettes_once_and_only_to_render(
     small_store: SmallStore, plate_builds: list[int]
 ) -> None:
     with (
@@ -253,10 +261,29 @@ def test_plates_read_their_graph_once_and_build_palettes_only_to_render(
         revalidated = fetch(f"{server.url}{PLATE}&downsample=1", headers=match(headers["etag"]))
         assert revalidated[0] == 304
         assert fetch(f"{server.url}{PLATE}&downsample=1")[1] == body  # the response cache's
-        assert (len(reads), len(plate_builds)) == (1, 1)
+        assert (len(reads), len(plate_builds)) == (3, 1)  # one colour query a request
         assert fetch(f"{server.url}{PLATE}&downsample=2")[0] == 200  # rendered, same palette
         assert fetch(f"{server.url}{PLATE}&downsample=2&structure=315")[0] == 200  # highlighted
-    assert (len(reads), len(plate_builds)) == (1, 2)
+    assert (len(reads), len(plate_builds)) == (5, 2)
+
+
+def test_a_recoloured_structure_changes_plates_under_a_running_server(
+    small_store: SmallStore,
+) -> None:
+    store = small_store.store
+    with BackgroundServer(create_app(store)) as server:
+        status, before, headers = fetch(f"{server.url}{PLATE}")
+        assert status == 200
+        with store.session() as session:
+            session.get_one(Structure, 315).color_hex_triplet = "0000FE"
+        try:
+            status, after, changed = fetch(f"{server.url}{PLATE}", headers=match(headers["etag"]))
+            assert status == 200  # the old validator no longer matches
+            assert changed["etag"] != headers["etag"] and after != before
+        finally:
+            with store.session() as session:
+                session.get_one(Structure, 315).color_hex_triplet = STRUCTURE_COLOURS[315]
+        assert fetch(f"{server.url}{PLATE}")[1] == before
 
 
 def test_a_fresh_server_answers_a_304_without_building_a_palette(

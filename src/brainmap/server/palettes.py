@@ -1,10 +1,11 @@
-"""The palettes painting a store's annotation plates, read and built once per structure graph.
+"""The palettes painting a store's annotation plates, built once per state of a structure graph.
 
-A graph's `StructurePalette` (every structure's colour and id path) is read from the store by
-the first request for one of its plates and kept; its digest is part of the plates' ETags, so a
-changed ontology changes their validators. The lookup tables of a graph and a highlight
-(`PlatePalette`) are built by the first render that paints with them, never for a 304 or a
-cached response, and kept for the next renders. Used from worker threads, under one lock.
+Every plate request reads its graph's colours and id paths (one query) and digests them: the
+digest is part of the plates' ETags, so an ontology changed under a running server (say by
+``brainmap import``) changes their validators and their pixels. What is expensive is built once
+per digest and kept: the graph's `StructurePalette`, and the lookup tables of a graph and a
+highlight (`PlatePalette`), which only a render builds, never a 304 or a cached response. Used
+from worker threads, under one lock.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from cachetools import LRUCache
 from sqlalchemy.orm import Session
 
 from brainmap.imaging.annotate import PlatePalette
-from brainmap.store.ontology import StructurePalette
+from brainmap.store.ontology import StructurePalette, colour_rows
 
 PLATE_PALETTES = 32
 """Lookup tables kept (one per graph and highlight; a few MiB each for Allen's ids)."""
+GRAPHS = 16
+"""Structure palettes kept (one per state of a graph)."""
 
 Highlight = tuple[int, ...] | None
 """The structures a request highlights (``structure=``), their descendants included."""
@@ -30,32 +33,32 @@ Highlight = tuple[int, ...] | None
 class PlateColours:
     """How one response paints a label map: the graph's palette, its digest, the highlight."""
 
-    graph_id: int
     graph: StructurePalette
     digest: str
     highlight: Highlight
 
 
 class PaletteCache:
-    """Structure palettes by graph id, and plate palettes by graph id and highlight."""
+    """Structure palettes by graph digest, and plate palettes by digest and highlight."""
 
     def __init__(self, plates: int = PLATE_PALETTES) -> None:
         self._lock = threading.Lock()
-        self._graphs: dict[int, tuple[StructurePalette, str]] = {}
-        self._plates: LRUCache[tuple[int, Highlight], PlatePalette] = LRUCache(plates)
+        self._graphs: LRUCache[str, StructurePalette] = LRUCache(GRAPHS)
+        self._plates: LRUCache[tuple[str, Highlight], PlatePalette] = LRUCache(plates)
 
     def colours(self, session: Session, graph_id: int, highlight: Highlight) -> PlateColours:
-        """The graph's palette, read through `session` the first time it is asked for."""
+        """The graph's palette as the store holds it now."""
+        rows = colour_rows(session, graph_id)
+        digest = hashlib.sha1(repr(rows).encode()).hexdigest()
         with self._lock:
-            found = self._graphs.get(graph_id)
-            if found is None:
-                graph = StructurePalette.load(session, graph_id)
-                found = self._graphs[graph_id] = (graph, _digest(graph))
-        return PlateColours(graph_id, *found, highlight)
+            graph = self._graphs.get(digest)
+            if graph is None:
+                graph = self._graphs[digest] = StructurePalette.from_rows(rows)
+        return PlateColours(graph, digest, highlight)
 
     def plate(self, colours: PlateColours) -> PlatePalette:
         """The lookup tables painting with `colours`, built the first time they are needed."""
-        key = (colours.graph_id, colours.highlight)
+        key = (colours.digest, colours.highlight)
         with self._lock:
             palette = self._plates.get(key)
             if palette is None:
@@ -63,9 +66,3 @@ class PaletteCache:
                 faded = graph.with_descendants(highlight) if highlight else None
                 palette = self._plates[key] = PlatePalette.build(graph.colours, faded)
         return palette
-
-
-def _digest(graph: StructurePalette) -> str:
-    """A digest of everything that decides a graph's plate colours."""
-    content = repr((sorted(graph.colours.items()), sorted(graph.id_paths.items())))
-    return hashlib.sha1(content.encode()).hexdigest()

@@ -64,16 +64,14 @@ class StructurePalette:
     id_paths: dict[int, str]
 
     @classmethod
-    def load(cls, session: Session, graph_id: int) -> StructurePalette:
-        rows = session.execute(
-            select(Structure.id, Structure.color_hex_triplet, Structure.structure_id_path).where(
-                Structure.graph_id == graph_id
-            )
-        ).all()
-        return cls(
-            {row.id: parse_hex(row.color_hex_triplet) for row in rows},
-            {row.id: row.structure_id_path or f"/{row.id}/" for row in rows},
-        )
+    def from_rows(cls, rows: Iterable[tuple[int, str, str | None]]) -> StructurePalette:
+        """The palette of a graph's rows as `colour_rows` reads them."""
+        colours: dict[int, Colour] = {}
+        id_paths: dict[int, str] = {}
+        for structure_id, colour, id_path in rows:
+            colours[structure_id] = parse_hex(colour)
+            id_paths[structure_id] = id_path or f"/{structure_id}/"
+        return cls(colours, id_paths)
 
     def with_descendants(self, ids: Iterable[int]) -> frozenset[int]:
         """The given structures and every structure below them in the graph."""
@@ -81,6 +79,16 @@ class StructurePalette:
         return frozenset(
             sid for sid, path in self.id_paths.items() if any(m in path for m in markers)
         )
+
+
+def colour_rows(session: Session, graph_id: int) -> tuple[tuple[int, str, str | None], ...]:
+    """Every structure of a graph as (id, colour, id path), by id: what paints its plates."""
+    rows = session.execute(
+        select(Structure.id, Structure.color_hex_triplet, Structure.structure_id_path)
+        .where(Structure.graph_id == graph_id)
+        .order_by(Structure.id)
+    )
+    return tuple((row.id, row.color_hex_triplet, row.structure_id_path) for row in rows)
 
 
 def structure_ids(session: Session) -> set[int]:
