@@ -434,3 +434,11 @@ def test_pager_style_query_on_the_wire(rma: RmaApi, wire: FakeApi) -> None:
     assert wire.sent == (
         QUERY + "model::Gene,rma::options%5Bnum_rows$eq5%5D%5Bstart_row$eq0%5D%5Bcount$eqfalse%5D"
     )
+
+
+def test_default_working_directory_as_allensdk_keeps_it(
+    api: ImageDownloadApi, workdir: Path
+) -> None:
+    assert api.default_working_directory == str(workdir)  # allensdk's Api sets os.getcwd()
+    api.set_default_working_directory("elsewhere")
+    assert api.default_working_directory == "elsewhere"

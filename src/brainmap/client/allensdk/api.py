@@ -47,6 +47,7 @@ class Api:
     ) -> None:
         self._transport = transport
         self.set_api_urls(api_base_url_string or Api.default_api_url)
+        self.default_working_directory = os.getcwd()
 
     @property
     def transport(self) -> Transport:
@@ -87,8 +88,9 @@ class Api:
         self.rma_endpoint = urls.rma_endpoint(base)
 
     def set_default_working_directory(self, working_directory: str) -> None:
-        """Accepted for allensdk compatibility and ignored: as in allensdk, nothing reads it
-        (files go where ``file_path`` says)."""
+        """Remember a folder, as allensdk's `Api` does (its query classes that save files read
+        ``default_working_directory``; brainmap's own downloads go where ``file_path`` says)."""
+        self.default_working_directory = working_directory
 
     def read_data(self, parsed_json: Any) -> Any:
         """The ``msg`` member of a response envelope."""
