@@ -71,6 +71,23 @@ def test_remote_out_without_manifest_is_a_usage_error(bulk_server: str) -> None:
     assert code == 2 and "manifest" in output
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--out", "nosuchprotocol://bucket/x", "nosuchprotocol"),
+        ("--dask", "not-an-address:xx", "not-an-address"),
+    ],
+)
+def test_unusable_out_or_dask_address_is_a_usage_error(
+    bulk_server: str, tmp_path: Path, option: str, value: str, named: str
+) -> None:
+    args = ["download", "section-image", str(FIRST_ID), "--api", bulk_server, "-q"]
+    args += ["--manifest", str(tmp_path / "manifest.sqlite"), "--out", str(tmp_path)]
+    code, output = run(*args, option, value)
+    assert code == 2 and named in output
+    assert not list(tmp_path.glob("*.jpg"))
+
+
 class BrokenClient:
     """A client with a bug in it: every download raises ValueError."""
 

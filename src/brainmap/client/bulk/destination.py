@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from brainmap.client._http.files import atomic_writer, remove_partials, sync_folder
-from brainmap.client.extras import import_extra
+from brainmap.client.extras import MissingExtra, import_extra
+from brainmap.errors import BadParameter
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -142,6 +143,12 @@ def open_destination(target: str | os.PathLike[str]) -> Destination:
     if text.startswith("file://"):
         return LocalFolder(Path(text.removeprefix("file://")).absolute())
     if "://" in text:
-        import_extra("fsspec", "dask", f"writing to {text!r} needs fsspec")
+        fsspec = import_extra("fsspec", "dask", f"writing to {text!r} needs fsspec")
+        try:  # refuse what fsspec cannot write to before any download starts
+            fsspec.core.url_to_fs(text)
+        except ImportError as error:  # the protocol's own package (s3fs, gcsfs...)
+            raise MissingExtra(f"writing to {text!r}: {error}") from None
+        except ValueError as error:  # an unknown protocol
+            raise BadParameter("out", f"{text!r}: {error}") from None
         return FsspecFolder(text.rstrip("/"))
     return LocalFolder(Path(text).absolute())

@@ -20,6 +20,7 @@ from brainmap.client.bulk.destination import Destination
 from brainmap.client.bulk.engine import DEFAULT_CONCURRENCY, OnDone, Outcome, fetch_all
 from brainmap.client.bulk.manifest import Job
 from brainmap.client.extras import import_extra
+from brainmap.errors import BadParameter
 
 if TYPE_CHECKING:
     from distributed import Client as DaskClient
@@ -78,7 +79,10 @@ class DaskRunner:
 
         if isinstance(self.client, distributed.Client):
             return await self._run(self.client, jobs, destination, on_done)
-        client = await asyncio.to_thread(distributed.Client, self.client)
+        try:
+            client = await asyncio.to_thread(distributed.Client, self.client)
+        except ValueError as error:  # an address distributed cannot parse
+            raise BadParameter("client", f"{self.client!r}: {error}") from None
         try:
             return await self._run(client, jobs, destination, on_done)
         finally:
