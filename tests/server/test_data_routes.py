@@ -1,4 +1,5 @@
-"""The data routes over loopback against the real rma_server (raw request lines, any URL length)."""
+"""The data routes over loopback against the real server on the RMA store (raw request lines,
+any URL length)."""
 
 from __future__ import annotations
 
