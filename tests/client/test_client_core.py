@@ -110,3 +110,17 @@ def test_client_has_each_coroutine_blocking_with_its_signature() -> None:
         assert inspect.signature(blocking) == inspect.signature(method)
         assert blocking.__doc__ == method.__doc__
     assert inspect.signature(Client) == inspect.signature(AsyncClient)
+
+
+def test_blocking_methods_pass_their_arguments_and_return_the_core_result() -> None:
+    blocking_records, core_records = Records(5), Records(5)
+    with Client(BASE, transport=MockTransport(blocking_records)) as client:
+        blocking = client.section_images(7, page_size=2)
+
+    async def run() -> list[object]:
+        async with AsyncClient(BASE, transport=MockTransport(core_records)) as core:
+            return await core.section_images(7, page_size=2)
+
+    assert blocking == asyncio.run(run()) == core_records.rows
+    assert blocking_records.sent == core_records.sent  # page_size reached the core: 3 pages
+    assert len(blocking_records.sent) == 3
