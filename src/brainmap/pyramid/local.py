@@ -49,10 +49,6 @@ class Pyramid:
         if self.tiles is None:
             file.close()
 
-    @property
-    def location(self) -> str:
-        return str(self.path)
-
     @cached_property
     def levels(self) -> int:
         """Number of pages (levels) in the file."""

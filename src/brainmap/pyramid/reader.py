@@ -34,11 +34,6 @@ class PyramidReader(Protocol):
     """A pyramid opened for reading: level 0 is full resolution, each next one half the size."""
 
     @property
-    def location(self) -> str:
-        """Where the pyramid is stored (a path or URL), for messages."""
-        ...
-
-    @property
     def levels(self) -> int:
         """How many levels the pyramid has."""
         ...
