@@ -16,9 +16,8 @@ from typing import Any, TypeVar
 import click
 
 from brainmap.client import BulkReport, Client, IncompleteResult, MissingExtra
-from brainmap.client.async_client import Service
 from brainmap.client.bulk.engine import DEFAULT_CONCURRENCY
-from brainmap.client.urls import DEFAULT_API_URL, SERVICES
+from brainmap.client.urls import DEFAULT_API_URL, SERVICES, Service
 from brainmap.errors import ApiError, BadParameter, NotFound
 from brainmap.params import ImageRequest
 from brainmap.service import VIEWS

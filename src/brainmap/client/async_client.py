@@ -17,6 +17,7 @@ from brainmap.client.bulk.verify import EXTENT_FIELDS, decode, expected_size, ex
 from brainmap.client.frames import to_dataframe
 from brainmap.client.paging import Record, query_rows
 from brainmap.client.tiling import Pixels, fetch_tiled, grid
+from brainmap.client.urls import Service
 from brainmap.errors import NotFound
 from brainmap.geometry import plan_request
 from brainmap.params import ImageRequest
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     from brainmap.client.allensdk.image_download_api import ImageDownloadApi
     from brainmap.client.keywords import ImageDownload, ImageParams, PlateDownload
 
-Service = Literal["section", "atlas", "projection", "image"]
-"""A download service (see `brainmap.client.urls.SERVICES`)."""
 
 IDS_PER_QUERY = 200
 """Ids per metadata query (keeps URLs far below any server's limit)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Iterable, Sequence
+from typing import Literal, get_args
 
 from brainmap.client.rma_stages import (
     ALL,
@@ -21,9 +22,10 @@ from brainmap.params import ImageRequest
 DEFAULT_API_URL = "http://api.brain-map.org"
 DOWNLOAD_URL = "http://download.alleninstitute.org"
 
-SERVICES = ("section", "atlas", "projection", "image")
-"""Image download services: ``<name>_image_download``; ``image`` is the generic
+Service = Literal["section", "atlas", "projection", "image"]
+"""An image download service: ``<name>_image_download``; ``image`` is the generic
 ``image_download``."""
+SERVICES: tuple[Service, ...] = get_args(Service)
 
 QUERY_SAFE = ";/?:@&=+$,"
 """Characters allensdk leaves unquoted when it sends a JSON query URL."""
