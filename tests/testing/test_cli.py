@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -68,6 +69,21 @@ def test_no_server_on_the_port_is_exit_2() -> None:
     assert result.returncode == 2
     assert "no answer from the server" in result.stderr
     assert f"127.0.0.1:{port}" in result.stderr
+
+
+def test_ctrl_c_ends_quietly_with_130() -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        command = [sys.executable, "-m", "brainmap.testing", url, "--timeout", "60"]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as kit:
+            assert kit.stdout is not None
+            kit.stdout.readline()  # the banner: the first request is under way
+            kit.send_signal(signal.SIGINT)
+            _, errors = kit.communicate(timeout=30)
+    assert kit.returncode == 130
+    assert errors.decode().strip() == "interrupted: no verdict"
 
 
 def test_usage_errors_are_exit_2() -> None:

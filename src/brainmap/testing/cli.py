@@ -1,7 +1,7 @@
 """`python -m brainmap.testing URL [--only NAME...] [--json] [--timeout SECONDS]`.
 
 Exit status: 0 when every check run passed or was skipped, 1 when the server differs on any,
-2 for a usage error or when the server cannot be reached.
+2 for a usage error or when the server cannot be reached, 130 when interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from brainmap.testing.report import as_json, outcome_line, summary_line
 from brainmap.testing.suite import Status, checks, run, select
 from brainmap.testing.wire import DEFAULT_TIMEOUT, ServerUnreachable, server_root
 
-PASSED, DIFFERS, USAGE = 0, 1, 2
+PASSED, DIFFERS, USAGE, INTERRUPTED = 0, 1, 2, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,13 +47,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     if arguments.timeout <= 0:
         parser.error("--timeout must be positive")
-    if not arguments.json:
-        print(f"brainmap conformance kit: {len(selected)} checks against {root}", flush=True)
     printer = None if arguments.json else lambda outcome: print(outcome_line(outcome), flush=True)
     try:
+        if not arguments.json:
+            print(f"brainmap conformance kit: {len(selected)} checks against {root}", flush=True)
         report = run(root, selected, arguments.timeout, printer)
     except ServerUnreachable as error:
         print(f"no answer from the server: {error}", file=sys.stderr)
         return USAGE
+    except KeyboardInterrupt:
+        print("interrupted: no verdict", file=sys.stderr)
+        return INTERRUPTED
     print(as_json(report) if arguments.json else summary_line(report))
     return DIFFERS if report.count(Status.FAIL) else PASSED
