@@ -76,12 +76,6 @@ def match(etag: str) -> dict[str, str]:
     return {"If-None-Match": etag}
 
 
-def get(url: str, method: str = "GET") -> tuple[int, bytes, str | None]:
-    """Status, body and content type of one request."""
-    reply = request(url, method)
-    return reply.status, reply.body, reply.content_type
-
-
 def jpeg(url: str) -> np.ndarray:
     """The RGB pixels of a JPEG answer that must succeed."""
     reply = request(url)

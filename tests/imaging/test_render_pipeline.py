@@ -13,7 +13,7 @@ from brainmap.imaging.colormaps import lookup_table
 from brainmap.imaging.filters import LUMINANCE
 from brainmap.imaging.render import render_pixels
 from brainmap.params import ImageRequest, parse_colormap
-from loopback import get, image
+from loopback import fetch, image
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE
 
 
@@ -95,9 +95,9 @@ def test_output_sizes(small_server: str, query: str, size: tuple[int, int]) -> N
 
 def test_quality_trades_size(small_server: str) -> None:
     url = f"{small_server}/api/v2/image_download/{ISH_IMAGE}?downsample=1"
-    sizes = [len(get(f"{url}&quality={q}")[1]) for q in (0, 10, 50, 100)]
+    sizes = [len(fetch(f"{url}&quality={q}")[1]) for q in (0, 10, 50, 100)]
     assert sizes == sorted(sizes) and sizes[0] < sizes[-1] // 3
-    assert get(url)[1] == get(f"{url}&quality=100")[1]  # the default is the highest quality
+    assert fetch(url)[1] == fetch(f"{url}&quality=100")[1]  # the default is the highest quality
 
 
 def test_structure_highlight_dims_the_rest(small_server: str) -> None:
@@ -138,7 +138,7 @@ def test_filters_apply_to_masks_and_windows(small_server: str) -> None:
     ],
 )
 def test_statuses_and_messages(small_server: str, query: str, status: int, message: str) -> None:
-    got, body, _ = get(f"{small_server}/api/v2/image_download/{ISH_IMAGE}?{query}")
+    got, body, _ = fetch(f"{small_server}/api/v2/image_download/{ISH_IMAGE}?{query}")
     assert got == status
     if message:
         assert message in body.decode()
