@@ -48,7 +48,7 @@ from brainmap.store.schema import (
     StructureGraph,
     SubImage,
 )
-from brainmap.store.writes import next_id, row_by_id
+from brainmap.store.writes import next_id
 
 FULL_SCALE = 4095
 OVERVIEW_SIDE = 2048
@@ -301,9 +301,9 @@ def record(
 ) -> list[int]:
     """Create or extend the data set and its records in one transaction; the new image ids."""
     with store.session() as session:
-        data_set = row_by_id(session, SectionDataSet, data_set_id)
+        data_set = session.get(SectionDataSet, data_set_id)
         if data_set is None:
-            if row_by_id(session, DataSet, data_set_id) is not None:
+            if session.get(DataSet, data_set_id) is not None:
                 raise IngestError(f"data set {data_set_id} exists and is not a SectionDataSet")
             data_set = SectionDataSet(id=data_set_id, failed=False)
             session.add(data_set)

@@ -35,7 +35,7 @@ from brainmap.store.schema import (
     model_classes,
 )
 from brainmap.store.serialize import visible_columns
-from brainmap.store.writes import import_session, row_by_id
+from brainmap.store.writes import import_session
 
 PREFERRED = ("SectionImage", "SectionDataSet")
 """Tie-breaks of shape detection: a SubImage or DataSet record is a section one by default."""
@@ -129,7 +129,7 @@ class Importer:
             raise RecordError("has no id")
         base = inspect(model).base_mapper.class_
         key = (base, values["id"])
-        row = self.rows.get(key) or row_by_id(self.session, base, values["id"])
+        row = self.rows.get(key) or self.session.get(base, values["id"])
         if row is None:
             row = model()
             self.session.add(row)

@@ -1,18 +1,14 @@
-"""How ingest and mirror write: one transaction for a whole import, rows by id, fresh ids."""
+"""How ingest and mirror write: one transaction for a whole import, fresh ids."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from brainmap.store.folder import Store
-from brainmap.store.schema import Base
-
-Row = TypeVar("Row", bound=Base)
 
 
 @contextmanager
@@ -32,11 +28,6 @@ def import_session(store: Store) -> Iterator[Session]:
             connection.rollback()
             if sqlite:
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-
-
-def row_by_id(session: Session, model: type[Row], row_id: Any) -> Row | None:
-    """The `model` row with primary key `row_id` (of any kind of a polymorphic model), if any."""
-    return session.get(model, row_id)
 
 
 def next_id(session: Session, column: InstrumentedAttribute[int]) -> int:
