@@ -114,7 +114,7 @@ def bulk_options(function: F) -> F:
 def image_params(values: dict[str, Any]) -> dict[str, Any]:
     """The image keyword arguments among the command's values (unset ones dropped)."""
     params = {}
-    for item in [*IMAGE_FIELDS, *(f for f in fields(ImageRequest) if f.name == "annotation")]:
+    for item in fields(ImageRequest):
         value = values.pop(item.name, None)
         if value is not None:
             params[item.name] = _numbers(value) if "tuple" in str(item.type) else value
