@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,9 +13,11 @@ import simplejpeg
 from sqlalchemy import Engine, event
 
 from brainmap.imaging.annotate import PlatePalette
+from brainmap.pyramid.local import Pyramid
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.server.response_cache import ResponseCache
+from brainmap.server.routes import images
 from brainmap.server.state import ImageLimits, server_state
 from brainmap.store.schema import Structure
 from loopback import fetch, image, match
@@ -294,3 +297,24 @@ def test_a_fresh_server_answers_a_304_without_building_a_palette(
     with BackgroundServer(create_app(small_store.store)) as server:
         assert fetch(f"{server.url}{PLATE}", headers=match(etag))[0] == 304
     assert len(plate_builds) == 1
+
+
+def test_a_304_or_a_cached_body_opens_no_pyramid(
+    small_store: SmallStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[Path] = []
+    real_open = images.open_pyramid
+
+    def counted(path: Path) -> Pyramid:
+        opened.append(path)
+        return real_open(path)
+
+    monkeypatch.setattr(images, "open_pyramid", counted)
+    with BackgroundServer(create_app(small_store.store)) as server:
+        url = f"{server.url}/api/v2/image_download/{ISH_IMAGE}?downsample=4"
+        status, body, headers = fetch(url)
+        assert (status, len(opened)) == (200, 1)
+        assert fetch(url, headers=match(headers["etag"]))[0] == 304
+        assert fetch(url)[1] == body  # the response cache's
+        assert fetch(url, "HEAD")[0] == 200
+    assert len(opened) == 1

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import pyvips
 from starlette.requests import Request
@@ -90,22 +91,24 @@ def prepare_image(
     if image.annotation is not None:
         identity.append(image.annotation.digest)
     etag = '"' + hashlib.sha1("\n".join(identity).encode()).hexdigest() + '"'
-    pyramid = open_pyramid(pyramid_file)
-    build = partial(_paint, draw, state.palettes, pyramid, plan, image.annotation, source.nearest)
+    build = partial(
+        _paint, draw, state.palettes, pyramid_file, plan, image.annotation, source.nearest
+    )
     return PreparedImage(etag, encoder, pixels, build)
 
 
 def _paint(
     draw: Draw,
     palettes: PaletteCache,
-    pyramid: Pyramid,
+    pyramid_file: Path,
     plan: RegionPlan,
     colours: PlateColours | None,
     nearest: bool,
 ) -> pyvips.Image:
-    """`draw`'s pixels, with the plate palette built (or taken from the cache) only now."""
+    """`draw`'s pixels, with the pyramid opened and the plate palette built (or both taken from
+    their caches) only now: a 304 or a cached body reads neither."""
     palette = None if colours is None else palettes.plate(colours)
-    return draw(pyramid, plan, palette, nearest)
+    return draw(open_pyramid(pyramid_file), plan, palette, nearest)
 
 
 def _prepare_download(
