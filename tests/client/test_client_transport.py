@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from brainmap.client import AiohttpTransport, ImageDownloadApi, RetryPolicy, Timeouts
+from brainmap.client import AiohttpTransport, AsyncClient, ImageDownloadApi, RetryPolicy, Timeouts
 from brainmap.client._http import aiohttp_transport, loop
 from brainmap.client._http.errors import parse_retry_after
 from brainmap.errors import ApiError, QueryFailed
@@ -331,3 +331,11 @@ def test_small_bodies_are_checked_on_the_loop_and_large_ones_on_a_thread(
     asyncio.run(main())
     assert threads[0] is threading.main_thread()
     assert threads[1] is not threading.main_thread()
+
+
+@pytest.mark.parametrize(("concurrency", "limit"), [(3, 16), (40, 40)])
+def test_a_client_bounds_its_requests_to_the_host(concurrency: int, limit: int) -> None:
+    transport = AsyncClient("http://example.org", concurrency=concurrency).transport
+    assert isinstance(transport, AiohttpTransport)
+    assert (transport.per_host, transport.limit) == (concurrency, limit)
+    assert not transport.is_open  # no session before the first request

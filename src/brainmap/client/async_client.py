@@ -64,10 +64,7 @@ class AsyncClient:
         if transport is None:
             from brainmap.client._http.aiohttp_transport import AiohttpTransport
 
-            limit = max(concurrency, 16)
-            transport = AiohttpTransport(
-                self.timeouts, self.retry, limit=limit, per_host=concurrency
-            )
+            transport = AiohttpTransport.to_one_host(concurrency, self.timeouts, self.retry)
         self.transport = transport
         self._api: ImageDownloadApi | None = None
 

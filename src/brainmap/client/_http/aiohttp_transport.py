@@ -47,6 +47,9 @@ INLINE_CHECK_BYTES = 1 << 16
 """Bodies up to this length are checked on the event loop: for them a worker-thread hop costs
 about as much CPU as the check itself."""
 
+DEFAULT_LIMIT = 16
+"""Connections in all, by default."""
+
 
 class AiohttpTransport:
     """One aiohttp session (created lazily, on the loop that first uses it).
@@ -61,7 +64,7 @@ class AiohttpTransport:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         *,
-        limit: int = 16,
+        limit: int = DEFAULT_LIMIT,
         per_host: int = 0,
         headers: Mapping[str, str] | None = None,
     ) -> None:
@@ -72,6 +75,14 @@ class AiohttpTransport:
         self.headers = dict(headers or {})
         self.retries: Counter[str] = Counter()
         self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def to_one_host(
+        cls, concurrency: int, timeouts: Timeouts | None = None, retry: RetryPolicy | None = None
+    ) -> AiohttpTransport:
+        """The transport of a client of one server: at most `concurrency` requests to it, and
+        no fewer connections in all than the default."""
+        return cls(timeouts, retry, limit=max(concurrency, DEFAULT_LIMIT), per_host=concurrency)
 
     async def __aenter__(self) -> AiohttpTransport:
         return self

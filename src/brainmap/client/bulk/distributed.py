@@ -49,9 +49,8 @@ def fetch_batch(
 
     async def run() -> tuple[list[Outcome], Counter[str]]:
         outcomes: list[Outcome] = []
-        limit = max(settings.concurrency, 16)
-        transport = AiohttpTransport(
-            settings.timeouts, settings.retry, limit=limit, per_host=settings.concurrency
+        transport = AiohttpTransport.to_one_host(
+            settings.concurrency, settings.timeouts, settings.retry
         )
         async with transport:
             retries = await fetch_all(
