@@ -41,10 +41,10 @@ class PlateColours:
 class PaletteCache:
     """Structure palettes by graph digest, and plate palettes by digest and highlight."""
 
-    def __init__(self, plates: int = PLATE_PALETTES) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._graphs: LRUCache[str, StructurePalette] = LRUCache(GRAPHS)
-        self._plates: LRUCache[tuple[str, Highlight], PlatePalette] = LRUCache(plates)
+        self._plates: LRUCache[tuple[str, Highlight], PlatePalette] = LRUCache(PLATE_PALETTES)
 
     def colours(self, session: Session, graph_id: int, highlight: Highlight) -> PlateColours:
         """The graph's palette as the store holds it now."""
