@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from brainmap.cli import main
 from brainmap.ingest.record_files import RecordFileError
-from brainmap.ingest.records import import_files
+from brainmap.ingest.records import RecordError, import_files, typed
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
@@ -217,3 +217,14 @@ def test_an_older_store_gains_the_extra_column(tmp_path: Path) -> None:
     with BackgroundServer(create_app(store)) as server:
         assert query(server.url, IMAGES_QUERY) == [SECTION_IMAGE_101945191]
     store.close()
+
+
+@pytest.mark.parametrize(("text", "value"), [("true", True), ("T", True), ("0", False)])
+def test_record_booleans_take_allens_spellings(text: str, value: bool) -> None:
+    assert typed(bool, text, textual=True) is value
+
+
+@pytest.mark.parametrize("text", ["yes", "no", "maybe"])
+def test_other_text_in_a_boolean_column_is_an_error(text: str) -> None:
+    with pytest.raises(RecordError, match="expected bool"):
+        typed(bool, text, textual=True)

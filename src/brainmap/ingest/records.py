@@ -22,7 +22,6 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Mapper, RelationshipProperty, Session
 
 from brainmap.ingest.record_files import RecordFile, RecordFileError, read_record_file
-from brainmap.service import FALSE_WORDS, TRUE_WORDS
 from brainmap.store.folder import Store
 from brainmap.store.schema import (
     AtlasDataSet,
@@ -39,6 +38,10 @@ from brainmap.store.writes import import_session
 
 PREFERRED = ("SectionImage", "SectionDataSet")
 """Tie-breaks of shape detection: a SubImage or DataSet record is a section one by default."""
+RECORD_TRUE = frozenset({"t", "true", "1"})
+RECORD_FALSE = frozenset({"f", "false", "0"})
+"""How Allen's XML and CSV records spell a boolean, lower-cased; any other text in a boolean
+column is an error (the query parameters' ``yes``/``no`` are not record values)."""
 
 
 class RecordError(ValueError):
@@ -67,8 +70,8 @@ def typed(column_type: type, value: Any, textual: bool) -> Any:
     if column_type is bool:
         if isinstance(value, bool):
             return value
-        if textual and str(value).lower() in TRUE_WORDS | FALSE_WORDS:
-            return str(value).lower() in TRUE_WORDS
+        if textual and str(value).lower() in RECORD_TRUE | RECORD_FALSE:
+            return str(value).lower() in RECORD_TRUE
     elif column_type is dt.datetime:
         if isinstance(value, str):
             parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
