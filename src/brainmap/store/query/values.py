@@ -21,8 +21,9 @@ from brainmap.store.query.scope import Condition
 MAX_PATTERN = 10_000  # SQLite refuses LIKE/GLOB patterns over 50,000 bytes
 INTEGER = re.compile(r"[+-]?[0-9]+")
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-TRUE_WORDS = ("true", "t")
-FALSE_WORDS = ("false", "f")
+RMA_TRUE = ("true", "t")
+RMA_FALSE = ("false", "f")
+"""Boolean values as RMA filters write them (not the image service's words in `service.py`)."""
 INT64 = 2**63
 
 
@@ -73,9 +74,9 @@ def _to_float(text: str) -> float:
 
 def _to_bool(text: str) -> bool:
     word = text.lower()
-    if word not in TRUE_WORDS + FALSE_WORDS:
+    if word not in RMA_TRUE + RMA_FALSE:
         raise ValueError("not a boolean (true, false, t or f)")
-    return word in TRUE_WORDS
+    return word in RMA_TRUE
 
 
 def _to_datetime(text: str) -> dt.datetime:
