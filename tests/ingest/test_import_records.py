@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from brainmap.cli import main
 from brainmap.ingest.record_files import RecordFileError
-from brainmap.ingest.records import RecordError, import_files, typed
+from brainmap.ingest.record_plan import RecordError, typed
+from brainmap.ingest.records import import_files
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store

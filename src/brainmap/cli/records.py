@@ -1,6 +1,8 @@
 """``brainmap import``: Allen API records from files into a store.
 
-Exit codes: 0 done, 1 a file could not be imported (nothing was written), 2 bad usage.
+Every file is read and checked before the store is opened; then all records are written in one
+transaction. Exit codes: 0 done, 1 a file or record could not be imported (nothing was written),
+2 bad usage (an unknown ``--model``, a missing file, a store that cannot be opened).
 """
 
 from __future__ import annotations
@@ -13,25 +15,47 @@ import click
 from brainmap.cli.options import new_store_option
 
 
+def _known_model(_context: click.Context, _param: click.Parameter, name: str | None) -> str | None:
+    from brainmap.store.schema import model_classes
+
+    if name is not None and name not in model_classes():
+        raise click.BadParameter(f"no model {name!r}; for example SectionDataSet or SectionImage")
+    return name
+
+
 @click.command("import")
 @new_store_option
-@click.option("--model", help="Model of the records (default: from the file and record shape).")
+@click.option(
+    "--model",
+    callback=_known_model,
+    help="Model of the records (default: from the file and record shape).",
+)
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 def import_command(store_dir: Path, model: str | None, paths: tuple[Path, ...]) -> None:
-    """Load Allen API records (RMA JSON, XML or CSV; structure_graph_download JSON) from
-    PATHS into a store, keeping ids and unknown fields; re-importing updates. All or nothing."""
+    """Load Allen API records from PATHS into a store, keeping ids and unknown fields;
+    re-importing updates. Reads RMA JSON (the envelope, a bare list or record), XML (the
+    Response envelope or one bare record), RMA CSV and structure_graph_download JSON.
+    All or nothing: a file without records, or a bad record, imports nothing."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from brainmap.ingest.record_files import RecordFileError
-    from brainmap.ingest.records import import_files
+    from brainmap.ingest.records import read_files, write_files
     from brainmap.store.folder import Store
 
-    store = Store.create(store_dir)
     try:
-        count = import_files(store, paths, model)
+        files = read_files(paths, model)
+        try:
+            store = Store.create(store_dir)
+        except (OSError, SQLAlchemyError) as error:
+            message = f"cannot open a store there: {error}".splitlines()[0]
+            raise click.BadParameter(message, param_hint="--store") from None
+        try:
+            count = write_files(store, files)
+        finally:
+            store.close()
     except RecordFileError as error:
         click.echo(f"brainmap: {error} (nothing was imported)", err=True)
         sys.exit(1)
-    finally:
-        store.close()
     click.echo(f"{count} records from {len(paths)} files in {store_dir}")

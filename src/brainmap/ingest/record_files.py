@@ -1,23 +1,29 @@
-"""Allen API response files -> plain records: RMA JSON (with or without the envelope), RMA XML,
-RMA CSV and ``structure_graph_download`` JSON (nested ``children``, flattened in graph order).
+"""Allen API response files -> plain records, told apart by their content: RMA JSON (the
+``{"success": true, "msg": [...]}`` envelope, a bare list as allensdk caches write it, or one
+bare record), ``structure_graph_download`` JSON (nested ``children``, flattened in graph
+order), XML (`brainmap.ingest.record_xml`) and RMA CSV (a header row naming an ``id`` column).
 
-No database here. XML and CSV carry text only, so their records are marked `textual` and their
-values are typed later against the model's columns (CSV: empty field = null; XML:
-``nil="true"`` = null).
+A file that holds no records of a known shape is an error saying what it is instead (empty,
+binary, an HTML page, a failed response...), never zero records. No database here. XML and CSV
+carry text, so their records are marked `textual` and their text values are typed later against
+the model's columns (a CSV empty field is null; XML says ``nil="true"``).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
-import xml.etree.ElementTree as ElementTree
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from brainmap.store.naming import plural, singular, snake_case
-from brainmap.store.schema import model_classes
+from brainmap.ingest.record_xml import XmlRecordsError, xml_records
+
+HTML_START = re.compile(r"<(!doctype\s+html|html[\s>])", re.IGNORECASE)
+NOT_RECORDS = "JSON but not a list of records or an envelope"
 
 
 class RecordFileError(ValueError):
@@ -31,7 +37,7 @@ class RecordFileError(ValueError):
 @dataclass(frozen=True)
 class RecordFile:
     """The records of one file, the model they belong to (None: detect per record shape) and
-    whether their values are text to be typed."""
+    whether their values may be text to be typed."""
 
     path: Path
     records: list[dict[str, Any]]
@@ -40,35 +46,75 @@ class RecordFile:
 
 
 def read_record_file(path: Path, model: str | None = None) -> RecordFile:
-    """Parse `path` by its content (XML if it starts with ``<``, JSON if ``{``/``[``, else CSV)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RecordFileError(path, f"cannot read: {error}") from None
+    """Parse `path` by its content: XML if it starts with ``<``, JSON if with ``{``/``[``, else
+    CSV; it must hold at least one record."""
+    text = _text(path)
     start = text.lstrip()[:1]
-    if start == "<":
-        return _xml_file(path, text, model)
-    if start in "{[":
-        return _json_file(path, text, model)
-    return _csv_file(path, text, model)
+    try:
+        if start == "<":
+            records, named = xml_records(text, model)
+            source = RecordFile(path, records, named, True)
+        elif start in "{[":
+            source = _json_file(path, text, model)
+        else:
+            source = _csv_file(path, text, model)
+    except XmlRecordsError as error:
+        raise RecordFileError(path, error.reason, error.record) from None
+    if not source.records:
+        raise RecordFileError(path, "holds no records (an empty result)")
+    return source
+
+
+def _text(path: Path) -> str:
+    """The file as text; empty, binary and HTML files are refused here."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise RecordFileError(path, f"cannot read: {error.strerror or error}") from None
+    if not data.strip():
+        raise RecordFileError(path, "empty")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = "\0"
+    if "\0" in text:
+        raise RecordFileError(path, "binary data, not Allen records (not UTF-8 text)")
+    if HTML_START.match(text.lstrip()):
+        raise RecordFileError(path, "an HTML page, not Allen records")
+    return text
 
 
 def _json_file(path: Path, text: str, model: str | None) -> RecordFile:
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as error:
-        raise RecordFileError(path, f"not valid JSON: {error}") from None
+        raise RecordFileError(path, f"not valid JSON (truncated or damaged): {error}") from None
     if isinstance(parsed, dict) and "msg" in parsed:
-        if parsed.get("success") is False:
-            raise RecordFileError(path, f"a failed response: {parsed['msg']}")
-        parsed = parsed["msg"]
-    records = parsed if isinstance(parsed, list) else [parsed]
-    for index, record in enumerate(records):
+        parsed = _envelope_records(path, parsed)
+    elif isinstance(parsed, dict):
+        if "id" not in parsed:
+            raise RecordFileError(path, f"{NOT_RECORDS} (an object with no id)")
+        parsed = [parsed]
+    if not isinstance(parsed, list):
+        raise RecordFileError(path, f"{NOT_RECORDS} (a JSON {type(parsed).__name__})")
+    for index, record in enumerate(parsed):
         if not isinstance(record, dict):
             raise RecordFileError(path, "is not a JSON object", index)
-    if records and all("children" in record for record in records):
-        return RecordFile(path, list(_flatten(records)), model or "Structure", False)
-    return RecordFile(path, records, model, False)
+    if parsed and all("children" in record for record in parsed):
+        return RecordFile(path, list(_flatten(parsed)), model or "Structure", False)
+    return RecordFile(path, parsed, model, False)
+
+
+def _envelope_records(path: Path, envelope: dict[str, Any]) -> list[Any]:
+    """An envelope's ``msg`` list; a failure or another ``msg`` is an error."""
+    message = envelope["msg"]
+    if envelope.get("success") is False:
+        raise RecordFileError(path, f"success: false: {message}")
+    if message == {}:
+        return []  # a service's empty result
+    if not isinstance(message, list):
+        raise RecordFileError(path, f"an envelope whose msg is not a list of records: {message!r}")
+    return message
 
 
 def _flatten(records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -79,49 +125,19 @@ def _flatten(records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from _flatten(record.get("children") or [])
 
 
-def _xml_file(path: Path, text: str, model: str | None) -> RecordFile:
-    try:
-        root = ElementTree.fromstring(text)
-    except ElementTree.ParseError as error:
-        raise RecordFileError(path, f"not valid XML: {error}") from None
-    if root.get("success") == "false":
-        raise RecordFileError(path, f"a failed response: {root.findtext('msg')}")
-    collections = [child for child in root if child.tag != "debug"]
-    if len(collections) != 1:
-        raise RecordFileError(path, "expected one collection element inside <Response>")
-    collection = collections[0]
-    records = [_xml_value(element) for element in collection]
-    for index, record in enumerate(records):
-        if not isinstance(record, dict):
-            raise RecordFileError(path, "is not a record element", index)
-    return RecordFile(path, records, model or _model_of_plural(collection.tag), True)
-
-
-def _xml_value(element: ElementTree.Element) -> Any:
-    """A leaf's text (None for ``nil``), a record as a dict, a collection as a list."""
-    if element.get("nil") == "true":
-        return None
-    children = list(element)
-    if not children:
-        return element.text or ""
-    one = singular(element.tag)
-    if all(child.tag == one for child in children) and one != element.tag:
-        return [_xml_value(child) for child in children]
-    return {child.tag.replace("-", "_"): _xml_value(child) for child in children}
-
-
-def _model_of_plural(tag: str) -> str | None:
-    plurals = {plural(snake_case(name)): name for name in model_classes()}
-    return plurals.get(tag.replace("-", "_"))
-
-
 def _csv_file(path: Path, text: str, model: str | None) -> RecordFile:
-    rows = list(csv.reader(text.splitlines()))
-    if not rows:
-        raise RecordFileError(path, "is empty")
+    rows = [row for row in csv.reader(io.StringIO(text)) if row]
     header, body = rows[0], rows[1:]
+    if "id" not in header:
+        raise RecordFileError(
+            path, "neither JSON, XML nor CSV with a header naming an id column: not Allen records"
+        )
+    if len(set(header)) != len(header):
+        raise RecordFileError(path, "a CSV header that names a column twice")
     for index, row in enumerate(body):
         if len(row) != len(header):
             raise RecordFileError(path, f"has {len(row)} fields, the header {len(header)}", index)
-    records = [dict(zip(header, row, strict=True)) for row in body]
+    records = [
+        {name: value or None for name, value in zip(header, row, strict=True)} for row in body
+    ]
     return RecordFile(path, records, model, True)
