@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brainmap.errors import BadParameter
-from brainmap.params import COLORMAPS, VIEWS, ImageRequest, parse_colormap
+from brainmap.params import (
+    COLORMAPS,
+    VIEWS,
+    ImageRequest,
+    parse_colormap,
+    with_older_filters,
+)
+from brainmap.service import image_scale
 
 
 def render(**kwargs: object) -> str:
@@ -84,7 +91,7 @@ def test_parse_reads_what_the_server_receives() -> None:
     assert request == ImageRequest(
         downsample=3, annotation=True, atlas=1, range=(0, 923, 0, 987, 0, 4095)
     )
-    assert ImageRequest.parse({"filter": "colormap", "quality": "50"}) == ImageRequest(quality=50)
+    assert ImageRequest.parse({"filters": "colormap", "quality": "50"}) == ImageRequest(quality=50)
 
 
 @pytest.mark.parametrize(
@@ -99,6 +106,7 @@ def test_parse_reads_what_the_server_receives() -> None:
         ("annotation", "maybe", "is not true or false"),
         ("range", "0,10,0,10", "needs 6"),
         ("range", "0,10,20,10,0,10", "upper bound"),
+        ("range", "0,10,-1,10,0,10", "g lower bound -1 is negative"),
         ("range", "0,x,0,1,0,1", "is not a number"),
         ("rgb", "1,1,11", "0..10"),
         ("contrast", "0.5,2", "0..1"),
@@ -113,6 +121,72 @@ def test_bad_values_name_the_parameter(name: str, value: str, message: str) -> N
     with pytest.raises(BadParameter, match=message) as caught:
         ImageRequest.parse({name: value})
     assert caught.value.name == name
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [
+        ("filter=range&filterVals=0,2000,0,2000,0,4095", "range=0,2000,0,2000,0,4095"),
+        (
+            "filter=colormap&filterVals=0.5,0,0,256,4&quality=80",
+            "colormap=0.5,0,0,256,4&quality=80",
+        ),
+        ("filter=rgb&filterVals=1,0.5,0&downsample=2", "rgb=1,0.5,0&downsample=2"),
+        ("filter=contrast&filterVals=0.6,0.4", "contrast=0.6,0.4"),
+        # several pairs, in order; a repeated filter keeps its last values, as a repeated name=
+        (
+            "filter=range&filterVals=0,1,0,1,0,1&filter=colormap&filterVals=jet"
+            "&filter=range&filterVals=0,9,0,9,0,9",
+            "range=0,1,0,1,0,1&colormap=jet&range=0,9,0,9,0,9",
+        ),
+        ("filter=rgb&downsample=1&filterVals=1,1,1", "downsample=1&rgb=1,1,1"),
+    ],
+)
+def test_the_older_filter_form_means_the_named_parameter(older: str, newer: str) -> None:
+    expected = ImageRequest.parse(pairs(newer))
+    assert ImageRequest.parse(pairs(older)) == expected
+    assert with_older_filters(pairs(older)) == pairs(newer)
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "message"),
+    [
+        ("filter=gamma&filterVals=2", "filter", "unknown filter 'gamma'"),
+        ("filter=Range&filterVals=0,1,0,1,0,1", "filter", "unknown filter 'Range'"),
+        ("filter=range", "filter", "filter=range has no filterVals"),
+        ("filter=range&filter=rgb&filterVals=1,1,1", "filter", "filter=range has no filterVals"),
+        ("filterVals=0,1,0,1,0,1", "filterVals", "has no filter= before it"),
+        ("filterVals=1,1,1&filter=rgb", "filterVals", "has no filter= before it"),
+        ("range=0,1,0,1,0,1&filter=range&filterVals=0,2,0,2,0,2", "range", "both as range="),
+        ("filter=colormap&filterVals=jet&colormap=gray", "colormap", "both as colormap="),
+        ("filter=range&filterVals=0,1", "range", "needs 6"),
+        ("filter=colormap&filterVals=sepia", "colormap", "expected a name"),
+    ],
+)
+def test_older_filter_form_errors_name_the_parameter(query: str, name: str, message: str) -> None:
+    with pytest.raises(BadParameter, match=message) as caught:
+        ImageRequest.parse(pairs(query))
+    assert caught.value.name == name
+
+
+def test_range_bounds_are_checked_against_the_image_scale() -> None:
+    deep = ImageRequest.parse({"range": "0,65535,100,60000,0,4095"})
+    deep.check_scale(65535)
+    with pytest.raises(BadParameter, match="at most 4095 for this image, got 65535") as caught:
+        deep.check_scale(4095)
+    assert caught.value.name == "range"
+    ImageRequest().check_scale(4095)
+
+
+@pytest.mark.parametrize(
+    ("bits", "scale"), [(None, 4095), (1, 4095), (8, 4095), (12, 4095), (13, 8191), (16, 65535)]
+)
+def test_the_scale_of_a_bit_depth(bits: int | None, scale: int) -> None:
+    assert image_scale(bits) == scale
+
+
+def pairs(query: str) -> list[tuple[str, str]]:
+    return [(name, value) for name, _, value in (part.partition("=") for part in query.split("&"))]
 
 
 def test_colormap_names_and_values() -> None:

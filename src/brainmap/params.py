@@ -73,6 +73,8 @@ _KINDS: dict[str, str] = {
 }
 
 _NUMBER_COUNTS = {"range": 6, "rgb": 3, "contrast": 2}
+OLDER_FILTERS = ("range", "rgb", "contrast", "colormap")
+"""The filters the older ``filter=<name>&filterVals=<values>`` form may name."""
 _INTEGER = re.compile(r"-?\d+")
 
 
@@ -165,11 +167,11 @@ class ImageRequest:
         """Server side: read decoded query parameters, validating every known one.
 
         Unknown parameters are ignored (the real service tolerates them). A repeated parameter
-        keeps its last value.
+        keeps its last value. The older ``filter=X&filterVals=V`` form reads as ``X=V``.
         """
         items = pairs.items() if isinstance(pairs, Mapping) else pairs
         values: dict[str, Any] = {}
-        for name, text in items:
+        for name, text in with_older_filters(items):
             kind = _KINDS.get(name)
             if kind is not None:
                 values[name] = _parse_value(name, kind, text)
@@ -178,7 +180,9 @@ class ImageRequest:
         return request
 
     def validate(self) -> None:
-        """Check ranges and counts the rules define; raise BadParameter naming the parameter."""
+        """Check ranges and counts the rules define; raise BadParameter naming the parameter.
+
+        The upper limit of ``range`` depends on the image: see `check_scale`."""
         for name in ("downsample", "quality", "atlas", "left", "top"):
             value = getattr(self, name)
             if value is not None and value < 0:
@@ -199,12 +203,22 @@ class ImageRequest:
             ):
                 if high <= low:
                     raise BadParameter("range", f"{channel} upper bound {high} <= lower {low}")
+                if low < 0:
+                    raise BadParameter("range", f"{channel} lower bound {low} is negative")
         if self.rgb is not None and any(not 0 <= gain <= 10 for gain in self.rgb):
             raise BadParameter("rgb", "gains must be within 0..10")
         if self.contrast is not None and any(not 0 <= value <= 1 for value in self.contrast):
             raise BadParameter("contrast", "gain and bias must be within 0..1")
         if self.colormap is not None:
             parse_colormap(self.colormap)
+
+    def check_scale(self, scale: int) -> None:
+        """Refuse ``range`` bounds above `scale`, the largest value of the image's scale
+        (docs/rules.md, "Pixel pipeline" step 3)."""
+        if self.range is not None and max(self.range) > scale:
+            raise BadParameter(
+                "range", f"bounds are at most {scale} for this image, got {max(self.range)}"
+            )
 
     def replace(self, **changes: Any) -> ImageRequest:
         """A copy with some parameters changed (``None`` removes one)."""
@@ -243,6 +257,44 @@ def parse_colormap(text: str) -> ColormapSpec:
     if high <= low:
         raise BadParameter("colormap", f"upper bound {high} <= lower bound {low}")
     return ColormapSpec(gain, threshold, low, high, table)
+
+
+def with_older_filters(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`pairs` with each ``filter=X`` and the ``filterVals=V`` after it read as ``X=V``, where
+    the ``filterVals`` stands (docs/rules.md, "Older filter form"). BadParameter names an
+    unknown filter, half a pair, or a filter given in both forms."""
+    read: list[tuple[str, str]] = []
+    older: set[str] = set()
+    direct: set[str] = set()
+    pending: str | None = None
+    for name, text in pairs:
+        if name == "filter":
+            _check_closed(pending)
+            if text not in OLDER_FILTERS:
+                known = ", ".join(OLDER_FILTERS)
+                raise BadParameter("filter", f"unknown filter {text!r} (known: {known})")
+            pending = text
+            continue
+        if name == "filterVals":
+            if pending is None:
+                raise BadParameter("filterVals", "has no filter= before it naming its filter")
+            name, pending = pending, None
+            older.add(name)
+        elif name in OLDER_FILTERS:
+            direct.add(name)
+        read.append((name, text))
+    _check_closed(pending)
+    for name in OLDER_FILTERS:
+        if name in older and name in direct:
+            raise BadParameter(
+                name, f"given both as {name}= and as filter={name}&filterVals=; use one form"
+            )
+    return read
+
+
+def _check_closed(pending: str | None) -> None:
+    if pending is not None:
+        raise BadParameter("filter", f"filter={pending} has no filterVals after it")
 
 
 def _colormap_text(value: Any) -> str:

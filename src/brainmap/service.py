@@ -1,6 +1,6 @@
 """The image service's vocabulary, shared by client, server, ingest and mirror: endpoint names,
-views and the alternates they read, output limits, JPEG defaults, and the words accepted as
-true or false. Pure constants: this module imports nothing of brainmap."""
+views and the alternates they read, output limits, JPEG defaults, the scale of an image's
+values, and the words accepted as true or false. Pure: this module imports nothing of brainmap."""
 
 from __future__ import annotations
 
@@ -44,6 +44,19 @@ IIIF_JPEG_QUALITY = 90
 download service's default, 100."""
 PYRAMID_JPEG_QUALITY = 89
 """Quality of stored JPEG tiles: libvips stores Q >= 90 as RGB without chroma subsampling."""
+
+TWELVE_BIT_SCALE = 4095
+"""The scale of 8-bit (scaled up to it), 12-bit and unrecorded bit depths (docs/rules.md,
+"Pixel pipeline" step 3)."""
+
+
+def image_scale(bits_per_component: int | None) -> int:
+    """The largest value of an image's scale: 4095 up to 12 bits (and when the depth is not
+    recorded), ``2**bits - 1`` above (65535 for full-range 16-bit data)."""
+    if bits_per_component is None or bits_per_component <= 12:
+        return TWELVE_BIT_SCALE
+    return int(2**bits_per_component - 1)
+
 
 TRUE_WORDS = frozenset({"true", "t", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "f", "0", "no"})

@@ -13,6 +13,7 @@ from brainmap.geometry import ImageExtent, plan_region
 from brainmap.imaging import render
 from brainmap.params import ImageRequest
 from brainmap.pyramid.local import Pyramid, open_pyramid
+from brainmap.pyramid.reader import DamagedPyramid
 from brainmap.pyramid.tiers import tier_count
 from brainmap.pyramid.tiles import tile_cache
 from brainmap.pyramid.writer import PyramidKind, write_pyramid
@@ -108,8 +109,9 @@ def test_other_layouts_are_left_to_libvips(tmp_path: Path) -> None:
     assert open_pyramid(classic).tiles is None
     junk = tmp_path / "junk.tif"
     junk.write_bytes(b"II+\x00" + b"\xff" * 20)
-    assert open_pyramid(junk).tiles is None
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(DamagedPyramid, match="invalid BigTIFF offset size"):
+        open_pyramid(junk)
+    with pytest.raises(DamagedPyramid, match="is missing"):
         open_pyramid(tmp_path / "missing.tif")
 
 

@@ -29,12 +29,14 @@ def draw(
     read: RegionPlan,
     annotation: PlatePalette | None,
     nearest: bool,
+    scale: int,
 ) -> pyvips.Image:
-    """The 8-bit output of `plan` with `request`'s filters, reading `read` from `pyramid` (the
-    plan's own read box, or that box rebased on a mirror's held level)."""
+    """The 8-bit output of `plan` with `request`'s filters on the image's `scale`, reading
+    `read` from `pyramid` (the plan's own read box, or that box rebased on a mirror's held
+    level)."""
     nearest = nearest or annotation is not None
     region = resample(read_region(pyramid, read, nearest=nearest), plan, nearest)
-    image = render_pixels(region, request, annotation)
+    image = render_pixels(region, request, annotation, scale)
     image = orient(image, plan.rotation, plan.mirror, transparent=plan.format == "png")
     return with_quality(image, plan.quality)
 

@@ -15,9 +15,7 @@ import pyvips
 
 from brainmap.imaging.colormaps import lookup_table
 from brainmap.params import ColormapSpec, Number
-
-FULL_SCALE = 4095
-"""Window bounds are on the 12-bit scale for every image."""
+from brainmap.service import TWELVE_BIT_SCALE
 
 LUMINANCE = (0.299, 0.587, 0.114)
 
@@ -27,18 +25,21 @@ def to_uchar(image: pyvips.Image) -> pyvips.Image:
     return (image + 0.5).cast("uchar")
 
 
-def window(image: pyvips.Image, bounds: Sequence[Number] | None) -> pyvips.Image:
-    """Step 3: map each channel's ``[lo, hi]`` (12-bit scale) linearly onto 0..255.
+def window(
+    image: pyvips.Image, bounds: Sequence[Number] | None, scale: int = TWELVE_BIT_SCALE
+) -> pyvips.Image:
+    """Step 3: map each channel's ``[lo, hi]`` (on the image's scale) linearly onto 0..255.
 
-    `bounds` is ``(rl, ru, gl, gu, bl, bu)``; ``None`` means 0..4095 for deep images and
-    passes 8-bit images unchanged. 8-bit values are first scaled to 12 bits (``v * 4095/255``).
-    Sources are 8- or 16-bit, so the window is one lookup per sample (a table per channel).
+    `bounds` is ``(rl, ru, gl, gu, bl, bu)``; ``None`` means ``0..scale`` for deep images
+    (`scale` from the image's bit depth, `brainmap.service.image_scale`) and passes 8-bit
+    images unchanged. 8-bit values are first scaled to 12 bits (``v * 4095/255``). Sources
+    are 8- or 16-bit, so the window is one lookup per sample (a table per channel).
     """
     deep = image.format != "uchar"
     if bounds is None:
         if not deep:
             return image
-        bounds = (0, FULL_SCALE) * 3
+        bounds = (0, scale) * 3
     pairs = tuple(zip(bounds[::2], bounds[1::2], strict=True))[: image.bands]
     return image.maplut(_window_table(pairs, deep))
 
@@ -47,7 +48,7 @@ def window(image: pyvips.Image, bounds: Sequence[Number] | None) -> pyvips.Image
 def _window_table(pairs: tuple[tuple[Number, Number], ...], deep: bool) -> pyvips.Image:
     levels = np.arange(65536 if deep else 256, dtype=np.float64)
     if not deep:
-        levels *= FULL_SCALE / 255
+        levels *= TWELVE_BIT_SCALE / 255
     table = np.stack(
         [np.floor((levels - low) * 255 / (high - low) + 0.5) for low, high in pairs], axis=1
     )

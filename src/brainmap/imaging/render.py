@@ -20,7 +20,7 @@ from brainmap.imaging import filters
 from brainmap.imaging.annotate import PlatePalette
 from brainmap.params import ImageRequest, parse_colormap
 from brainmap.pyramid.reader import PyramidReader
-from brainmap.service import DEFAULT_JPEG_QUALITY
+from brainmap.service import DEFAULT_JPEG_QUALITY, TWELVE_BIT_SCALE
 
 DIRECT_READ_BYTES = 48_000_000
 """Largest region decoded whole by `PyramidReader.read_region` (tiles cached, JPEG decoded 2-3x
@@ -58,14 +58,17 @@ def _fit(region: pyvips.Image, width: int, height: int) -> pyvips.Image:
 
 
 def render_pixels(
-    source: pyvips.Image, request: ImageRequest, annotation: PlatePalette | None = None
+    source: pyvips.Image,
+    request: ImageRequest,
+    annotation: PlatePalette | None = None,
+    scale: int = TWELVE_BIT_SCALE,
 ) -> pyvips.Image:
-    """Steps 3-6: window (or paint a label map), gains, contrast, colormap; 3-channel 8-bit
-    result, still lazy."""
+    """Steps 3-6: window (on the image's `scale`) or paint a label map, gains, contrast,
+    colormap; 3-channel 8-bit result, still lazy."""
     if annotation is not None:
         image = annotation.paint(source)
     else:
-        image = filters.window(source, request.range)
+        image = filters.window(source, request.range, scale)
     if request.rgb is not None:
         image = filters.gains(image, request.rgb)
     if request.contrast is not None:
@@ -115,8 +118,10 @@ def prepare(
     annotation: PlatePalette | None = None,
     *,
     nearest: bool = False,
+    scale: int = TWELVE_BIT_SCALE,
 ) -> pyvips.Image:
     """The lazy 8-bit RGB image for `request` over `pyramid` (`annotation` for label maps;
-    `nearest` downsamples by picking pixels, as label maps always are)."""
+    `nearest` downsamples by picking pixels, as label maps always are; `scale` is the
+    image's, `brainmap.service.image_scale`)."""
     region = read_region(pyramid, plan, nearest=nearest or annotation is not None)
-    return render_pixels(region, request, annotation)
+    return render_pixels(region, request, annotation, scale)

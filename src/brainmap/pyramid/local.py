@@ -3,13 +3,15 @@ otherwise, and one cache of the pyramids opened last.
 
 `open_pyramid` is the cache: keyed by path and checked against the file's identity (inode,
 modification time, size), so a pyramid rewritten in place is opened again instead of being read
-through the levels and tile index of the file it replaced.
+through the levels and tile index of the file it replaced. A file that does not open is kept as
+damaged, for its identity only: it is not read again until it changes.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import numpy as np
 import pyvips
 from pyvips.vimage import FORMAT_TO_TYPESTR
 
-from brainmap.pyramid.reader import LevelFormat
+from brainmap.pyramid.reader import DamagedPyramid, LevelFormat
 from brainmap.pyramid.tiles import TileReader
 
 FileIdentity = tuple[str, int, int, int]
@@ -35,11 +37,15 @@ def file_identity(path: Path, stat: os.stat_result) -> FileIdentity:
 class Pyramid:
     """A pyramid in a local file, a `reader.PyramidReader`: regions are decoded from its tiles by
     `tiles.TileReader` when its layout is one brainmap writes, by libvips otherwise. Opening
-    reads the tile index of the first level; the others are read when first used."""
+    reads the tile index of the first level; the others are read when first used. A file that
+    is missing, unreadable or not a pyramid raises `DamagedPyramid`, on opening or reading."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        file = path.open("rb", buffering=0)  # tiles are read whole: no buffer copy
+        try:
+            file = path.open("rb", buffering=0)  # tiles are read whole: no buffer copy
+        except OSError as error:
+            raise unopened(error) from None
         try:
             self.identity = file_identity(path, os.fstat(file.fileno()))
             self.tiles = TileReader.open(file, self.identity)
@@ -48,13 +54,14 @@ class Pyramid:
             raise
         if self.tiles is None:
             file.close()
+            self.levels  # noqa: B018 - libvips reads the header now: a damaged one fails here
 
     @cached_property
     def levels(self) -> int:
         """Number of pages (levels) in the file."""
         if self.tiles is not None:
             return self.tiles.levels
-        first = pyvips.Image.new_from_file(str(self.path), access="random")
+        first = self._load()
         return int(first.get("n-pages")) if "n-pages" in first.get_fields() else 1
 
     @property
@@ -83,24 +90,70 @@ class Pyramid:
         return pixels.reshape(height, width, region.bands)
 
     def level(self, index: int) -> pyvips.Image:
-        """Page `index` (0 = full resolution) as a lazy libvips image."""
+        """Page `index` (0 = full resolution) as a lazy libvips image, which fails on the first
+        warning of the decoders instead of leaving damaged pixels black."""
         if not 0 <= index < self.levels:
             raise IndexError(f"{self.path.name} has levels 0..{self.levels - 1}, not {index}")
-        return pyvips.Image.new_from_file(str(self.path), page=index, access="random")
+        return self._load(page=index)
+
+    def _load(self, **options: int) -> pyvips.Image:
+        try:
+            return pyvips.Image.new_from_file(
+                str(self.path), access="random", fail_on="warning", **options
+            )
+        except pyvips.Error as error:
+            raise DamagedPyramid(f"is damaged: {vips_reason(error, self.path)}") from None
 
 
-_OPENED: cachetools.LRUCache[Path, Pyramid] = cachetools.LRUCache(maxsize=OPENED_PYRAMIDS)
+def unopened(error: OSError) -> DamagedPyramid:
+    """Why a file could not be opened, without its path."""
+    if isinstance(error, FileNotFoundError):
+        return DamagedPyramid("is missing")
+    return DamagedPyramid(f"cannot be opened: {error.strerror}")
+
+
+def vips_reason(error: pyvips.Error, path: Path) -> str:
+    """What libvips says is wrong, on one line, without the machine path of the file."""
+    lines = dict.fromkeys(line.strip() for line in str(error.detail).splitlines())
+    return "; ".join(line for line in lines if line).replace(str(path), path.name) or str(
+        error.message
+    )
+
+
+@dataclass(frozen=True)
+class _Damaged:
+    """A version of a file that did not open, and why."""
+
+    identity: FileIdentity
+    reason: str
+
+
+_OPENED: cachetools.LRUCache[Path, Pyramid | _Damaged] = cachetools.LRUCache(
+    maxsize=OPENED_PYRAMIDS
+)
 _OPENED_LOCK = threading.Lock()
 
 
 def open_pyramid(path: Path) -> Pyramid:
     """The pyramid at `path`, opened once per version of the file: a file rewritten in place is
-    opened again (FileNotFoundError when there is none)."""
-    identity = file_identity(path, path.stat())
+    opened again. DamagedPyramid when there is none or it does not open (remembered for this
+    version of the file)."""
+    try:
+        identity = file_identity(path, path.stat())
+    except OSError as error:
+        raise unopened(error) from None
     with _OPENED_LOCK:
-        pyramid = _OPENED.get(path)
-    if pyramid is None or pyramid.identity != identity:
-        pyramid = Pyramid(path)
+        opened = _OPENED.get(path)
+    if opened is not None and opened.identity == identity:
+        if isinstance(opened, _Damaged):
+            raise DamagedPyramid(opened.reason)
+        return opened
+    try:
+        opened = Pyramid(path)
+    except DamagedPyramid as error:
         with _OPENED_LOCK:
-            _OPENED[path] = pyramid
-    return pyramid
+            _OPENED[path] = _Damaged(identity, str(error))
+        raise
+    with _OPENED_LOCK:
+        _OPENED[path] = opened
+    return opened

@@ -4,7 +4,7 @@
 a region of a level as a numpy array (small regions, decoded whole), and a level as a lazy
 libvips image (large regions, streamed). `local.Pyramid` implements it over a local file; a
 backend for object storage implements the same over an fsspec file (`tiles.TileReader` reads
-tiles from any binary file object).
+tiles from any binary file object). A file that cannot be read raises `DamagedPyramid`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,13 @@ from typing import Protocol
 
 import numpy as np
 import pyvips
+
+from brainmap.errors import BrainmapError
+
+
+class DamagedPyramid(BrainmapError):
+    """A pyramid file is missing, cannot be opened, or its bytes do not decode. The message
+    says what is wrong and never names the file: the caller knows which one it asked for."""
 
 
 @dataclass(frozen=True)

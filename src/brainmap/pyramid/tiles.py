@@ -9,7 +9,8 @@ local file, or an fsspec file on object storage) and decodes it: deflate and the
 tifffile's page decoder (imagecodecs: libdeflate and a C delta decoder), JPEG by simplejpeg (the
 tile behind the page's tables; faster than imagecodecs' JPEG decoder, `benchmarks/tiles.py`).
 The pixels are libvips' own (same IJG integer IDCT and upsampling; deflate is lossless). Decoded
-tiles are kept in `TILE_CACHE`, shared by every pyramid of a process.
+tiles are kept in `TILE_CACHE`, shared by every pyramid of a process; a tile that does not
+decode raises `DamagedPyramid` and is not kept.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import simplejpeg
 import tifffile
 from tifffile import COMPRESSION, PHOTOMETRIC, PLANARCONFIG, PREDICTOR, SAMPLEFORMAT
 
-from brainmap.pyramid.reader import LevelFormat
+from brainmap.pyramid.reader import DamagedPyramid, LevelFormat
 
 TileKey = tuple[Hashable, int, int]
 """A decoded tile's key: its file's identity, its level and its index in the level."""
@@ -139,20 +140,26 @@ class TileReader:
     @classmethod
     def open(cls, file: BinaryIO, identity: Hashable) -> TileReader | None:
         """A reader of `file`, which it closes when collected; None (`file` left open) when
-        `file` is not a TIFF whose first page has a layout read here."""
+        the first page of `file` has a layout not read here; DamagedPyramid when `file` is not
+        a TIFF or its first page cannot be read."""
         try:
             tiff = tifffile.TiffFile(file)
+            if not tiff.pages:
+                raise DamagedPyramid("is damaged: no page can be read (is the file cut short?)")
             first = _tiled_level(tiff.pages.first)
-        except (OSError, ValueError, KeyError, IndexError):
-            return None
+        except (OSError, ValueError, KeyError, IndexError) as error:
+            raise DamagedPyramid(f"is damaged: {error}") from None
         return None if first is None else cls(file, tiff, identity, first)
 
     def level(self, index: int) -> TiledLevel | None:
         """Page `index` (its index parsed when first asked for), or None when its layout is not
-        read here."""
+        read here; DamagedPyramid when its index cannot be read."""
         with self._lock:
             if index not in self._parsed:
-                self._parsed[index] = _tiled_level(self._tiff.pages[index])
+                try:
+                    self._parsed[index] = _tiled_level(self._tiff.pages[index])
+                except (OSError, ValueError, KeyError) as error:
+                    raise DamagedPyramid(f"is damaged: level {index}: {error}") from None
             return self._parsed[index]
 
     def decoded_level(self, index: int) -> TiledLevel:
@@ -202,7 +209,16 @@ def _tile_key(reader: TileReader, level: int, index: int) -> TileKey:
 @cachetools.cached(TILE_CACHE, key=_tile_key, lock=_TILE_CACHE_LOCK)
 def _decoded_tile(reader: TileReader, level: int, index: int) -> np.ndarray:
     tiled = reader.decoded_level(level)
+    where = f"tile {index} of level {level}"
     data = reader.read_bytes(tiled.offsets[index], tiled.counts[index])
-    tile = tiled.decode(data, index)
+    if len(data) < tiled.counts[index]:
+        raise DamagedPyramid(f"is cut short: {where} lies beyond its end")
+    try:
+        tile = tiled.decode(data, index)
+    except Exception as error:  # whatever the decoder says of bytes that are not a tile
+        raise DamagedPyramid(f"is damaged: {where} does not decode ({error})") from None
+    expected = (tiled.tile_height, tiled.tile_width, tiled.format.bands)
+    if tile.shape != expected:
+        raise DamagedPyramid(f"is damaged: {where} decodes to {tile.shape}, not {expected}")
     tile.flags.writeable = False
     return tile

@@ -5,14 +5,20 @@ status), then answered from its strong ``ETag`` (``If-None-Match`` -> 304) or, f
 with the headers alone, both without encoding anything. Outputs up to
 ``ImageLimits.buffer_pixels`` are encoded in memory and kept in the `ResponseCache`; larger
 ones are spooled to a temporary file (memory stays bounded whatever the size) and streamed from
-it with their length. Encoding runs on worker threads bounded by the state's limiters.
+it with their length. Encoding runs on worker threads bounded by the state's limiters. A pixel
+file that is missing or does not decode is a 500 whose one line names the image and the file's
+name in the store, logged once per file; nothing of it is cached.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import tempfile
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
 
 import anyio
@@ -20,7 +26,10 @@ import pyvips
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
+from brainmap.errors import BrainmapError
 from brainmap.imaging.encoders import Encoder
+from brainmap.pyramid.local import unopened, vips_reason
+from brainmap.pyramid.reader import DamagedPyramid
 from brainmap.server.state import server_state
 
 CACHE_CONTROL = "public, max-age=86400"
@@ -29,33 +38,94 @@ CHUNK_BYTES = 1024 * 1024
 
 ErrorStatuses = tuple[tuple[type[Exception], int], ...]
 """Refusals and their HTTP statuses, the first matching class winning."""
+UNREADABLE_STATUS = 500
+
+log = logging.getLogger(__name__)
+_REPORTED: set[str] = set()
+"""Pixel files already logged as unreadable (each is logged once per process)."""
+
+
+class UnreadablePixels(BrainmapError):
+    """An image's pixel file is missing or damaged: a server fault, not the request's."""
+
+    def __init__(self, image_id: int, name: str, reason: str) -> None:
+        super().__init__(f"image {image_id}: pixel file {name} {reason}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class PixelFile:
+    """The pyramid a response reads: the image's id, the file's name in the store (the only
+    one a message shows) and its path."""
+
+    image_id: int
+    name: str
+    path: Path
+
+    def unreadable(self, error: DamagedPyramid | pyvips.Error) -> UnreadablePixels:
+        """`error`, reading this file, as the error naming the image and the file."""
+        if isinstance(error, pyvips.Error):
+            reason = f"is damaged: {vips_reason(error, self.path)}"
+        else:
+            reason = str(error)
+        return UnreadablePixels(self.image_id, self.name, reason)
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Turn the errors of reading this file into `UnreadablePixels`."""
+        try:
+            yield
+        except (DamagedPyramid, pyvips.Error) as error:
+            raise self.unreadable(error) from None
+
+    def stat(self) -> os.stat_result:
+        """The file's status; UnreadablePixels when it is missing or cannot be reached."""
+        try:
+            return self.path.stat()
+        except OSError as error:
+            raise self.unreadable(unopened(error)) from None
 
 
 @dataclass(frozen=True)
 class PreparedImage:
-    """A planned response: its validator, format, output size, extra headers, and how to build
-    the lazy pixels (only when the response is not answered from the cache or by a 304)."""
+    """A planned response: its validator, format, output size, how to build the lazy pixels
+    (only when the response is not answered from the cache or by a 304), the file they are
+    read from, and extra headers."""
 
     etag: str
     encoder: Encoder
     pixels: int
     build: Callable[[], pyvips.Image]
+    source: PixelFile
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
-        return self.encoder.encode(self.build())
+        with self.source.reading():
+            return self.encoder.encode(self.build())
 
     def spool(self) -> IO[bytes]:
         """Encode into a temporary file (in memory while small), rewound, for streaming."""
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - see _chunks
         try:
-            # a SpooledTemporaryFile is an IO[bytes], which typeshed does not count as BinaryIO
-            self.encoder.write(self.build(), spool)  # type: ignore[arg-type]
+            with self.source.reading():
+                # a SpooledTemporaryFile is an IO[bytes], which typeshed does not count as BinaryIO
+                self.encoder.write(self.build(), spool)  # type: ignore[arg-type]
         except BaseException:
             spool.close()
             raise
         spool.seek(0)
         return spool
+
+
+def unreadable_response(
+    error: UnreadablePixels, headers: Mapping[str, str] | None = None
+) -> Response:
+    """The 500 answering a request for pixels that cannot be read; the first for each file is
+    logged (the file stays damaged until someone replaces it: one line is enough)."""
+    if error.name not in _REPORTED:
+        _REPORTED.add(error.name)
+        log.error("%s", error)
+    return PlainTextResponse(str(error), status_code=UNREADABLE_STATUS, headers=headers)
 
 
 def etag_matches(header: str | None, etag: str) -> bool:
@@ -76,6 +146,18 @@ async def respond(
     """The image response for GET or HEAD: `prepare_response` runs on a worker thread, a refusal
     becomes a plain-text error with its status, then ETag/304, HEAD, the response cache and
     the bounded render. `headers` go on every response, errors included."""
+    try:
+        return await _respond(request, prepare_response, statuses, headers)
+    except UnreadablePixels as error:
+        return unreadable_response(error, headers)
+
+
+async def _respond(
+    request: Request,
+    prepare_response: Callable[[], PreparedImage],
+    statuses: ErrorStatuses,
+    headers: Mapping[str, str] | None,
+) -> Response:
     state = server_state(request.app)
     try:
         prepared = await anyio.to_thread.run_sync(prepare_response)

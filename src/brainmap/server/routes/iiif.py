@@ -29,8 +29,16 @@ from brainmap.iiif.plan import Limits, plan_iiif
 from brainmap.iiif.syntax import IiifRequest
 from brainmap.imaging.encoders import JpegEncoder, PngEncoder
 from brainmap.params import ImageRequest
-from brainmap.server.responses import CACHE_CONTROL, ErrorStatuses, PreparedImage, respond
-from brainmap.server.routes.images import prepare_image, resolve_image
+from brainmap.pyramid.local import open_pyramid
+from brainmap.server.responses import (
+    CACHE_CONTROL,
+    ErrorStatuses,
+    PreparedImage,
+    UnreadablePixels,
+    respond,
+    unreadable_response,
+)
+from brainmap.server.routes.images import first_pixel_file, prepare_image, resolve_image
 from brainmap.server.state import ImageLimits, ServerState, server_state
 from brainmap.service import IIIF_JPEG_QUALITY, JPEG_MAX_SIDE
 
@@ -105,6 +113,9 @@ def _prepare(
 
 def _information(state: ServerState, identifier: str, base: str) -> dict[str, Any]:
     image = resolve_image(state, image_id(identifier), ImageRequest())
+    pixel_file = first_pixel_file(state, image)
+    with pixel_file.reading():
+        open_pyramid(pixel_file.path)  # a document for pixels that cannot be read is a lie
     extent = image.source.extent
     first_level = min(image.held) if image.held else 0
     return image_information(
@@ -164,6 +175,8 @@ async def serve_information(request: Request) -> Response:
         )
     except NotFound as error:
         return PlainTextResponse(str(error), status_code=404, headers=IIIF_HEADERS)
+    except UnreadablePixels as error:
+        return unreadable_response(error, IIIF_HEADERS)
     return Response(
         json.dumps(document),
         media_type=info_media_type(request.headers.get("accept")),

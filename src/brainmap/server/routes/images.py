@@ -2,10 +2,12 @@
 §6.1), and how every image endpoint resolves and prepares its response (the IIIF routes use it
 too).
 
-Parse the query (400 naming a bad parameter), resolve the pixels in the store (404), plan the
-region (413 above the limits); `brainmap.server.responses` answers from there. Every image
-response carries a strong ``ETag``: a digest of the normalised request, the pixel file's
-identity and, for an annotation plate, its structure graph's palette.
+Parse the query (400 naming a bad parameter), resolve the pixels in the store (404) and the
+image's scale (400 for a ``range`` above it), plan the region (413 above the limits);
+`brainmap.server.responses` answers from there (500 naming the image and its pixel file when
+that is missing or damaged). Every image response carries a strong ``ETag``: a digest of the
+normalised request, the image's scale, the pixel file's identity and, for an annotation plate,
+its structure graph's palette.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from functools import partial
 from pathlib import Path
 
 import pyvips
+from sqlalchemy import bindparam, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -29,40 +32,50 @@ from brainmap.imaging.render import prepare
 from brainmap.params import ImageRequest
 from brainmap.pyramid.local import Pyramid, open_pyramid
 from brainmap.server.palettes import PaletteCache, PlateColours
-from brainmap.server.responses import ErrorStatuses, PreparedImage, respond
+from brainmap.server.responses import ErrorStatuses, PixelFile, PreparedImage, respond
 from brainmap.server.state import ServerState, server_state
-from brainmap.service import ENDPOINTS
+from brainmap.service import ENDPOINTS, TWELVE_BIT_SCALE, image_scale
 from brainmap.store.lookups import ImageSource, resolve_source
 from brainmap.store.mirrored import from_held_level, held_levels
+from brainmap.store.schema import SubImage
 
 RENDER_VERSION = "2"
 """Part of every ETag: bump it when the pipeline's output changes."""
 DOWNLOAD_STATUSES: ErrorStatuses = ((NotFound, 404), (RegionTooLarge, 413), (BadParameter, 400))
 
-Draw = Callable[[Pyramid, RegionPlan, PlatePalette | None, bool], pyvips.Image]
-"""Lazy pixels from a pyramid, a read plan, the plate palette and whether to pick pixels."""
+Draw = Callable[[Pyramid, RegionPlan, PlatePalette | None, bool, int], pyvips.Image]
+"""Lazy pixels from a pyramid, a read plan, the plate palette, whether to pick pixels and the
+image's scale."""
+_BITS = select(SubImage.bits_per_component).where(SubImage.id == bindparam("id"))
 
 
 @dataclass(frozen=True)
 class ResolvedImage:
     """An image id resolved in the store for a request's filters: its source, the levels a
-    mirror holds of it (empty when not mirrored) and the colours painting its label map."""
+    mirror holds of it (empty when not mirrored), the colours painting its label map and the
+    scale of its values (docs/rules.md, "Pixel pipeline" step 3)."""
 
     image_id: int
     source: ImageSource
     held: dict[int, str]
     annotation: PlateColours | None
+    scale: int
 
 
 def resolve_image(state: ServerState, image_id: int, request: ImageRequest) -> ResolvedImage:
-    """Look up the image, its alternate (NotFound names a missing one) and its colours."""
+    """Look up the image, its alternate (NotFound names a missing one), its colours and its
+    scale, which bounds the request's ``range`` (BadParameter above it)."""
     with state.store.session() as session:
         source = resolve_source(session, image_id, request)
         held = held_levels(session, source.path)
         annotation = None
         if source.graph_id is not None and not held:
             annotation = state.palettes.colours(session, source.graph_id, request.structure)
-    return ResolvedImage(image_id, source, held, annotation)
+        bits = session.connection().execute(_BITS, {"id": image_id}).scalar()
+    # a mirror holds 8-bit renderings, on the 12-bit scale whatever the image's depth
+    scale = TWELVE_BIT_SCALE if held else image_scale(bits)
+    request.check_scale(scale)
+    return ResolvedImage(image_id, source, held, annotation, scale)
 
 
 def prepare_image(
@@ -75,26 +88,34 @@ def prepare_image(
     pixels: int,
 ) -> PreparedImage:
     """The response reading `plan` through `draw`; `key` is the normalised request (part of the
-    ETag) and `pixels` the output size. NotFound when the pixel file is missing."""
+    ETag) and `pixels` the output size. UnreadablePixels when the pixel file is missing."""
     source = image.source
     if image.held:
         source, plan = from_held_level(image.image_id, source, plan, image.held)
-    pyramid_file = state.store.pyramid_path(source.path)
-    try:
-        stat = pyramid_file.stat()
-    except FileNotFoundError:
-        raise NotFound(
-            f"the pixels of image {image.image_id} are missing from this store"
-        ) from None
-    identity = [RENDER_VERSION, str(image.image_id), key, source.path]
+    pixel_file = PixelFile(image.image_id, source.path, state.store.pyramid_path(source.path))
+    stat = pixel_file.stat()
+    identity = [RENDER_VERSION, str(image.image_id), key, source.path, str(image.scale)]
     identity += [str(stat.st_mtime_ns), str(stat.st_size)]
     if image.annotation is not None:
         identity.append(image.annotation.digest)
     etag = '"' + hashlib.sha1("\n".join(identity).encode()).hexdigest() + '"'
     build = partial(
-        _paint, draw, state.palettes, pyramid_file, plan, image.annotation, source.nearest
+        _paint,
+        draw,
+        state.palettes,
+        pixel_file.path,
+        plan,
+        image.annotation,
+        source.nearest,
+        image.scale,
     )
-    return PreparedImage(etag, encoder, pixels, build)
+    return PreparedImage(etag, encoder, pixels, build, pixel_file)
+
+
+def first_pixel_file(state: ServerState, image: ResolvedImage) -> PixelFile:
+    """The file holding an image's finest pixels: its pyramid, or a mirror's finest level."""
+    name = image.held[min(image.held)] if image.held else image.source.path
+    return PixelFile(image.image_id, name, state.store.pyramid_path(name))
 
 
 def _paint(
@@ -104,11 +125,12 @@ def _paint(
     plan: RegionPlan,
     colours: PlateColours | None,
     nearest: bool,
+    scale: int,
 ) -> pyvips.Image:
     """`draw`'s pixels, with the pyramid opened and the plate palette built (or both taken from
     their caches) only now: a 304 or a cached body reads neither."""
     palette = None if colours is None else palettes.plate(colours)
-    return draw(open_pyramid(pyramid_file), plan, palette, nearest)
+    return draw(open_pyramid(pyramid_file), plan, palette, nearest, scale)
 
 
 def _prepare_download(
@@ -130,8 +152,9 @@ def _draw_download(
     plan: RegionPlan,
     annotation: PlatePalette | None,
     nearest: bool,
+    scale: int,
 ) -> pyvips.Image:
-    return prepare(pyramid, plan, request, annotation, nearest=nearest)
+    return prepare(pyramid, plan, request, annotation, nearest=nearest, scale=scale)
 
 
 async def download_image(request: Request) -> Response:
