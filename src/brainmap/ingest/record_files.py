@@ -24,6 +24,7 @@ from brainmap.ingest.record_xml import XmlRecordsError, xml_records
 
 HTML_START = re.compile(r"<(!doctype\s+html|html[\s>])", re.IGNORECASE)
 NOT_RECORDS = "JSON but not a list of records or an envelope"
+JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 
 class RecordFileError(ValueError):
@@ -46,18 +47,15 @@ class RecordFile:
 
 
 def read_record_file(path: Path, model: str | None = None) -> RecordFile:
-    """Parse `path` by its content: XML if it starts with ``<``, JSON if with ``{``/``[``, else
-    CSV; it must hold at least one record."""
+    """Parse `path` by its content: XML if it starts with ``<``, else JSON if it parses as JSON
+    (or starts as JSON does), else CSV; it must hold at least one record."""
     text = _text(path)
-    start = text.lstrip()[:1]
     try:
-        if start == "<":
+        if text.lstrip().startswith("<"):
             records, named = xml_records(text, model)
             source = RecordFile(path, records, named, True)
-        elif start in "{[":
-            source = _json_file(path, text, model)
         else:
-            source = _csv_file(path, text, model)
+            source = _json_file(path, text, model) or _csv_file(path, text, model)
     except XmlRecordsError as error:
         raise RecordFileError(path, error.reason, error.record) from None
     if not source.records:
@@ -84,10 +82,13 @@ def _text(path: Path) -> str:
     return text
 
 
-def _json_file(path: Path, text: str, model: str | None) -> RecordFile:
+def _json_file(path: Path, text: str, model: str | None) -> RecordFile | None:
+    """The records of a JSON file; None for text that neither parses nor starts as JSON."""
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as error:
+        if text.lstrip()[:1] not in "{[":
+            return None
         raise RecordFileError(path, f"not valid JSON (truncated or damaged): {error}") from None
     if isinstance(parsed, dict) and "msg" in parsed:
         parsed = _envelope_records(path, parsed)
@@ -96,7 +97,8 @@ def _json_file(path: Path, text: str, model: str | None) -> RecordFile:
             raise RecordFileError(path, f"{NOT_RECORDS} (an object with no id)")
         parsed = [parsed]
     if not isinstance(parsed, list):
-        raise RecordFileError(path, f"{NOT_RECORDS} (a JSON {type(parsed).__name__})")
+        kind = JSON_KINDS.get(type(parsed), "value")
+        raise RecordFileError(path, f"{NOT_RECORDS} (a JSON {kind})")
     for index, record in enumerate(parsed):
         if not isinstance(record, dict):
             raise RecordFileError(path, "is not a JSON object", index)
