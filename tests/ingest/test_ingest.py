@@ -11,11 +11,12 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from brainmap.cli import main
-from brainmap.ingest.images import IngestError, ingest_images, write_pyramids
+from brainmap.ingest.errors import IngestError
+from brainmap.ingest.images import ingest_images, write_pyramids
+from brainmap.ingest.plan import Inputs, Options, plan
 from brainmap.pyramid.local import Pyramid
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
-from brainmap.service import EXPRESSION_MASK
 from brainmap.store.folder import Store
 from brainmap.store.schema import Equalization, SectionImage
 from loopback import jpeg
@@ -66,7 +67,7 @@ def test_ingest_records_and_serves_every_input_kind(
         expression=[inputs["mask"]] * 4,
         labels=[inputs["labels"]] * 4,
         structures=inputs["structures"],
-    )
+    ).image_ids
     assert len(ids) == 4
     with store.session() as session:
         records = session.scalars(select(SectionImage).order_by(SectionImage.id)).all()
@@ -92,14 +93,13 @@ def test_a_killed_ingest_leaves_no_records_and_a_rerun_completes(
 ) -> None:
     store = Store.create(tmp_path / "store")
     images = [inputs["grey"], inputs["jpeg"]]
-    write_pyramids(store, 3, images, {EXPRESSION_MASK: []}, [])  # killed before recording
+    write_pyramids(store, plan(store, Inputs(images), Options(3)))  # killed before recording
     with store.session() as session:
         assert session.scalars(select(SectionImage)).all() == []
-    assert len(ingest_images(store, images, data_set_id=3)) == 2
-    assert ingest_images(store, images, data_set_id=3) == []  # nothing duplicated
-    assert (
-        len(ingest_images(store, [inputs["deep"]], data_set_id=3, window=(0, 9, 0, 9, 0, 9))) == 1
-    )
+    assert len(ingest_images(store, images, data_set_id=3).image_ids) == 2
+    assert ingest_images(store, images, data_set_id=3).image_ids == []  # nothing duplicated
+    deep = ingest_images(store, [inputs["deep"]], data_set_id=3, window=(0, 9, 0, 9, 0, 9))
+    assert len(deep.image_ids) == 1
     with store.session() as session:
         assert session.scalars(select(Equalization)).one().green_upper == 9
 
@@ -130,7 +130,9 @@ def test_cli(tmp_path: Path, inputs: dict[str, Path]) -> None:
     arguments = ["ingest", "--store", str(store_dir), "--data-set", "5", str(inputs["grey"])]
     result = CliRunner().invoke(main, [*arguments, "--range", "0,100,0,200,0,300"])
     assert result.exit_code == 0, result.output
-    assert "data set 5: 1 new section images" in result.output
+    assert "data set 5: 1 new section images (id 1), listed under product 1" in result.output
+    assert f"brainmap serve --store {store_dir}" in result.output
+    assert "http://127.0.0.1:8080/#image=1" in result.output
     inputs["junk"].write_bytes(b"not an image")
     failed = CliRunner().invoke(main, [*arguments[:-1], str(inputs["junk"])])
     assert failed.exit_code == 1 and "not a readable TIFF, PNG or JPEG" in failed.output
@@ -145,7 +147,7 @@ def test_ome_tiff_with_one_channel_a_page_is_joined(tmp_path: Path) -> None:
     path = tmp_path / "channels.ome.tif"
     stack.tiffsave(str(path))
     store = Store.create(tmp_path / "store")
-    (image_id,) = ingest_images(store, [path], data_set_id=2)
+    (image_id,) = ingest_images(store, [path], data_set_id=2).image_ids
     with store.session() as session:
         record = session.get(SectionImage, image_id)
         assert record is not None and record.number_of_components == 3

@@ -1,23 +1,78 @@
-"""``brainmap ingest``: a lab's own images into a store."""
+"""``brainmap ingest``: a lab's own images into a store.
+
+Everything is checked before anything is written; a failure is one line on stderr and an exit
+code: 1 an input file cannot be ingested, 2 a bad option value, 5 an id that matches nothing,
+130 interrupted (a rerun resumes).
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from brainmap.cli.options import new_store_option
+from brainmap.cli.options import EXIT_NOT_FOUND, new_store_option, user_errors
+from brainmap.errors import BrainmapError
+
+EXIT_BAD_INPUT = 1
+EXIT_BAD_VALUE = 2
+SERVE_URL = "http://127.0.0.1:8080/"  # `brainmap serve`'s default address
+
+
+def _window(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise click.BadParameter("six integers rl,ru,gl,gu,bl,bu", param_hint="--range") from None
+
+
+@contextmanager
+def _progress(count: int) -> Iterator[tuple[Callable[[Path], None], Callable[[Path], None]]]:
+    """A progress bar over checking then writing `count` images: (on checked, on written)."""
+    from rich.progress import Progress
+
+    with Progress() as progress:
+        task = progress.add_task("checking", total=2 * count)
+
+        def step(verb: str) -> Callable[[Path], None]:
+            return lambda path: progress.update(task, advance=1, description=f"{verb} {path.name}")
+
+        yield step("checked"), step("wrote")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"brainmap: {message}", err=True)
+    sys.exit(code)
+
+
+def _id_range(ids: list[int]) -> str:
+    if not ids:
+        return "all were ingested before"
+    return f"id {ids[0]}" if len(ids) == 1 else f"ids {ids[0]}-{ids[-1]}"
 
 
 @click.command()
 @new_store_option
-@click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("images", nargs=-1, required=True, type=Path)
 @click.option("--data-set", "data_set_id", type=int, required=True, help="SectionDataSet id.")
 @click.option("--expression", multiple=True, type=Path, help="Expression mask, one per image.")
 @click.option("--projection", multiple=True, type=Path, help="Projection mask, one per image.")
 @click.option("--labels", multiple=True, type=Path, help="Label map (structure ids), per image.")
 @click.option("--structures", type=Path, help="CSV: id,acronym,name,parent_structure_id,...")
-@click.option("--range", "window", help="Equalization rl,ru,gl,gu,bl,bu (default: from data).")
+@click.option(
+    "--range", "window", help="Equalization rl,ru,gl,gu,bl,bu (default: from >8-bit data)."
+)
+@click.option("--resolution", type=float, help="Pixel size in µm (SectionImage.resolution).")
+@click.option("--plane", help="Plane of section: coronal, sagittal, horizontal, ... or an id.")
+@click.option(
+    "--product", help='Product id or name listing the data set (default "lab", made once).'
+)
 def ingest(
     store_dir: Path,
     images: tuple[Path, ...],
@@ -27,34 +82,54 @@ def ingest(
     labels: tuple[Path, ...],
     structures: Path | None,
     window: str | None,
+    resolution: float | None,
+    plane: str | None,
+    product: str | None,
 ) -> None:
-    """Add IMAGES (TIFF, BigTIFF, OME-TIFF, PNG, JPEG) to a store as one SectionDataSet."""
-    from rich.progress import Progress
+    """Add IMAGES (TIFF, BigTIFF, OME-TIFF, PNG, JPEG, slide-scanner files) to a store as one
+    SectionDataSet. Every file is decoded and checked in full before anything is written."""
+    from brainmap.ingest.errors import IngestError, IngestNotFound, IngestUsageError
+    from brainmap.ingest.images import ingest_checked
+    from brainmap.ingest.plan import Inputs, Options, plan
+    from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK
+    from brainmap.store.folder import DATABASE_FILE, Store
 
-    from brainmap.ingest.images import IngestError, ingest_images
-    from brainmap.store.folder import Store
-
+    inputs = Inputs(
+        images, {EXPRESSION_MASK: expression, PROJECTION_MASK: projection}, labels, structures
+    )
+    options = Options(data_set_id, _window(window), resolution, plane, product)
     try:
-        bounds = tuple(int(v) for v in window.split(",")) if window else None
-    except ValueError:
-        raise click.BadParameter("six integers rl,ru,gl,gu,bl,bu", param_hint="--range") from None
-    store = Store.create(store_dir)
+        existing = Store.open(store_dir) if (store_dir / DATABASE_FILE).is_file() else None
+    except BrainmapError as error:
+        _fail(str(error), EXIT_BAD_VALUE)
+    store = existing
     try:
-        with Progress() as progress:
-            task = progress.add_task("ingesting", total=len(images))
-            ids = ingest_images(
-                store,
-                list(images),
-                data_set_id=data_set_id,
-                expression=expression,
-                projection=projection,
-                labels=labels,
-                structures=structures,
-                window=bounds,
-                on_file=lambda _path: progress.advance(task),
-            )
+        with user_errors(), _progress(len(images)) as (checked, written):
+            ready = plan(existing, inputs, options, checked)
+            try:
+                store = existing or Store.create(store_dir)
+            except OSError as error:
+                _fail(f"cannot create a store in {store_dir}: {error.strerror}", EXIT_BAD_VALUE)
+            result = ingest_checked(store, ready, written)
     except IngestError as error:
-        raise click.ClickException(str(error)) from None
+        code = (
+            EXIT_NOT_FOUND
+            if isinstance(error, IngestNotFound)
+            else EXIT_BAD_VALUE
+            if isinstance(error, IngestUsageError)
+            else EXIT_BAD_INPUT
+        )
+        _fail(f"{error} (nothing was written)", code)
     finally:
-        store.close()
-    click.echo(f"data set {data_set_id}: {len(ids)} new section images in {store_dir}")
+        if store is not None:
+            store.close()
+    click.echo(
+        f"data set {result.data_set_id}: {len(result.image_ids)} new section images "
+        f"({_id_range(result.image_ids)}), listed under product {result.product_id} "
+        f'"{result.product_name}", in {store_dir}'
+    )
+    if result.image_ids:
+        click.echo(
+            f"view them: brainmap serve --store {store_dir}  then open "
+            f"{SERVE_URL}#image={result.image_ids[0]}"
+        )

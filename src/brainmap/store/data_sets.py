@@ -40,3 +40,12 @@ def link_annotations(
         .where(AlternateImage.image_type == image_type)
         .values(atlas_id=atlas_id)
     )
+
+
+def image_bits(session: Session, data_set_id: int) -> set[int | None]:
+    """The bits_per_component values of the data set's images."""
+    return set(
+        session.scalars(
+            select(SubImage.bits_per_component).where(SubImage.data_set_id == data_set_id)
+        )
+    )

@@ -1,0 +1,67 @@
+"""Bit depth and display window of ingested images, from their full-resolution histograms.
+
+The rule (docs/ingest.md, "Bit depth"): 8-bit data is recorded as 8; 16-bit data as 12 when
+every sample fits 0..4095, else 16. An image's scale is 4095 up to 12 bits and 65535 at 16.
+An Equalization is computed only above 8 bits: the 0.1 / 99.9 percentiles of each channel over
+the data set's new deep images, on their scale, so that applying it as ``range`` stretches the
+data as a percentile stretch would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+TWELVE_BIT_SCALE = 4095
+SIXTEEN_BIT_SCALE = 65535
+LOW_PERCENTILE = 0.1
+HIGH_PERCENTILE = 99.9
+
+
+def scale_of(bits: int) -> int:
+    """The largest value of a `bits` image's scale (4095 up to 12 bits, 2**bits - 1 above)."""
+    return TWELVE_BIT_SCALE if bits <= 12 else 2**bits - 1
+
+
+def deep_bits(largest: int) -> int:
+    """12 when a 16-bit image's largest sample fits the 12-bit scale, else 16."""
+    return 12 if largest <= TWELVE_BIT_SCALE else 16
+
+
+def largest_sample(histogram: np.ndarray) -> int:
+    """The largest value with a count in a bins x channels histogram (0 when empty)."""
+    used = np.flatnonzero(histogram.sum(axis=1))
+    return int(used[-1]) if used.size else 0
+
+
+def _percentile_bounds(counts: np.ndarray, scale: int) -> tuple[int, int]:
+    cumulative = np.cumsum(counts)
+    low, high = np.searchsorted(
+        cumulative, cumulative[-1] * np.array([LOW_PERCENTILE, HIGH_PERCENTILE]) / 100
+    )
+    low = min(int(low), scale - 1)
+    return low, min(max(int(high), low + 1), scale)
+
+
+def _column(histogram: np.ndarray, channel: int) -> np.ndarray | None:
+    """The counts standing for display channel `channel` (grey stands for all three)."""
+    if channel < histogram.shape[1]:
+        return histogram[:, channel]
+    return histogram[:, 0] if histogram.shape[1] == 1 else None
+
+
+def window(histograms: Sequence[np.ndarray], scale: int) -> tuple[int, ...]:
+    """rl,ru,gl,gu,bl,bu: per-channel percentile bounds over bins x channels histograms.
+
+    A one-channel image counts for all three channels; a channel no image has is 0..scale.
+    """
+    bounds: list[int] = []
+    for channel in range(3):
+        columns = [c for h in histograms if (c := _column(h, channel)) is not None]
+        total = np.sum([c.astype(np.int64) for c in columns], axis=0) if columns else None
+        if total is None or not total.any():
+            bounds += [0, scale]
+        else:
+            bounds += _percentile_bounds(total, scale)
+    return tuple(bounds)
