@@ -22,6 +22,8 @@ from typing import Any
 
 from brainmap.ingest.record_xml import XmlRecordsError, xml_records
 
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+"""Byte-order marks of UTF-16 text (as Windows PowerShell's ``>`` saves a download)."""
 HTML_START = re.compile(r"<(!doctype\s+html|html[\s>])", re.IGNORECASE)
 NOT_RECORDS = "JSON but not a list of records or an envelope"
 JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
@@ -69,14 +71,15 @@ def _text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as error:
         raise RecordFileError(path, f"cannot read: {error.strerror or error}") from None
-    if not data.strip():
-        raise RecordFileError(path, "empty")
+    encoding = "utf-16" if data.startswith(UTF16_MARKS) else "utf-8-sig"
     try:
-        text = data.decode("utf-8-sig")
+        text: str | None = data.decode(encoding)
     except UnicodeDecodeError:
-        text = "\0"
-    if "\0" in text:
-        raise RecordFileError(path, "binary data, not Allen records (not UTF-8 text)")
+        text = None
+    if text is None or "\0" in text:
+        raise RecordFileError(path, "binary data, not Allen records (not UTF-8 or UTF-16 text)")
+    if not text.strip():
+        raise RecordFileError(path, "empty")
     if HTML_START.match(text.lstrip()):
         raise RecordFileError(path, "an HTML page, not Allen records")
     return text
@@ -87,7 +90,7 @@ def _json_file(path: Path, text: str, model: str | None) -> RecordFile | None:
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as error:
-        if text.lstrip()[:1] not in "{[":
+        if text.lstrip()[0] not in "{[":
             return None
         raise RecordFileError(path, f"not valid JSON (truncated or damaged): {error}") from None
     if isinstance(parsed, dict) and "msg" in parsed:

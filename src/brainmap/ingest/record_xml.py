@@ -71,7 +71,7 @@ def xml_records(text: str, model: str | None) -> Records:
     named = model or _model_of(root.tag)
     if named is None:
         raise XmlRecordsError(
-            f"XML of a record <{root.tag}> of no known model; name one with --model"
+            f"XML of a record <{root.tag}>, no known model; name one with --model"
         )
     return [record], named
 
