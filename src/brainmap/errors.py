@@ -37,8 +37,15 @@ class ApiError(BrainmapError):
 
 
 class QueryFailed(ApiError):
-    """The server answered an RMA query with `success: false` (allensdk returned the string)."""
+    """The server answered an RMA query with `success: false` (allensdk returned the string):
+    a query error, reported with the server's message and never retried."""
+
+    def __init__(self, url: str, status: int | None, message: str) -> None:
+        super().__init__(url, status, message)
+        said = message if message.startswith("Error in query") else f"query error: {message}"
+        self.args = (f"{said} ({url})",)
 
 
 class NotFound(BrainmapError, LookupError):
-    """A record or image the request names does not exist (HTTP 404 on the server)."""
+    """A record or image the request names does not exist (HTTP 404 on the server), or an id
+    given to the client matches nothing."""

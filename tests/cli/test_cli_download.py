@@ -46,14 +46,15 @@ def test_section_images_with_env_api_and_filters(bulk_server: str, tmp_path: Pat
         ],
     )
     assert result.exit_code == 0, result.output
-    assert set(image_files(tmp_path)) == {f"{i}.jpg" for i in ids}
+    named = "_rgb-1,0.5,2_left-16_width-64_height-48.jpg"
+    assert set(image_files(tmp_path)) == {f"{i}{named}" for i in ids}
 
 
-def test_unknown_image_is_a_usage_error(bulk_server: str, tmp_path: Path) -> None:
+def test_unknown_image_is_not_found(bulk_server: str, tmp_path: Path) -> None:
     code, output = run(
         "download", "section-image", "1", "--api", bulk_server, "--out", str(tmp_path), "-q"
     )
-    assert code == 2 and "no SubImage record" in output
+    assert code == 5 and "no image with id 1" in output
 
 
 def test_query_rows_and_exit_codes(bulk_server: str) -> None:
@@ -62,7 +63,7 @@ def test_query_rows_and_exit_codes(bulk_server: str) -> None:
     code, output = run("query", "model::SectionImage", "--api", bulk_server)
     assert code == 4 and "got 50 of 60 rows" in output
     code, output = run("query", "model::Nope", "--api", bulk_server, "--json")
-    assert code == 3 and "Nope" in output
+    assert code == 6 and "Error in query: model::Nope" in output
 
 
 def test_remote_out_without_manifest_is_a_usage_error(bulk_server: str) -> None:

@@ -44,16 +44,17 @@ def test_data_set_download_writes_verified_files_and_manifest(
     )
     assert report.ok and (report.planned, report.fetched, report.skipped) == (IMAGES, IMAGES, 0)
     files = image_files(tmp_path)
-    assert sorted(files) == sorted(f"{FIRST_ID + n}.jpg" for n in range(IMAGES))
+    assert sorted(files) == sorted(f"{FIRST_ID + n}_downsample-1.jpg" for n in range(IMAGES))
     for number in range(IMAGES):
         height, width = SHAPES[number % len(SHAPES)]
-        body = files[f"{FIRST_ID + number}.jpg"]
+        body = files[f"{FIRST_ID + number}_downsample-1.jpg"]
         assert simplejpeg.decode_jpeg_header(body)[:2] == (height // 2, width // 2)
     with sqlite3.connect(tmp_path / FILENAME) as db:
         rows = db.execute("SELECT path, url, bytes, sha256, status FROM files").fetchall()
     assert len(rows) == IMAGES
     for path, url, size, digest, status in rows:
-        assert status == "verified" and url.endswith(f"/{path[:-4]}?downsample=1")
+        image_id = path.split("_")[0]
+        assert status == "verified" and url.endswith(f"/{image_id}?downsample=1")
         assert (size, digest) == (len(files[path]), hashlib.sha256(files[path]).hexdigest())
     assert [event.done for event in events] == list(range(IMAGES + 1))
     assert events[-1].bytes == report.bytes == sum(map(len, files.values()))
@@ -83,12 +84,12 @@ def test_changed_parameters_refetch_everything(client: Client, tmp_path: Path) -
 def test_atlas_download_fetches_annotated_plates(small_server: str, tmp_path: Path) -> None:
     with Client(small_server) as client:
         report = client.download_atlas(1, tmp_path, quiet=True, downsample=1)
-    assert report.ok and set(image_files(tmp_path)) == {f"{ATLAS_IMAGE}.jpg"}
+    assert report.ok and set(image_files(tmp_path)) == {f"{ATLAS_IMAGE}_downsample-1.jpg"}
     expected = tmp_path / "allensdk.jpg"
     ImageDownloadApi(small_server).download_atlas_image(
         ATLAS_IMAGE, str(expected), annotation=True, atlas=1, downsample=1
     )
-    assert (tmp_path / f"{ATLAS_IMAGE}.jpg").read_bytes() == expected.read_bytes()
+    assert (tmp_path / f"{ATLAS_IMAGE}_downsample-1.jpg").read_bytes() == expected.read_bytes()
 
 
 def test_failed_files_are_reported_and_recorded(small_server: str, tmp_path: Path) -> None:

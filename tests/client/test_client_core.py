@@ -69,7 +69,7 @@ def test_sub_images_are_asked_in_chunks() -> None:
     assert len(records.sent) == 2
     assert "[id$in0,1,2," in records.sent[0] and f"[id$in{IDS_PER_QUERY}]" in records.sent[1]
     assert (
-        "rma::options[only$eqid,x,y,width,height,image_width,image_height,tier_count]"
+        "rma::options[only$eqid,x,y,width,height,image_width,image_height,tier_count,data_set_id]"
         in (records.sent[1])
     )
 
@@ -78,7 +78,7 @@ def test_user_mistakes_are_named_before_any_download(tmp_path: Path) -> None:
     record = {"id": 5, "x": 0, "y": 0, "width": 64, "height": 64}
     record |= {"image_width": 64, "image_height": 64, "tier_count": 1}
     with Client(BASE, transport=MockTransport(Records(0))) as client:
-        with pytest.raises(NotFound, match=r"no SubImage record for ids \[6\]"):
+        with pytest.raises(NotFound, match="no image with id 6"):
             client.download_images([6], tmp_path, records=[record], quiet=True)
         with pytest.raises(BadParameter, match="service"):
             client.download_images([5], tmp_path, records=[record], service="nope")  # type: ignore[arg-type]  # on purpose

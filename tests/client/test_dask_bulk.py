@@ -68,8 +68,8 @@ def test_cluster_run_equals_local_run_and_resumes(
         with sqlite3.connect(tmp_path / FILENAME) as db:
             statuses = db.execute("SELECT status, count(*) FROM files GROUP BY status").fetchall()
         assert statuses == [("verified", IMAGES)]
-        (tmp_path / f"{FIRST_ID + 3}.jpg").unlink()
-        (tmp_path / f".{FIRST_ID}.jpg.x.part").write_bytes(b"left by a killed worker")
+        (tmp_path / f"{FIRST_ID + 3}_downsample-1.jpg").unlink()
+        (tmp_path / f".{FIRST_ID}_downsample-1.jpg.x.part").write_bytes(b"left by a killed worker")
         again = client.download_section_data_set(
             DATA_SET, tmp_path, client=dask, quiet=True, downsample=1
         )

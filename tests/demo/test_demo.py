@@ -41,5 +41,5 @@ def test_demo_writes_every_workflow_and_a_contact_sheet(tmp_path: Path) -> None:
 
 def test_serve_refuses_a_folder_that_is_not_a_store(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--store", str(tmp_path / "nothing")])
-    assert result.exit_code == 1
-    assert "no brainmap store" in result.output
+    assert result.exit_code == 2
+    assert "not a brainmap store" in result.output

@@ -1,7 +1,9 @@
 """``brainmap download ...`` and ``brainmap query``: the bulk client from the shell.
 
-Exit codes: 0 done, 1 some files failed (the rest are in place; rerun to resume), 2 bad usage,
-3 the server refused or could not be reached, 4 a query's rows did not add up to total_rows.
+Exit codes: 0 done, 1 some files failed (the rest are in place; rerun to resume), 2 bad usage
+(a bad parameter, an unwritable --out: nothing is written), 3 the server refused or could not
+be reached, 4 a query's rows did not add up to total_rows, 5 no data set, atlas or image has the
+id given, 6 the server reported an error in the query, 130 interrupted (rerun to resume).
 """
 
 from __future__ import annotations
@@ -15,23 +17,22 @@ from typing import Any, TypeVar
 
 import click
 
-from brainmap.client import BulkReport, Client, IncompleteResult, MissingExtra
+from brainmap.cli.options import user_errors
+from brainmap.client import BulkReport, Client
 from brainmap.client.bulk.engine import DEFAULT_CONCURRENCY
+from brainmap.client.bulk.naming import AUTO
 from brainmap.client.urls import DEFAULT_API_URL, SERVICES, Service
-from brainmap.errors import ApiError, BadParameter, NotFound
 from brainmap.params import ImageRequest
 from brainmap.service import VIEWS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_FAILED_FILES = 1
-EXIT_API = 3
-EXIT_INCOMPLETE = 4
 
 
-def _numbers(text: str | None) -> list[float | int] | None:
-    if text is None:
-        return None
+def _numbers(text: str | None) -> list[float | int] | str | None:
+    if text is None or text == AUTO:
+        return text
     try:
         return [float(part) if "." in part else int(part) for part in text.split(",")]
     except ValueError:
@@ -47,6 +48,9 @@ def _image_option(name: str, annotation: str) -> Callable[[F], F]:
         )
     if name == "view":
         return click.option(flag, name, type=click.Choice(VIEWS), help="view=")
+    if name == "range":
+        help_text = "range= comma-separated, or 'auto': each image's data-set Equalization"
+        return click.option(flag, name, metavar="N,N,...|auto", help=help_text)
     if "tuple" in annotation:
         return click.option(flag, name, metavar="N,N,...", help=f"{name}= comma-separated")
     kind = int if annotation.startswith("int") else str
@@ -124,7 +128,8 @@ def image_params(values: dict[str, Any]) -> dict[str, Any]:
 @click.group()
 def download() -> None:
     """Download images in bulk into a folder, resumably (rerun to resume; verified files are
-    skipped). Exit codes: 0 done, 1 some files failed, 2 usage, 3 server error."""
+    skipped). Files are named by image id and the parameters given. Exit codes: 0 done, 1 some
+    files failed, 2 usage, 3 server error, 5 no such id, 6 query error, 130 interrupted."""
 
 
 @download.command("section-image")
@@ -139,7 +144,7 @@ def download() -> None:
 @click.option("--annotation/--no-annotation", default=None, help="annotation=true/false")
 @bulk_options
 def section_image(image_ids: tuple[int, ...], service: Service, **values: Any) -> None:
-    """Download the images ID... as <ID>.jpg."""
+    """Download the images ID... (as <ID>.jpg without image parameters)."""
     _bulk(
         values,
         lambda bulk, out, **kw: bulk.download_images(image_ids, out, service=service, **kw),
@@ -177,7 +182,7 @@ def query(
     rma: str, page_size: int | None, lenient: bool, api_url: str, concurrency: int, as_json: bool
 ) -> None:
     """Run an RMA query (``model::Atlas,...`` or a full URL) and print its rows as JSON."""
-    with _errors(), Client(api_url, concurrency=concurrency) as client:
+    with user_errors(), Client(api_url, concurrency=concurrency) as client:
         rows = client.query(rma, page_size=page_size, strict=not lenient)
     click.echo(json.dumps(rows, separators=(",", ":")) if as_json else json.dumps(rows, indent=2))
 
@@ -191,7 +196,7 @@ def _bulk(values: dict[str, Any], action: Callable[..., BulkReport]) -> None:
     out_dir, quiet = values.pop("out_dir"), values.pop("quiet")
     options = {"manifest": values.pop("manifest"), "client": values.pop("dask_address")}
     params = image_params(values)
-    with _errors(), Client(api_url, concurrency=concurrency) as client:
+    with user_errors(), Client(api_url, concurrency=concurrency) as client:
         report = action(client, out_dir, quiet=quiet or as_json, **options, **params)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
@@ -206,23 +211,3 @@ def _bulk(values: dict[str, Any], action: Callable[..., BulkReport]) -> None:
             click.echo(f"failed: {path}: {error}", err=True)
     if not report.ok:
         sys.exit(EXIT_FAILED_FILES)
-
-
-class _errors:
-    """Turn API errors and the user's mistakes (bad values, unknown images, a missing extra)
-    into a message on stderr and an exit code; anything else is a bug and keeps its traceback."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, _: object
-    ) -> None:
-        if isinstance(error, IncompleteResult):
-            click.echo(f"brainmap: {error}", err=True)
-            sys.exit(EXIT_INCOMPLETE)
-        if isinstance(error, ApiError):
-            click.echo(f"brainmap: {error}", err=True)
-            sys.exit(EXIT_API)
-        if isinstance(error, (BadParameter, NotFound, MissingExtra)):
-            raise click.UsageError(str(error)) from error

@@ -1,7 +1,8 @@
 """``brainmap mirror``: records and pictures of an Allen-compatible API into a store.
 
-Exit codes: 0 done, 1 some pictures failed to download (rerun to resume) or the API failed,
-2 bad usage.
+Exit codes: 0 done, 1 some pictures failed to download (rerun to resume), 2 bad usage (nothing
+written), 3 the API failed, 5 the selection matched nothing (no store created), 6 the server
+reported a query error, 130 interrupted (rerun to resume).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from brainmap.cli.options import new_store_option
+from brainmap.cli.options import new_store_option, user_errors
+from brainmap.client.bulk.destination import check_folder
 from brainmap.errors import BrainmapError
 
 
@@ -58,30 +60,28 @@ def mirror(
     --downsample) of the selected data sets and atlases into a store. Rerun to resume."""
     from brainmap.mirror.metadata import Selection
     from brainmap.mirror.run import mirror as run_mirror
-    from brainmap.store.folder import Store
 
     downsamples = _numbers(downsample_text, "--downsample")
     selection = Selection(products, data_sets, genes, planes, atlases)
     if not downsamples or (selection.data_set_criteria() is None and not atlases):
         raise click.UsageError("give --downsample levels and at least one selector")
-    store = Store.create(store_dir)
     try:
-        report = asyncio.run(
-            run_mirror(
-                api_url,
-                store,
-                selection,
-                downsamples,
-                concurrency=concurrency,
-                quiet=quiet,
-                say=(lambda _message: None) if quiet else click.echo,
+        with user_errors():
+            check_folder(store_dir.absolute(), "store")
+            report = asyncio.run(
+                run_mirror(
+                    api_url,
+                    store_dir,
+                    selection,
+                    downsamples,
+                    concurrency=concurrency,
+                    quiet=quiet,
+                    say=(lambda _message: None) if quiet else click.echo,
+                )
             )
-        )
     except BrainmapError as error:
         click.echo(f"brainmap: {error}", err=True)
         sys.exit(1)
-    finally:
-        store.close()
     click.echo(
         f"{report.records} records; pictures: {report.fetched} fetched, "
         f"{report.skipped} already held, {len(report.failures)} failed"

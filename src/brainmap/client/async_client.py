@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from brainmap.client import urls
 from brainmap.client._http.retry import RetryPolicy
 from brainmap.client._http.transport import Timeouts, Transport
-from brainmap.client.bulk.engine import DEFAULT_CONCURRENCY, BulkReport, Runner, run_bulk
+from brainmap.client.bulk.engine import DEFAULT_CONCURRENCY, BulkReport, Runner, prepare, run_bulk
 from brainmap.client.bulk.manifest import Job
+from brainmap.client.bulk.naming import AUTO, FileNamer
 from brainmap.client.bulk.verify import EXTENT_FIELDS, decode, expected_size, extent_of, jpeg_check
 from brainmap.client.frames import to_dataframe
 from brainmap.client.paging import Record, query_rows
+from brainmap.client.ranges import Window, image_windows
 from brainmap.client.tiling import Pixels, fetch_tiled, grid
 from brainmap.client.urls import Service
 from brainmap.errors import NotFound
@@ -33,11 +35,15 @@ if TYPE_CHECKING:
 IDS_PER_QUERY = 200
 """Ids per metadata query (keeps URLs far below any server's limit)."""
 
+IMAGE_FIELDS = (*EXTENT_FIELDS, "data_set_id")
+"""The SubImage fields the client asks for: the geometry and the data set."""
+
 
 class AsyncClient:
     """Bulk downloads, arrays and paged queries against one Allen-compatible server.
 
-    `api_url` is the server's base URL (default api.brain-map.org). `concurrency` bounds the
+    `api_url` is the server's root URL (default api.brain-map.org), with or without ``/api/v2``
+    and trailing slashes. `concurrency` bounds the
     requests in flight (to the one host). `timeouts` and `retry` configure the aiohttp transport
     made here, and each dask worker's; `transport` replaces that transport (a `MockTransport` in
     unit tests). `max_pixels`/`max_side` make `get_image` tile regions above them up front
@@ -55,7 +61,7 @@ class AsyncClient:
         max_side: int | None = None,
         transport: Transport | None = None,
     ) -> None:
-        self.api_url = api_url or urls.DEFAULT_API_URL
+        self.api_url = urls.server_root(api_url or urls.DEFAULT_API_URL)
         self.concurrency = concurrency
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
@@ -149,12 +155,12 @@ class AsyncClient:
         return to_dataframe(rows) if dataframe else rows
 
     async def sub_images(self, image_ids: Iterable[int]) -> list[Record]:
-        """Geometry of SubImages (any kind) by id: the fields of `EXTENT_FIELDS`."""
+        """Geometry and data set of SubImages (any kind) by id: the fields of `IMAGE_FIELDS`."""
         ids = sorted({int(image_id) for image_id in image_ids})
         chunks = [ids[i : i + IDS_PER_QUERY] for i in range(0, len(ids), IDS_PER_QUERY)]
         pages = await asyncio.gather(
             *(
-                query_rows(self.transport, urls.sub_images_url(self._rma, chunk, EXTENT_FIELDS))
+                query_rows(self.transport, urls.sub_images_url(self._rma, chunk, IMAGE_FIELDS))
                 for chunk in chunks
             )
         )
@@ -169,23 +175,43 @@ class AsyncClient:
         records: Sequence[Mapping[str, Any]] | None = None,
         **options: Unpack[ImageDownload],
     ) -> BulkReport:
-        """Download images into `out_dir` (a folder or an fsspec URL) as ``<id>.jpg``,
-        resumably (see `brainmap.client.bulk.engine.run_bulk`).
+        """Download images into `out_dir` (a folder or an fsspec URL), resumably (see
+        `brainmap.client.bulk.engine.run_bulk`), each as a file named by its id and the
+        parameters (see `brainmap.client.bulk.naming.file_name`).
 
         `service` picks the download endpoint. `options` are the `BulkOptions` (``quiet``: no
         progress bar, ``progress``: called after each file, ``client``: a dask cluster to fetch
         on, ``manifest``: where the manifest goes) and the image parameters of
-        ``ImageDownloadApi.download_image``. Each file is checked to be a JPEG of the size its
-        SubImage record and the parameters imply (`records` are fetched when not given).
+        ``ImageDownloadApi.download_image``; ``range="auto"`` gives each image its own data
+        set's Equalization (`brainmap.client.ranges`). The parameters and the destination are
+        checked before anything is fetched or written (BadParameter). Each file is checked to be
+        a JPEG of the size its SubImage record and the parameters imply (`records` are fetched
+        when not given); an id without a record raises NotFound.
         """
+        return await self._download(image_ids, out_dir, service, records, dict(options))
+
+    async def _download(
+        self,
+        image_ids: Iterable[int],
+        out_dir: str | os.PathLike[str],
+        service: Service,
+        records: Sequence[Mapping[str, Any]] | None,
+        options: dict[str, Any],
+        implied: ImageRequest | None = None,
+    ) -> BulkReport:
+        """`download_images`; the `implied` parameters (those of the job itself, such as an
+        atlas's own annotation) are left out of the file names."""
         quiet = options.pop("quiet", False)
         progress = options.pop("progress", None)
         client = options.pop("client", None)
         manifest = options.pop("manifest", None)
+        request, auto = checked_request(options)
+        prepare(out_dir, manifest)
         ids = [int(image_id) for image_id in image_ids]
         if records is None:
             records = await self.sub_images(ids)
-        jobs = self._plan(ids, records, service, ImageRequest.from_kwargs(**options))
+        namer = FileNamer(request, implied or ImageRequest(), auto_range=auto)
+        jobs = await self._plan(ids, records, service, request, namer)
         runner: Runner | None = None
         if client is not None:
             from brainmap.client.bulk.distributed import DaskRunner, WorkerSettings
@@ -208,8 +234,13 @@ class AsyncClient:
         self, data_set_id: int, out_dir: str | os.PathLike[str], **options: Unpack[ImageDownload]
     ) -> BulkReport:
         """Every section image of a section data set; `options` (``quiet``, ``progress``,
-        ``client``, ``manifest`` and the image parameters) as in `download_images`."""
+        ``client``, ``manifest`` and the image parameters) as in `download_images`. NotFound
+        when there is no such data set."""
+        checked_request(options)
+        prepare(out_dir, options.get("manifest"))
         records = await self.section_images(data_set_id)
+        if not records:
+            await self._must_exist("SectionDataSet", data_set_id, "section data set")
         ids = [record["id"] for record in records]
         return await self.download_images(ids, out_dir, records=records, **options)
 
@@ -224,30 +255,45 @@ class AsyncClient:
         """Every annotated plate of an atlas: the structure drawings (``annotation=True``, with
         ``atlas=atlas_id`` unless given) or the Nissl images; `options` (``quiet``,
         ``progress``, ``client``, ``manifest`` and the other image parameters) as in
-        `download_images`."""
-        records = await self.atlas_images(atlas_id)
+        `download_images`. NotFound when there is no such atlas."""
+        implied = ImageRequest(annotation=True, atlas=atlas_id) if annotation else None
+        params: dict[str, Any] = {"annotation": annotation, **options}
         if annotation:
-            options.setdefault("atlas", atlas_id)
+            params.setdefault("atlas", atlas_id)
+        checked_request(params)
+        prepare(out_dir, options.get("manifest"))
+        records = await self.atlas_images(atlas_id)
+        if not records:
+            await self._must_exist("Atlas", atlas_id, "atlas")
         ids = [record["id"] for record in records]
-        return await self.download_images(
-            ids, out_dir, service="atlas", records=records, annotation=annotation, **options
-        )
+        return await self._download(ids, out_dir, "atlas", records, params, implied)
 
     async def get_image(
         self, image_id: int, *, service: Service = "section", **image_params: Unpack[ImageParams]
     ) -> Pixels:
-        """Image `image_id` as an RGB ``uint8`` array of shape (height, width, 3).
+        """Image `image_id` as an RGB ``uint8`` array of shape (height, width, 3)
+        (``range="auto"``: its data set's Equalization; NotFound for an unknown id).
 
         Regions above `max_pixels`/`max_side`, or that the server refuses as too large, are
         fetched as tiles and stitched (see `brainmap.client.tiling`).
         """
-        (record,) = await self.sub_images([image_id])
-        request = ImageRequest.from_kwargs(**image_params)
+        request, auto = checked_request(image_params)
+        records = await self.sub_images([image_id])
+        if not records:
+            raise NotFound(f"no image {image_id}")
+        if auto:
+            windows = await image_windows(self.transport, self._rma, records)
+            request = request.replace(range=windows[image_id])
+        return await self._get_pixels(records[0], service, request)
+
+    async def _get_pixels(
+        self, record: Mapping[str, Any], service: Service, request: ImageRequest
+    ) -> Pixels:
         plan = plan_request(extent_of(record), request)
         endpoint = urls.image_endpoint(self.api_url, service)
 
         async def fetch(part: ImageRequest) -> Pixels:
-            url = urls.image_url(endpoint, image_id, part)
+            url = urls.image_url(endpoint, record["id"], part)
             check = jpeg_check(url, expected_size(record, part))
             response = await self.transport.get(url, check=check)
             return await asyncio.to_thread(decode, response.body)
@@ -255,26 +301,49 @@ class AsyncClient:
         tiles = grid(plan, self.max_pixels, self.max_side)
         return await fetch_tiled(fetch, request, plan, tiles)
 
+    async def _must_exist(self, model: str, record_id: int, what: str) -> None:
+        """NotFound unless the server holds record `record_id` of `model`."""
+        if not await query_rows(self.transport, urls.exists_url(self._rma, model, record_id)):
+            raise NotFound(f"no {what} {record_id}")
+
     @property
     def _rma(self) -> str:
         return urls.rma_endpoint(self.api_url)
 
-    def _plan(
+    async def _plan(
         self,
         image_ids: Sequence[int],
         records: Sequence[Mapping[str, Any]],
         service: Service,
         request: ImageRequest,
+        namer: FileNamer,
     ) -> list[Job]:
-        """The bulk jobs for `image_ids`: URL, file name and expected size of each."""
+        """The bulk jobs for `image_ids`: URL, file name and expected size of each (with
+        ``range="auto"``, each image's request carries its data set's window)."""
         by_id = {record["id"]: record for record in records}
         missing = [image_id for image_id in image_ids if image_id not in by_id]
         if missing:
-            raise NotFound(f"no SubImage record for ids {missing[:10]}")
+            raise NotFound(f"no image with id {', '.join(map(str, missing[:10]))}")
         endpoint = urls.image_endpoint(self.api_url, service)
+        windows: dict[int, Window | None] = {}
+        if namer.auto_range:
+            chosen = [by_id[image_id] for image_id in image_ids]
+            windows = await image_windows(self.transport, self._rma, chosen)
         jobs = []
         for image_id in image_ids:
-            width, height = expected_size(by_id[image_id], request)
-            url = urls.image_url(endpoint, image_id, request)
-            jobs.append(Job(f"{image_id}.jpg", url, width, height))
+            record = by_id[image_id]
+            own = request.replace(range=windows[image_id]) if namer.auto_range else request
+            width, height = expected_size(record, own)
+            url = urls.image_url(endpoint, image_id, own)
+            jobs.append(Job(namer.name(image_id), url, width, height))
         return jobs
+
+
+def checked_request(params: Mapping[str, Any]) -> tuple[ImageRequest, bool]:
+    """The image request of `params` (allensdk's keywords, others ignored), checked by the
+    rules the server applies (BadParameter naming the first bad one), and whether ``range`` is
+    ``"auto"`` (then left out of the request)."""
+    auto = isinstance(params.get("range"), str) and params.get("range") == AUTO
+    request = ImageRequest.from_kwargs(**{**params, "range": None} if auto else params)
+    ImageRequest.parse(request.to_pairs())
+    return request, auto

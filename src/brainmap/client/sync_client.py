@@ -8,6 +8,7 @@ them here too.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -43,7 +44,8 @@ def _parameters_of(
 
 class Client:
     """The methods of `AsyncClient`, without ``await``: same constructor, same arguments. Works
-    in scripts and in Jupyter (where a loop is already running)."""
+    in scripts and in Jupyter (where a loop is already running). Its connections are closed by
+    `close` (or leaving ``with``), and otherwise when it is collected or the process exits."""
 
     core: AsyncClient
     """The async client every call runs on."""
@@ -51,6 +53,7 @@ class Client:
     @_parameters_of(AsyncClient.__init__)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.core = AsyncClient(*args, **kwargs)
+        weakref.finalize(self, _close_connections, self.core)
 
     @property
     def api(self) -> ImageDownloadApi:
@@ -72,3 +75,8 @@ class Client:
     download_section_data_set = _blocking(AsyncClient.download_section_data_set)
     download_atlas = _blocking(AsyncClient.download_atlas)
     get_image = _blocking(AsyncClient.get_image)
+
+
+def _close_connections(core: AsyncClient) -> None:
+    """Close `core`'s session: the finalizer of a `Client` collected or alive at exit."""
+    loop.run_or_schedule(core.close())

@@ -33,9 +33,19 @@ QUERY_SAFE = ";/?:@&=+$,"
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
+def server_root(api_url: str) -> str:
+    """The server's root URL from any way of writing it: with or without ``/api/v2`` and
+    trailing slashes (``http://h:p``, ``http://h:p/``, ``http://h:p/api/v2/`` all give
+    ``http://h:p``)."""
+    root = api_url.rstrip("/")
+    while root.endswith("/api/v2"):
+        root = root.removesuffix("/api/v2").rstrip("/")
+    return root
+
+
 def api_v2(api_url: str) -> str:
     """The root of the API's endpoints."""
-    return api_url + "/api/v2"
+    return server_root(api_url) + "/api/v2"
 
 
 def rma_endpoint(api_url: str) -> str:
@@ -105,6 +115,17 @@ def atlas_images_url(rma: str, atlas_id: int, image_type_name: str | None = None
     options = StageOptions(order=["sub_images.section_number"], num_rows=ALL)
     stages.append(model_stage("AtlasImage", criteria=criteria, options=options))
     return query_url(rma, stages)
+
+
+def equalization_url(rma: str, data_set_id: int) -> str:
+    """The Equalization (display window) of one section data set."""
+    criteria = f"section_data_set[id$eq{int(data_set_id)}]"
+    return _records_url(rma, "Equalization", criteria, paged=False)
+
+
+def exists_url(rma: str, model: str, record_id: int) -> str:
+    """The id of one record of `model`, if it exists."""
+    return _records_url(rma, model, f"[id$eq{int(record_id)}]", paged=False, only=["id"])
 
 
 def section_images_url(rma: str, data_set_id: int, *, paged: bool) -> str:

@@ -10,6 +10,7 @@ folder with a contact sheet; a summary table is printed.
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from brainmap.client import ImageDownloadApi
+from brainmap.demo.hint import current_command
 from brainmap.demo.phantom import build_demo_store
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
@@ -204,8 +206,8 @@ def run_demo(
     console.print(session.summary())
     console.print(f"contact sheet: {sheet}")
     console.print(f"done in {time.perf_counter() - started:.1f} s; files in {out_dir}/")
+    serve = f"{current_command()} serve --store {shlex.quote(str(store_dir))}"
     console.print(
-        f"to browse the store in the web viewer: brainmap serve --store {store_dir}, "
-        "then open http://127.0.0.1:8080/"
+        f"to browse the store in the web viewer: {serve}, then open http://127.0.0.1:8080/"
     )
     return [download.path for download in session.downloads] + [sheet]

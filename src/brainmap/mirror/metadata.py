@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from brainmap.client.async_client import AsyncClient
+from brainmap.errors import NotFound
 
 PAGE_SIZE = 2000
 IDS_PER_QUERY = 200
@@ -61,6 +62,7 @@ class Metadata:
     """Records by model, in the order they are imported, and the images to copy."""
 
     records: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    data_sets: list[dict[str, Any]] = field(default_factory=list)
     section_images: list[dict[str, Any]] = field(default_factory=list)
     atlas_images: list[dict[str, Any]] = field(default_factory=list)
     atlases: list[dict[str, Any]] = field(default_factory=list)
@@ -99,7 +101,7 @@ async def fetch_metadata(client: AsyncClient, selection: Selection) -> Metadata:
             client, "SectionImage", "data_set_id", ids, "alignment2d,alternate_images"
         )
         found.records += [("SectionDataSet", data_sets), ("SectionImage", images)]
-        found.section_images = images
+        found.data_sets, found.section_images = data_sets, images
     if selection.atlases:
         atlases = await _rows_by_ids(
             client,
@@ -121,3 +123,21 @@ async def fetch_metadata(client: AsyncClient, selection: Selection) -> Metadata:
         ]
         found.atlas_images, found.atlases = plates, atlases
     return found
+
+
+def check_found(selection: Selection, metadata: Metadata) -> None:
+    """NotFound when the selection matches nothing it names: a ``--data-set`` or ``--atlas``
+    id not found (with the other selectors), or data-set selectors matching no data set."""
+    missing = _missing(selection.data_sets, metadata.data_sets)
+    if missing:
+        raise NotFound(f"no section data set {missing} (matching the selectors given)")
+    if selection.data_set_criteria() is not None and not metadata.data_sets:
+        raise NotFound("no section data set matches the selectors given")
+    missing = _missing(selection.atlases, metadata.atlases)
+    if missing:
+        raise NotFound(f"no atlas {missing}")
+
+
+def _missing(asked: Sequence[int], rows: Sequence[dict[str, Any]]) -> str:
+    found = {row["id"] for row in rows}
+    return ", ".join(str(record_id) for record_id in asked if record_id not in found)

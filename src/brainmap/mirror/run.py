@@ -24,7 +24,7 @@ from brainmap.client.bulk.progress import ProgressCallback
 from brainmap.client.bulk.verify import expected_size
 from brainmap.ingest.images import open_image
 from brainmap.ingest.records import Importer
-from brainmap.mirror.metadata import Metadata, Selection, fetch_metadata
+from brainmap.mirror.metadata import Metadata, Selection, check_found, fetch_metadata
 from brainmap.params import ImageRequest
 from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.service import VIEW_BY_ALTERNATE
@@ -137,7 +137,7 @@ def _keep(store: Store, staged: Path, record_path: str, level: int) -> None:
 
 async def mirror(
     api_url: str,
-    store: Store,
+    store: Store | Path,
     selection: Selection,
     downsamples: Sequence[int],
     *,
@@ -146,32 +146,52 @@ async def mirror(
     progress: ProgressCallback | None = None,
     say: Callable[[str], object] = lambda _message: None,
 ) -> MirrorReport:
-    """Copy the selected records and pictures from `api_url` into `store`; `say` hears each
-    step, `progress` each downloaded file."""
-    report = MirrorReport()
+    """Copy the selected records and pictures from `api_url` into `store` (a store, or the
+    folder of one, created only once the selection is known to match: NotFound otherwise);
+    `say` hears each step, `progress` each downloaded file."""
     async with AsyncClient(api_url, concurrency=concurrency) as client:
         metadata = await fetch_metadata(client, selection)
-        import_metadata(store, metadata)
-        report.records = metadata.count
-        say(f"{report.records} records from {api_url}")
-        jobs = {}
-        for picture in pictures(metadata):
-            for level in sorted({_level(picture.record, d) for d in downsamples}):
-                jobs[_job(client, picture, level)] = (picture.path, level)
-        held = _held(store)
-        todo = {job: where for job, where in jobs.items() if where not in held}
-        report.skipped = len(jobs) - len(todo)
-        say(f"{len(todo)} pictures to fetch, {report.skipped} already held")
-        staging = store.root / STAGING
-        bulk = await run_bulk(
-            client.transport,
-            list(todo),
-            staging,
-            concurrency=concurrency,
-            quiet=quiet,
-            callback=progress,
-            label="mirror pictures",
-        )
+        check_found(selection, metadata)
+        if isinstance(store, Store):
+            return await _copy(client, store, metadata, downsamples, quiet, progress, say)
+        created = Store.create(store)
+        try:
+            return await _copy(client, created, metadata, downsamples, quiet, progress, say)
+        finally:
+            created.close()
+
+
+async def _copy(
+    client: AsyncClient,
+    store: Store,
+    metadata: Metadata,
+    downsamples: Sequence[int],
+    quiet: bool,
+    progress: ProgressCallback | None,
+    say: Callable[[str], object],
+) -> MirrorReport:
+    report = MirrorReport()
+    import_metadata(store, metadata)
+    report.records = metadata.count
+    say(f"{report.records} records from {client.api_url}")
+    jobs = {}
+    for picture in pictures(metadata):
+        for level in sorted({_level(picture.record, d) for d in downsamples}):
+            jobs[_job(client, picture, level)] = (picture.path, level)
+    held = _held(store)
+    todo = {job: where for job, where in jobs.items() if where not in held}
+    report.skipped = len(jobs) - len(todo)
+    say(f"{len(todo)} pictures to fetch, {report.skipped} already held")
+    staging = store.root / STAGING
+    bulk = await run_bulk(
+        client.transport,
+        list(todo),
+        staging,
+        concurrency=client.concurrency,
+        quiet=quiet,
+        callback=progress,
+        label="mirror pictures",
+    )
     report.failures = dict(bulk.failures)
     for job, (record_path, level) in todo.items():
         staged = staging / job.path

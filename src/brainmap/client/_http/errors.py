@@ -4,10 +4,11 @@ verification, and the `ApiError` a status stands for."""
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import Mapping
 
-from brainmap.errors import ApiError
+from brainmap.errors import ApiError, QueryFailed
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 """HTTP statuses worth another try: overload and gateway trouble, not client mistakes."""
@@ -32,16 +33,34 @@ class RetryableStatus(ApiError):
 def status_error(
     url: str, status: int, reason: str, headers: Mapping[str, str], body: bytes
 ) -> ApiError | None:
-    """The error a status of 400 or above stands for (None below): `RetryableStatus` with the
+    """The error a status of 400 or above stands for (None below): `QueryFailed` (never
+    retried) when the body is an RMA envelope saying "Error in query", `RetryableStatus` with the
     ``Retry-After`` hint for the statuses in `RETRY_STATUSES`, else `ApiError`. The message is
     the start of the body, or `reason` when the body is empty."""
     if status < 400:
         return None
+    query_error = _query_error(body)
+    if query_error is not None:
+        return QueryFailed(url, status, query_error)
     message = body.decode("utf-8", errors="replace")[:MESSAGE_LIMIT] or reason
     if status in RETRY_STATUSES:
         delay = parse_retry_after(headers.get("Retry-After"))
         return RetryableStatus(url, status, message, delay)
     return ApiError(url, status, message)
+
+
+def _query_error(body: bytes) -> str | None:
+    """The message of an RMA envelope ``{"success": false, "msg": "Error in query..."}``."""
+    if not body.startswith(b"{"):
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict) or parsed.get("success") is not False:
+        return None
+    message = parsed.get("msg")
+    return message if isinstance(message, str) and message.startswith("Error in query") else None
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
+
+FILE_MODE = 0o666
+"""Mode asked for new files; the process umask takes its bits away, as for any file."""
 
 
 @contextlib.contextmanager
@@ -18,11 +21,12 @@ def atomic_writer(path: str | os.PathLike[str], *, sync: bool = True) -> Iterato
     stays on one file system), is flushed and (with `sync`) fsynced, then moved over `path` with
     `os.replace`. Without `sync` the caller makes it durable later (see `sync_folder`). On any
     error, including cancellation, the temporary file is removed and an existing file at `path`
-    is left untouched.
+    is left untouched. The file gets the mode the umask gives (not ``mkstemp``'s 0600), so
+    colleagues can read a shared folder.
     """
     target = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(target))
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+    descriptor, temporary = _create_temporary(folder, name)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             yield handle
@@ -34,6 +38,17 @@ def atomic_writer(path: str | os.PathLike[str], *, sync: bool = True) -> Iterato
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _create_temporary(folder: str, name: str) -> tuple[int, str]:
+    """Open a new ``.<name>.<random>.part`` in `folder` for writing (never an existing file)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.part")
+        try:
+            return os.open(temporary, flags, FILE_MODE), temporary
+        except FileExistsError:
+            continue
 
 
 def remove_partials(folder: str | os.PathLike[str]) -> int:

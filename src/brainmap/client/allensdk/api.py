@@ -60,8 +60,9 @@ class Api:
         return self._transport
 
     def set_api_urls(self, api_base_url_string: str) -> None:
-        """Derive every endpoint attribute from the server's base URL."""
-        base = api_base_url_string
+        """Derive every endpoint attribute from the server's base URL (its root, with or without
+        ``/api/v2`` and trailing slashes; ``api_url`` keeps the root)."""
+        base = urls.server_root(api_base_url_string)
         v2 = urls.api_v2(base)
         self.api_url = base
         self.well_known_file_endpoint = v2 + "/well_known_file_download"

@@ -13,10 +13,9 @@ from brainmap.client import urls
 from brainmap.client._http.transport import Transport
 from brainmap.client.allensdk.cache import cacheable
 from brainmap.client.allensdk.rma_template import RmaTemplate
+from brainmap.client.ranges import RANGE_FIELDS
 from brainmap.client.rma_stages import as_d
 from brainmap.params import COLORMAPS, ImageRequest
-
-_RANGE_KEYS = ("red_lower", "red_upper", "green_lower", "green_upper", "blue_lower", "blue_upper")
 
 
 class ImageDownloadApi(RmaTemplate):
@@ -94,7 +93,7 @@ class ImageDownloadApi(RmaTemplate):
         )
         if not as_lists:
             return list(records)
-        return [[record[key] for key in _RANGE_KEYS] for record in records]
+        return [[record[key] for key in RANGE_FIELDS] for record in records]
 
     @cacheable()
     def get_section_data_sets_by_product(

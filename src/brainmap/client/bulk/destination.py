@@ -136,6 +136,27 @@ class FsspecFolder:
         return filesystem, root.rstrip("/")
 
 
+def check_folder(folder: Path, option: str = "out") -> None:
+    """BadParameter (naming `option`) unless `folder` is a folder this process may write in, or
+    can be created as one: no file in the way, and its nearest existing folder writable. Nothing
+    is created."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == folder else f"is under the file {existing}"
+        raise BadParameter(option, f"{folder} {where}, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise BadParameter(option, f"{folder}: cannot write in {existing}")
+
+
+def check_file(path: Path, option: str) -> None:
+    """BadParameter unless a file can be written at `path` (see `check_folder`)."""
+    if path.is_dir():
+        raise BadParameter(option, f"{path} is a folder, not a file")
+    check_folder(path.absolute().parent, option)
+
+
 def open_destination(target: str | os.PathLike[str]) -> Destination:
     """A `LocalFolder` for a path or ``file://`` URL, an `FsspecFolder` for other URLs
     (fsspec is needed for those: ``pip install 'brainmap[dask]'``)."""

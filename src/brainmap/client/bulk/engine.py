@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from brainmap.client._http.transport import Transport
-from brainmap.client.bulk.destination import Destination, open_destination
+from brainmap.client.bulk.destination import (
+    Destination,
+    check_file,
+    check_folder,
+    open_destination,
+)
 from brainmap.client.bulk.ledger import Ledger
 from brainmap.client.bulk.manifest import FILENAME, Job, Manifest
 from brainmap.client.bulk.progress import ProgressCallback, ProgressReporter
@@ -117,13 +123,23 @@ async def fetch_all(
     return transport.retries - before
 
 
-def manifest_path(destination: Destination, manifest: str | os.PathLike[str] | None) -> Path:
-    """`manifest`, or by default the manifest file inside a local destination."""
+def prepare(
+    out: str | os.PathLike[str], manifest: str | os.PathLike[str] | None
+) -> tuple[Destination, Path]:
+    """The destination `out` names (see `open_destination`) and the manifest's path
+    (`manifest`, by default in a local destination), both checked writable before anything is
+    fetched or written; BadParameter names the one that is not."""
+    destination = open_destination(out)
+    if destination.local is not None:
+        check_folder(destination.local)
     if manifest is not None:
-        return Path(manifest)
-    if destination.local is None:
+        path = Path(manifest)
+    elif destination.local is None:
         raise BadParameter("manifest", "a remote destination needs a local manifest path")
-    return destination.local / FILENAME
+    else:
+        path = destination.local / FILENAME
+    check_file(path, "manifest")
+    return destination, path
 
 
 async def run_bulk(
@@ -146,9 +162,9 @@ async def run_bulk(
     manifest (`manifest`, default: in the folder) is updated here, in batches of files already
     made durable; progress reports a file once its row is committed.
     """
-    destination = open_destination(out)
+    destination, manifest_file = prepare(out, manifest)
     started = time.monotonic()
-    with Manifest(manifest_path(destination, manifest), destination.size) as records:
+    with _open_manifest(manifest_file, destination) as records:
         destination.remove_partials()
         todo = records.plan(jobs)
         report = BulkReport(os.fspath(out), len(jobs), len(jobs) - len(todo))
@@ -184,3 +200,11 @@ async def run_bulk(
     report.seconds = time.monotonic() - started
     report.retries = dict(retries)
     return report
+
+
+def _open_manifest(path: Path, destination: Destination) -> Manifest:
+    """The manifest at `path`; a folder or database that cannot be made is BadParameter."""
+    try:
+        return Manifest(path, destination.size)
+    except (OSError, sqlite3.Error) as error:
+        raise BadParameter("manifest", f"{path}: {error}") from None

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from brainmap.errors import BadParameter
+
 FILENAME = "brainmap-manifest.sqlite"
 PENDING = "pending"
 VERIFIED = "verified"
@@ -79,12 +81,15 @@ class Manifest:
         """Record `jobs` and return those still to fetch.
 
         A job is done when its row is verified for the same URL and the file is on disk with
-        the recorded length; any other row (new, pending, failed, changed URL, file missing or
-        resized) goes back to pending.
+        the recorded length; any other row (new, pending, failed, file missing or resized) goes
+        back to pending. A file on disk that an earlier run fetched from another URL (the same
+        name asked for with other parameters, another service or server) is a conflict: nothing
+        changes and BadParameter names it.
         """
         todo = []
         with self.transaction():
             for job in jobs:
+                self._refuse_conflict(job)
                 if not self._is_done(job):
                     todo.append(job)
                     self._db.execute(
@@ -105,6 +110,17 @@ class Manifest:
         self._db.execute(
             "UPDATE files SET status = ?, error = ? WHERE path = ?", (FAILED, error, path)
         )
+
+    def _refuse_conflict(self, job: Job) -> None:
+        found: tuple[str] | None = self._db.execute(
+            "SELECT url FROM files WHERE path = ?", (job.path,)
+        ).fetchone()
+        if found is not None and found[0] != job.url and self.size_of(job.path) is not None:
+            raise BadParameter(
+                "out",
+                f"{job.path} there was downloaded from {found[0]}, not {job.url}; "
+                "download into another folder, or delete that file first",
+            )
 
     def _is_done(self, job: Job) -> bool:
         found: tuple[str, int | None, str] | None = self._db.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,10 +26,19 @@ class ProgressEvent:
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
+def files_per_second(finished: int, seconds: float) -> float | None:
+    """The rate of a run: files it finished (fetched or failed; not those already there when
+    it started) over the seconds since it started; None before it has one to show."""
+    if finished <= 0 or seconds <= 0:
+        return None
+    return finished / seconds
+
+
 class ProgressReporter:
     """What the bulk runner drives: `update` per file, `close` at the end.
 
     Shows a rich bar on stderr unless `quiet`; calls `callback` (notebooks, GUIs) either way.
+    `clock` gives the seconds the rate is measured in.
     """
 
     def __init__(
@@ -39,9 +49,13 @@ class ProgressReporter:
         quiet: bool = False,
         callback: ProgressCallback | None = None,
         label: str = "download",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.total, self.done, self.failed, self.bytes = total, done, 0, 0
+        self.already_there = done
         self.callback = callback
+        self.clock = clock
+        self.started = clock()
         self._bar: ProgressBar | None = None
         if not quiet:
             from brainmap.client.bulk.progress_bar import ProgressBar
@@ -55,8 +69,12 @@ class ProgressReporter:
         self.bytes += size
         self.failed += 0 if ok else 1
         if self._bar is not None:
-            self._bar.advance(self.bytes)
+            self._bar.advance(self.bytes, self.rate())
         self._emit(path)
+
+    def rate(self) -> float | None:
+        """Files per second finished by this run (see `files_per_second`)."""
+        return files_per_second(self.done - self.already_there, self.clock() - self.started)
 
     def close(self) -> None:
         """Stop the bar (leaving its final line)."""

@@ -13,19 +13,31 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.text import Text
 
 
 class _Rate(ProgressColumn):
-    """Files per second and megabytes fetched."""
+    """Files per second of this run (`ProgressReporter.rate`) and megabytes fetched."""
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
+        speed = task.fields.get("rate")
         rate = f"{speed:6.1f} files/s" if speed else "    -- files/s"
         megabytes = task.fields.get("bytes", 0) / 1e6
         return Text(f"{rate}  {megabytes:8.1f} MB", style="progress.data.speed")
+
+
+class _Remaining(ProgressColumn):
+    """Time left at this run's rate."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.fields.get("rate")
+        left = task.remaining
+        if not speed or left is None:
+            return Text("-:--:--", style="progress.remaining")
+        seconds = int(left / speed)
+        text = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        return Text(text, style="progress.remaining")
 
 
 class ProgressBar:
@@ -38,16 +50,19 @@ class ProgressBar:
             MofNCompleteColumn(),
             _Rate(),
             TimeElapsedColumn(),
-            TimeRemainingColumn(),
+            _Remaining(),
             console=Console(stderr=True),
             transient=False,
         )
         self._progress.start()
-        self._task: TaskID = self._progress.add_task(label, total=total, completed=done, bytes=0)
+        self._task: TaskID = self._progress.add_task(
+            label, total=total, completed=done, bytes=0, rate=None
+        )
 
-    def advance(self, fetched_bytes: int) -> None:
-        """One more file finished; `fetched_bytes` fetched so far in all."""
-        self._progress.update(self._task, advance=1, bytes=fetched_bytes)
+    def advance(self, fetched_bytes: int, rate: float | None) -> None:
+        """One more file finished; `fetched_bytes` fetched so far in all, at `rate` files per
+        second."""
+        self._progress.update(self._task, advance=1, bytes=fetched_bytes, rate=rate)
 
     def stop(self) -> None:
         """Stop refreshing, leaving the final line."""
