@@ -1,5 +1,6 @@
 """The web viewer in a real browser: Debian's headless Chromium driven by Playwright, against the
-real server on loopback over the small store.
+real server on loopback over the small store, a lab's store (a new product with a 16-bit image,
+a data set of no product) and an empty store.
 
 What the page draws is compared with what the API returns for the same view (its canvas pixels
 against IIIF and Image Download Service images decoded here, both reduced to a coarse grid, with
@@ -12,6 +13,7 @@ import base64
 import math
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
@@ -20,6 +22,12 @@ import numpy as np
 import pytest
 import pyvips
 
+from brainmap.pyramid.tiers import whole_image
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
+from brainmap.server.app import create_app
+from brainmap.server.background import BackgroundServer
+from brainmap.store.folder import Store
+from brainmap.store.schema import Product, SectionDataSet, SectionImage
 from loopback import Reply, request
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES
 from viewer_build import require_built_viewer
@@ -67,11 +75,11 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture()
-def page(browser: Browser, small_server: str) -> Iterator[Page]:
-    """A fresh page on the server, failing the test on any script error."""
-    context = browser.new_context(viewport=WINDOW, device_scale_factor=1, base_url=small_server)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=small_server)
+@contextmanager
+def page_on(browser: Browser, server: str) -> Iterator[Page]:
+    """A fresh page on a server, failing the test on any script error."""
+    context = browser.new_context(viewport=WINDOW, device_scale_factor=1, base_url=server)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
@@ -79,6 +87,13 @@ def page(browser: Browser, small_server: str) -> Iterator[Page]:
     yield page
     context.close()
     assert not errors, errors
+
+
+@pytest.fixture()
+def page(browser: Browser, small_server: str) -> Iterator[Page]:
+    """A fresh page on the small store's server."""
+    with page_on(browser, small_server) as fresh:
+        yield fresh
 
 
 def wait_drawn(page: Page) -> None:
@@ -165,6 +180,7 @@ def test_the_catalogue_lists_products_data_sets_and_sections(page: Page) -> None
     page.goto("/")
     products = page.locator("#products button")
     products.first.wait_for()
+    # every data set has a product or is an atlas's: no "Other data sets"
     assert products.all_inner_texts() == ["Mouse Brain", "Mouse Connectivity Projection"]
     assert page.locator("#atlases button").all_inner_texts() == ["Mouse, P56, Coronal"]
     page.get_by_role("button", name="Mouse Connectivity Projection").click()
@@ -312,3 +328,276 @@ def test_a_malformed_viewport_in_the_hash_opens_the_whole_image(page: Page) -> N
     for junk in ("10,10,300,-5", "10,10,0,300", "a,b,c,d", "1,2,3"):
         open_view(page, f"image={ISH_IMAGE}&region={junk}")
         assert region(page) == pytest.approx(home), junk
+
+
+# -- a lab's store: a new product, a 16-bit image, a data set of no product; an empty store --
+
+LAB_PRODUCT, EMPTY_PRODUCT = 70, 71
+LAB_SET, OTHER_SET = 700, 800
+DEEP_IMAGE, OTHER_IMAGE = 7001, 8001
+DEEP_RESOLUTION = 0.5
+FULL_16_BIT = "0,65535,0,65535,0,65535"
+
+
+def build_lab_store(root: Path) -> Store:
+    """Written with the store's own API: the product "Lab images" with one data set of one
+    full-range 16-bit image (0.5 µm a pixel, no Equalization), a product of no data set, and a
+    data set of no product with one 8-bit image of unknown resolution."""
+    store = Store.create(root)
+    y, x = np.mgrid[0:600, 0:800]
+    deep = np.stack([x * 81, y * 109, (x + y) * 46], axis=2).astype(np.uint16)  # up to ~65535
+    rgb = np.stack([x % 256, y % 256, np.full_like(x, 128)], axis=2).astype(np.uint8)
+    paths = {}
+    files = (("deep", deep, PyramidKind.LOSSLESS), ("rgb", rgb, PyramidKind.RGB8))
+    for stem, pixels, kind in files:
+        paths[stem] = store.new_pyramid_name(stem)
+        write_pyramid(pixels, store.pyramid_path(paths[stem]), kind)
+    with store.session() as session:
+        lab = Product(id=LAB_PRODUCT, name="Lab images", abbreviation="Lab")
+        session.add_all([lab, Product(id=EMPTY_PRODUCT, name="No data sets", abbreviation="None")])
+        lab_set = SectionDataSet(id=LAB_SET, name="Lab run", failed=False)
+        lab_set.products = [lab]
+        session.add_all([lab_set, SectionDataSet(id=OTHER_SET, failed=False)])
+        session.flush()
+        common = dict(section_number=1, number_of_components=3, **whole_image(800, 600))
+        session.add_all(
+            [
+                SectionImage(
+                    id=DEEP_IMAGE,
+                    data_set_id=LAB_SET,
+                    path=paths["deep"],
+                    bits_per_component=16,
+                    resolution=DEEP_RESOLUTION,
+                    **common,
+                ),
+                SectionImage(
+                    id=OTHER_IMAGE,
+                    data_set_id=OTHER_SET,
+                    path=paths["rgb"],
+                    bits_per_component=8,
+                    resolution=None,
+                    **common,
+                ),
+            ]
+        )
+    return store
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with BackgroundServer(create_app(build_lab_store(tmp_path_factory.mktemp("lab")))) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with BackgroundServer(create_app(Store.create(tmp_path_factory.mktemp("empty")))) as server:
+        yield server.url
+
+
+@pytest.fixture()
+def lab_page(browser: Browser, lab_server: str) -> Iterator[Page]:
+    with page_on(browser, lab_server) as fresh:
+        yield fresh
+
+
+def test_the_catalogue_reaches_a_new_products_data_sets_and_those_of_no_product(
+    lab_page: Page,
+) -> None:
+    page = lab_page
+    page.goto("/")
+    products = page.locator("#products button")
+    products.first.wait_for()
+    # a product without data sets is left out
+    assert products.all_inner_texts() == ["Lab images", "Other data sets"]
+    page.get_by_role("button", name="Lab images").click()
+    page.get_by_role("button", name="Data set 700 · Lab run").click()
+    page.locator("#sections button", has_text=f"image {DEEP_IMAGE}").click()
+    wait_drawn(page)
+    assert hash_state(page)["image"] == str(DEEP_IMAGE)
+    page.get_by_role("button", name="Other data sets").click()
+    page.get_by_role("button", name=f"Data set {OTHER_SET}", exact=True).click()
+    with page.expect_response(info_json):
+        page.locator("#sections button", has_text=f"image {OTHER_IMAGE}").click()
+    wait_drawn(page)
+    assert hash_state(page)["image"] == str(OTHER_IMAGE)
+    assert page.locator("#data-sets button").all_inner_texts() == [f"Data set {OTHER_SET}"]
+
+
+def test_a_link_to_an_image_of_no_product_shows_where_it_is(lab_page: Page) -> None:
+    open_view(lab_page, f"image={OTHER_IMAGE}")
+    others = lab_page.get_by_role("button", name="Other data sets")
+    assert others.get_attribute("aria-current") == "true"
+    section = lab_page.locator("#sections button", has_text=f"image {OTHER_IMAGE}")
+    assert section.get_attribute("aria-current") == "true"
+
+
+def enter(page: Page, name: str, value: str) -> None:
+    """Type `value` into a control and press Enter (which applies the form)."""
+    field = page.locator(f"#controls [name={name}]")
+    field.fill(value)
+    field.press("Enter")
+
+
+def test_range_fields_follow_a_16_bit_image_and_recover_from_a_bad_value(
+    lab_page: Page, lab_server: str
+) -> None:
+    page = lab_page
+    open_view(page, f"image={DEEP_IMAGE}&region=250,100,300,400")
+    # no Equalization: the fields show the image's whole scale
+    assert hash_state(page)["range"] == FULL_16_BIT
+    assert page.locator("#range-legend").inner_text() == "Range (0 to 65535, per channel)"
+    red_upper = page.locator("#controls [name=red_upper]")
+    assert red_upper.input_value() == "65535" and red_upper.get_attribute("max") == "65535"
+    with page.expect_response(lambda response: "range=0,30000,0,65535,0,65535" in response.url):
+        enter(page, "red_upper", "30000")
+    wait_drawn(page)
+    error = page.locator("#range-error")
+    enter(page, "red_upper", "70000")
+    error.filter(has_text="red upper must be a whole number from 0 to 65535").wait_for()
+    assert red_upper.get_attribute("aria-invalid") == "true"
+    assert hash_state(page)["range"] == "0,30000,0,65535,0,65535"
+    # another control still applies, with the range last applied
+    with page.expect_response(lambda r: "range=0,30000,0,65535,0,65535&colormap=jet" in r.url):
+        page.locator("#controls [name=colormap]").select_option("jet")
+    wait_drawn(page)
+    # and a valid value applies again: the highest the scale has
+    with page.expect_response(lambda r: f"range={FULL_16_BIT}&colormap=jet" in r.url):
+        enter(page, "red_upper", "65535")
+    wait_drawn(page)
+    assert error.inner_text() == "" and red_upper.get_attribute("aria-invalid") == "false"
+    assert page.locator("#status").inner_text() == ""
+    enter(page, "green_lower", "65535")
+    error.filter(has_text="green upper must be above green lower").wait_for()
+    enter(page, "green_lower", "0")
+    assert error.inner_text() == ""
+    state = hash_state(page)
+    assert (state["range"], state["colormap"]) == (FULL_16_BIT, "jet")
+    drawn = canvas(page)
+    x, y, w, h = region(page)
+    height, width = drawn.shape[:2]
+    iiif = get(
+        f"{lab_server}/iiif/3/{DEEP_IMAGE}/{x:.0f},{y:.0f},{w:.0f},{h:.0f}/"
+        f"^{width},{height}/0/default.jpg?range={FULL_16_BIT}&colormap=jet"
+    )
+    assert difference(drawn, decode(iiif.body)) < SAME
+
+
+def test_an_8_bit_image_opens_without_a_range(lab_page: Page) -> None:
+    open_view(lab_page, f"image={OTHER_IMAGE}")
+    assert "range" not in hash_state(lab_page)
+    assert lab_page.locator("#controls [name=red_upper]").input_value() == ""
+    assert lab_page.locator("#range-legend").inner_text() == "Range (0 to 4095, per channel)"
+    assert lab_page.locator("#range-default").is_disabled()
+
+
+def scale_bar(page: Page) -> tuple[float, float]:
+    """The scale bar's length in µm (from its label) and in pixels of the view."""
+    value, unit = page.locator(".scale-bar span").inner_text().split()
+    micrometres = float(value) * {"µm": 1, "mm": 1000}[unit]
+    box = page.locator(".scale-bar-line").bounding_box()
+    assert box is not None
+    return micrometres, box["width"]
+
+
+def assert_scale_bar_true(page: Page, resolution: float) -> tuple[float, float]:
+    """The bar's µm per pixel is the image's µm per pixel times image pixels per view pixel."""
+    micrometres, pixels = scale_bar(page)
+    view = page.locator("#viewer").bounding_box()
+    assert view is not None
+    assert 30 <= pixels <= 120
+    assert micrometres / pixels == pytest.approx(resolution * region(page)[2] / view["width"], 0.01)
+    return micrometres, pixels
+
+
+def test_the_scale_bar_is_true_at_every_zoom(page: Page) -> None:
+    open_view(page, f"image={ISH_IMAGE}")  # 1 µm a pixel
+    whole = assert_scale_bar_true(page, 1.0)
+    home = region(page)
+    page.get_by_title("Zoom in").click()
+    wait_zoomed_in(page, home[2] / 1.5)
+    zoomed = assert_scale_bar_true(page, 1.0)
+    assert zoomed[0] / zoomed[1] < whole[0] / whole[1] / 1.5
+
+
+def test_the_scale_bar_follows_the_resolution_and_hides_without_one(lab_page: Page) -> None:
+    open_view(lab_page, f"image={DEEP_IMAGE}")
+    assert_scale_bar_true(lab_page, DEEP_RESOLUTION)
+    open_view(lab_page, f"image={OTHER_IMAGE}")
+    assert lab_page.locator(".scale-bar").is_hidden()
+
+
+def screen_point(page: Page, image_x: float, image_y: float) -> tuple[float, float]:
+    """Where the centre of a full-resolution pixel is on the page, from the view's region."""
+    x, y, w, _ = region(page)
+    box = page.locator("#viewer").bounding_box()
+    assert box is not None
+    scale = box["width"] / w
+    return box["x"] + (image_x + 0.5 - x) * scale, box["y"] + (image_y + 0.5 - y) * scale
+
+
+def wait_pointer_text(page: Page, text: str) -> None:
+    page.wait_for_function(
+        "text => document.querySelector('#pointer-structure').textContent === text", arg=text
+    )
+
+
+def test_the_structure_under_the_pointer_is_named(page: Page) -> None:
+    lookups: list[str] = []
+    page.on("request", lambda r: lookups.append(r.url) if "image_to_structure" in r.url else None)
+    open_view(page, f"image={ATLAS_IMAGE}")
+    for (x, y), text in (
+        ((250, 300), "structure 315 (S315)"),
+        ((550, 300), "structure 549 (S549)"),
+        ((50, 50), "no structure"),
+    ):
+        page.mouse.move(*screen_point(page, x, y))
+        wait_pointer_text(page, text)
+    assert page.locator("#pointer-structure").is_visible()
+    # a sweep across the plate asks far less often than the pointer moves, ending where it is
+    asked = len(lookups)
+    start, end = screen_point(page, 150, 200), screen_point(page, 650, 450)
+    page.mouse.move(*start)
+    page.mouse.move(*end, steps=60)
+    wait_pointer_text(page, "structure 549 (S549)")
+    page.wait_for_timeout(300)
+    assert 1 <= len(lookups) - asked <= 20
+    assert "atlas=1" in lookups[-1]
+
+
+def test_no_structure_is_looked_up_on_an_image_without_annotation(page: Page) -> None:
+    lookups: list[str] = []
+    page.on("request", lambda r: lookups.append(r.url) if "image_to_structure" in r.url else None)
+    open_view(page, f"image={ISH_IMAGE}")
+    page.mouse.move(*screen_point(page, 600, 450))
+    page.mouse.move(*screen_point(page, 300, 200), steps=5)
+    page.wait_for_timeout(300)
+    assert lookups == []
+    assert page.locator("#pointer-structure").is_hidden()
+
+
+def test_the_landing_view_says_what_to_do_first(page: Page) -> None:
+    page.goto("/")
+    landing = page.locator("#landing")
+    landing.wait_for()
+    text = landing.inner_text()
+    assert "Choose a product" in text and "Other data sets" in text
+    assert "brainmap ingest --store STORE --data-set ID IMAGE..." in text
+    assert "holds no images yet" not in text
+    page.get_by_role("button", name="Mouse Brain").click()
+    page.get_by_role("button", name="Data set 100").click()
+    page.locator("#sections button").first.click()
+    wait_drawn(page)
+    assert landing.is_hidden()
+
+
+def test_an_empty_store_says_how_to_add_images(browser: Browser, empty_server: str) -> None:
+    with page_on(browser, empty_server) as page:
+        page.goto("/")
+        landing = page.locator("#landing")
+        landing.wait_for()
+        text = landing.inner_text()
+        assert "This store holds no images yet" in text
+        assert "brainmap ingest --store STORE --data-set ID IMAGE..." in text
+        assert "Choose a product" not in text
+        assert page.locator("#products button").count() == 0

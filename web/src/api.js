@@ -57,6 +57,16 @@ export const structuresOf = cached((graphId) => records(
   + "rma::options[only$eqid,acronym,name][order$eqgraph_order][num_rows$eq'all']",
 ));
 
+/** The Structure record at full-resolution pixel (x, y) of an image's label map for `atlas`
+ * (brainmap's image_to_structure extension); null on the background or outside the image.
+ * A refusal throws the server's message. */
+export async function structureAt(imageId, x, y, atlas) {
+  const query = toQuery([["x", x], ["y", y], ["atlas", atlas]]);
+  const response = await fetch(absolute(`api/v2/image_to_structure/${imageId}.json?${query}`));
+  if (!response.ok) throw new Error((await response.text()).trim());
+  return (await response.json()).msg[0] ?? null;
+}
+
 /** The IIIF Image API base URL of an image (append /info.json or a region/size/...). */
 export const iiifBase = (imageId) => absolute(`iiif/3/${imageId}`);
 

@@ -1,9 +1,14 @@
 // The catalogue: products (and reference atlases) -> data sets -> section thumbnails.
-// Every entry is a button; the chosen one in each list carries aria-current.
+// Products are listed when they have data sets; data sets of no product (say, a lab's own
+// images ingested without one) are under "Other data sets". Every entry is a button; the chosen
+// one in each list carries aria-current.
 
 import { dataSetContext, records, thumbnailUrl } from "./api.js";
 
 const PAGE = 50;
+const OTHERS = "other";
+/** What a data set's entry shows besides its id. */
+const DETAILS = "rma::include,genes,plane_of_section";
 
 /** Replace a list's items with one button per entry; returns the buttons by key. */
 function fill(list, entries, onChoose) {
@@ -42,7 +47,7 @@ const text = (value) => document.createTextNode(value);
 function dataSetLabel(dataSet) {
   const genes = (dataSet.genes ?? []).map((gene) => gene.acronym).join(", ");
   const plane = dataSet.plane_of_section?.name;
-  return [`Data set ${dataSet.id}`, genes, plane].filter(Boolean).join(" · ");
+  return [`Data set ${dataSet.id}`, dataSet.name, genes, plane].filter(Boolean).join(" · ");
 }
 
 function thumbnail(image, range) {
@@ -65,16 +70,16 @@ export class Catalog {
     this.more.addEventListener("click", () => this.nextDataSets());
   }
 
-  /** List the products and the reference atlases. */
+  /** List the products that have data sets, "Other data sets" when some data sets have no
+   * product and belong to no atlas, and the reference atlases. Resolves to the number of data
+   * sets in the store. */
   async start() {
-    const [products, atlases] = await Promise.all([
+    const [products, atlases, dataSets] = await Promise.all([
       records("model::Product,rma::options[order$eqid][num_rows$eq'all']"),
       records("model::Atlas,rma::options[order$eqid][num_rows$eq'all']"),
+      records("model::DataSet,rma::include,products,"
+        + "rma::options[only$eqid,products.id][order$eqid][num_rows$eq'all']"),
     ]);
-    fill(this.lists.products, products.map((product) => ({
-      key: product.id,
-      content: [text(product.name ?? `Product ${product.id}`)],
-    })), (entry) => this.openProduct(entry.key));
     const atlasEntries = atlases.map((atlas) => ({
       key: atlas.id,
       name: atlas.name ?? `Atlas ${atlas.id}`,
@@ -82,14 +87,47 @@ export class Catalog {
       dataSet: atlas.atlas_data_set_id,
     }));
     this.atlasByDataSet = new Map(atlasEntries.map((entry) => [entry.dataSet, entry]));
+    const used = new Set(dataSets.flatMap((dataSet) => dataSet.products.map((p) => p.id)));
+    this.others = dataSets
+      .filter((dataSet) => dataSet.products.length === 0 && !this.atlasByDataSet.has(dataSet.id))
+      .map((dataSet) => dataSet.id);
+    const productEntries = products.filter((product) => used.has(product.id)).map((product) => ({
+      key: product.id,
+      content: [text(product.name ?? `Product ${product.id}`)],
+    }));
+    if (this.others.length) {
+      productEntries.push({ key: OTHERS, content: [text("Other data sets")] });
+    }
+    fill(this.lists.products, productEntries, (entry) => (
+      entry.key === OTHERS ? this.openOthers() : this.openProduct(entry.key)));
     fill(this.lists.atlases, atlasEntries, (entry) => this.openAtlas(entry));
+    return dataSets.length;
   }
 
   /** Show the first page of a product's data sets. */
   async openProduct(productId) {
-    mark(this.lists.products, productId);
+    await this.openDataSets(productId, (start) => records(
+      `model::DataSet,rma::criteria,products[id$eq${productId}],${DETAILS},`
+      + `rma::options[order$eqid][num_rows$eq${PAGE}][start_row$eq${start}]`,
+    ));
+  }
+
+  /** Show the first page of the data sets of no product. */
+  async openOthers() {
+    await this.openDataSets(OTHERS, async (start) => {
+      const ids = this.others.slice(start, start + PAGE);
+      return ids.length === 0 ? [] : records(
+        `model::DataSet,rma::criteria,[id$in${ids.join(",")}],${DETAILS},`
+        + "rma::options[order$eqid][num_rows$eq'all']",
+      );
+    });
+  }
+
+  /** Choose the entry `key` of the products list, whose data sets `load(start)` pages. */
+  async openDataSets(key, load) {
+    mark(this.lists.products, key);
     mark(this.lists.atlases, null);
-    this.product = productId;
+    this.load = load;
     this.lists["data-sets"].replaceChildren();
     this.lists.sections.replaceChildren();
     this.shown = 0;
@@ -107,11 +145,7 @@ export class Catalog {
   }
 
   async nextDataSets() {
-    const page = await records(
-      `model::DataSet,rma::criteria,products[id$eq${this.product}],`
-      + "rma::include,genes,plane_of_section,"
-      + `rma::options[order$eqid][num_rows$eq${PAGE}][start_row$eq${this.shown}]`,
-    );
+    const page = await this.load(this.shown);
     append(this.lists["data-sets"], page.map((dataSet) => ({
       key: dataSet.id,
       content: [text(dataSetLabel(dataSet))],
@@ -148,6 +182,7 @@ export class Catalog {
     } else if (atlas) {
       await this.openAtlas(atlas);
     } else {
+      await this.openOthers();
       await this.openDataSet(record.data_set_id);
     }
     this.markImage(record.id);

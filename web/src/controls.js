@@ -1,9 +1,17 @@
 // The display controls: a form whose fields map one to one onto the filter parameters.
 // `read` turns the form into filters (strings, as the API spells them), `show` does the reverse.
+// A field that holds an invalid value says so and keeps what was applied before, so every
+// other change still applies, and so does the field once it is corrected.
 
 import { structuresOf } from "./api.js";
+import { defaultRange, scaleOf } from "./depth.js";
 
-const RANGE_FIELDS = ["red", "green", "blue"].flatMap((c) => [`${c}_lower`, `${c}_upper`]);
+const CHANNELS = ["red", "green", "blue"];
+const RANGE_FIELDS = CHANNELS.flatMap((c) => [`${c}_lower`, `${c}_upper`]);
+const WHOLE = /^[0-9]+$/;
+
+/** "red upper, green lower" for the fields named red_upper and green_lower. */
+const spoken = (fields) => fields.map((field) => field.name.replace("_", " ")).join(", ");
 
 /** Mark a field invalid (with a message for assistive technology) or valid. */
 function flag(field, message) {
@@ -20,7 +28,12 @@ export class Controls {
     this.structureError = form.querySelector("#structure-error");
     this.structureList = form.querySelector("#structure-list");
     this.rangeDefault = form.querySelector("#range-default");
+    this.rangeLegend = form.querySelector("#range-legend");
+    this.rangeError = form.querySelector("#range-error");
     this.context = { range: null, atlases: [] };
+    this.scale = scaleOf(null);
+    this.startRange = null;
+    this.applied = {};
     this.structures = [];
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -30,28 +43,34 @@ export class Controls {
       if (event.target.name === "atlas") await this.loadStructures();
       this.apply();
     });
-    this.rangeDefault.addEventListener("click", () => this.showRange(this.context.range));
+    this.rangeDefault.addEventListener("click", () => this.showRange(this.startRange));
     form.querySelector("#range-clear").addEventListener("click", () => this.showRange(null));
   }
 
-  /** Adapt to the data set of the image shown: its default range and its atlases. */
-  async setContext(context) {
+  /** Adapt to the image shown (a SubImage record) and its data set: the scale of its range
+   * (from its bit depth), its default range and its atlases. */
+  async setContext(context, image) {
     this.context = context;
-    this.rangeDefault.disabled = !context.range;
+    this.scale = scaleOf(image.bits_per_component);
+    this.startRange = defaultRange(context.range, image.bits_per_component);
+    for (const name of RANGE_FIELDS) this.form[name].max = String(this.scale);
+    this.rangeLegend.textContent = `Range (0 to ${this.scale}, per channel)`;
+    this.rangeDefault.disabled = !this.startRange;
     const atlases = context.atlases.map((atlas) => new Option(atlas.name, atlas.id));
     this.form.atlas.replaceChildren(...atlases);
     this.annotationFields.disabled = context.atlases.length === 0;
     await this.loadStructures();
   }
 
-  /** The filters a data set starts with: its display range, if it has one. */
+  /** The filters an image starts with: its default range, if it has one. */
   defaults() {
-    return this.context.range ? { range: this.context.range } : {};
+    return this.startRange ? { range: this.startRange } : {};
   }
 
-  /** Fill the form from filters. */
+  /** Fill the form from filters (those applied). */
   show(filters) {
     const { form } = this;
+    this.applied = filters;
     this.showRange(filters.range, false);
     form.colormap.value = filters.colormap ?? "";
     form.view.value = filters.view ?? "";
@@ -66,13 +85,12 @@ export class Controls {
     this.enableAnnotationFields();
   }
 
-  /** The filters the form holds, or null while a field is invalid. */
+  /** The filters the form holds; an invalid field contributes what was applied before. */
   read() {
     const { form } = this;
     const annotated = !this.annotationFields.disabled && form.annotation.checked;
-    const range = this.readRange();
-    const structure = annotated ? this.readStructures() : "";
-    if (range === null || structure === null) return null;
+    const range = this.readRange() ?? this.applied.range;
+    const structure = annotated ? this.readStructures() ?? this.applied.structure : "";
     const filters = { range, colormap: form.colormap.value, view: form.view.value };
     if (annotated) {
       Object.assign(filters, { annotation: "true", atlas: form.atlas.value, structure });
@@ -82,8 +100,8 @@ export class Controls {
 
   apply() {
     this.enableAnnotationFields();
-    const filters = this.read();
-    if (filters) this.onChange(filters);
+    this.applied = this.read();
+    this.onChange(this.applied);
   }
 
   showRange(range, apply = true) {
@@ -95,14 +113,34 @@ export class Controls {
     if (apply) this.apply();
   }
 
-  /** Six whole numbers, all or none: a string, "" for none, or null when incomplete. */
+  /** Six whole numbers on the image's scale, each upper above its lower, or none: a string
+   * ("" for none), or null with the problem shown when the fields hold something else. */
   readRange() {
     const fields = RANGE_FIELDS.map((name) => this.form[name]);
-    fields.forEach((field) => flag(field, ""));
-    if (fields.every((field) => field.value === "" && !field.validity.badInput)) return "";
-    const wrong = fields.filter((field) => field.value === "" || !field.validity.valid);
-    wrong.forEach((field) => flag(field, "a whole number from 0 to 4095, in all six fields"));
-    return wrong.length ? null : fields.map((field) => field.value).join(",");
+    const problem = this.rangeProblem(fields);
+    for (const field of fields) flag(field, problem?.fields.includes(field) ? problem.message : "");
+    this.rangeError.textContent = problem ? `Range not applied: ${problem.message}.` : "";
+    if (problem) return null;
+    return fields.every((field) => field.value === "") ? "" : fields.map((f) => f.value).join(",");
+  }
+
+  /** What is wrong with the range fields, if anything: {fields, message}. */
+  rangeProblem(fields) {
+    if (fields.every((field) => field.value === "" && !field.validity.badInput)) return null;
+    const wrong = fields.filter((f) => !WHOLE.test(f.value) || Number(f.value) > this.scale);
+    if (wrong.length) {
+      const what = wrong.length > 1 ? "whole numbers" : "a whole number";
+      const message = `${spoken(wrong)} must be ${what} from 0 to ${this.scale}`;
+      return { fields: wrong, message: `${message} (fill all six fields, or none)` };
+    }
+    for (let index = 0; index < fields.length; index += 2) {
+      const [lower, upper] = fields.slice(index, index + 2);
+      if (Number(upper.value) <= Number(lower.value)) {
+        const channel = CHANNELS[index / 2];
+        return { fields: [upper], message: `${channel} upper must be above ${channel} lower` };
+      }
+    }
+    return null;
   }
 
   /** Structure ids from acronyms or ids: a comma-separated string, or null if one is unknown. */

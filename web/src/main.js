@@ -5,6 +5,8 @@ import { dataSetContext, downloadUrl, imageRecord } from "./api.js";
 import { Catalog } from "./catalog.js";
 import { Controls } from "./controls.js";
 import { copyText, visibleGeometry } from "./download.js";
+import { Landing } from "./landing.js";
+import { StructureUnderPointer } from "./pointer.js";
 import { filterQuery, readState, writeState } from "./state.js";
 import { Status } from "./status.js";
 import { Viewer } from "./viewer.js";
@@ -29,7 +31,21 @@ const viewer = new Viewer($("#viewer"), {
   onError: (message) => status.fail(message),
 });
 
+const landing = new Landing($("#landing"));
+const pointer = new StructureUnderPointer(
+  $("#pointer-structure"),
+  $("#viewer"),
+  (x, y) => viewer.imagePointAt(x, y),
+);
+
+/** Name the structure under the pointer where the image is an annotated plate. */
+function followPointer(record, filters) {
+  const annotated = record.annotated && controls.context.atlases.length > 0;
+  pointer.follow(annotated ? record.id : null, filters.atlas ?? controls.form.atlas.value);
+}
+
 const controls = new Controls($("#controls"), (filters) => {
+  if (shown) followPointer(shown, filters);
   if (filterQuery(filters) === filterQuery(state.filters)) return;
   status.say("");
   state.filters = filters;
@@ -45,13 +61,15 @@ const catalog = new Catalog($("#catalog"), (record) => {
 
 /** Open an image: `filters` null means the data set's defaults, `region` null the whole image. */
 async function show(record, filters, region) {
-  await controls.setContext(await dataSetContext(record.data_set_id));
+  await controls.setContext(await dataSetContext(record.data_set_id), record);
   const chosen = filters ?? controls.defaults();
   controls.show(chosen);
   shown = record;
   state = { image: record.id, filters: chosen, region: null }; // the viewer reports the region
   catalog.markImage(record.id);
-  await viewer.open(record.id, chosen, region);
+  landing.hide();
+  followPointer(record, chosen);
+  await viewer.open(record, chosen, region);
   save();
   const section = record.section_number ?? "–";
   status.say(`Image ${record.id}: section ${section} of data set ${record.data_set_id}`);
@@ -91,4 +109,9 @@ async function giveDownloadUrl() {
 
 $("#download-button").addEventListener("click", () => giveDownloadUrl().catch(report));
 window.addEventListener("hashchange", () => restore().catch(report));
-catalog.start().then(restore).catch(report);
+catalog.start()
+  .then((dataSets) => {
+    landing.show(dataSets === 0);
+    return restore();
+  })
+  .catch(report);

@@ -1,9 +1,14 @@
 // The deep-zoom view: OpenSeadragon over the server's IIIF Image API, with the filters
 // appended to every tile URL. Changing filters swaps the tile source and keeps the viewport.
+// A scale bar shows where the image's resolution is known.
 
 import OpenSeadragon from "openseadragon";
 import { iiifBase } from "./api.js";
+import { ScaleBar } from "./scalebar.js";
 import { filterQuery } from "./state.js";
+
+/** Image pixels over which the scale is measured (any length works: the view is linear). */
+const MEASURE = 1000;
 
 /** A region of the image in full-resolution pixels. */
 const asRegion = (rect) => ({ x: rect.x, y: rect.y, w: rect.width, h: rect.height });
@@ -30,10 +35,19 @@ export class Viewer {
     this.osd.addHandler("resize", () => this.reportViewport());
     this.osd.addHandler("tile-load-failed", (event) => this.explainFailure(event.tile.getUrl()));
     this.osd.world.addHandler("add-item", ({ item }) => this.track(item));
+    this.scaleBar = new ScaleBar();
+    this.osd.addControl(this.scaleBar.element, {
+      anchor: OpenSeadragon.ControlAnchor.BOTTOM_LEFT,
+      autoFade: false,
+    });
+    this.osd.addHandler("update-viewport", () => this.updateScaleBar());
   }
 
-  /** Show an image with filters, at `region` if given (else the whole image). */
-  async open(imageId, filters, region) {
+  /** Show an image (a SubImage record) with filters, at `region` if given (else the whole
+   * image). */
+  async open(image, filters, region) {
+    const imageId = image.id;
+    this.resolution = image.resolution;
     this.element.setAttribute("aria-busy", "true");
     const infoUrl = `${iiifBase(imageId)}/info.json`;
     try {
@@ -58,6 +72,29 @@ export class Viewer {
   region() {
     const item = this.osd.world.getItemAt(0);
     return item ? asRegion(item.viewportToImageRectangle(this.osd.viewport.getBounds(true))) : null;
+  }
+
+  /** The full-resolution pixel of the image under a point of the page (client coordinates);
+   * null while no image is open. */
+  imagePointAt(clientX, clientY) {
+    const item = this.osd.world.getItemAt(0);
+    if (!item) return null;
+    const box = this.element.getBoundingClientRect();
+    const point = new OpenSeadragon.Point(clientX - box.left, clientY - box.top);
+    const { x, y } = item.viewerElementToImageCoordinates(point);
+    return { x: Math.floor(x), y: Math.floor(y) };
+  }
+
+  /** The scale bar for the current zoom: µm per pixel of the view from the image's. */
+  updateScaleBar() {
+    const item = this.osd.world.getItemAt(0);
+    if (!item || !(this.resolution > 0)) {
+      this.scaleBar.update(null);
+      return;
+    }
+    const from = item.imageToViewerElementCoordinates(new OpenSeadragon.Point(0, 0));
+    const to = item.imageToViewerElementCoordinates(new OpenSeadragon.Point(MEASURE, 0));
+    this.scaleBar.update((this.resolution * MEASURE) / (to.x - from.x));
   }
 
   /** The width of the view in device pixels. */
