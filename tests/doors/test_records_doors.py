@@ -66,6 +66,12 @@ def store_under_a_file(folder: Path) -> list[str]:
     return ["--store", str(folder / "plain" / "store"), *file("ok.json", PLANES)(folder)]
 
 
+def store_not_a_database(folder: Path) -> list[str]:
+    (folder / "other").mkdir()
+    (folder / "other" / "brainmap.sqlite").write_text("id,name\n1,coronal\n")
+    return ["--store", str(folder / "other"), *file("ok.json", PLANES)(folder)]
+
+
 def xml(body: str) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
@@ -183,6 +189,8 @@ MATRIX = [
     Door("an unknown --model", with_options(["--model", "Mystery"], file("ok.json", PLANES)),
          2, "Invalid value for '--model': no model 'Mystery'"),
     Door("--store under a file", store_under_a_file, 2,
+         "Invalid value for --store: cannot open a store there"),
+    Door("--store whose brainmap.sqlite is no database", store_not_a_database, 2,
          "Invalid value for --store: cannot open a store there"),
 ]  # fmt: skip
 

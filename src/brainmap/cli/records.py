@@ -40,15 +40,18 @@ def import_command(store_dir: Path, model: str | None, paths: tuple[Path, ...]) 
     All or nothing: a file without records, or a bad record, imports nothing."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from brainmap.errors import BrainmapError
     from brainmap.ingest.record_files import RecordFileError
     from brainmap.ingest.records import read_files, write_files
-    from brainmap.store.folder import Store
+    from brainmap.store.folder import DATABASE_FILE, Store
 
     try:
         files = read_files(paths, model)
         try:
-            store = Store.create(store_dir)
-        except (OSError, SQLAlchemyError) as error:
+            # An existing database is opened as it is: no pyramids folder added to a non-store.
+            exists = (store_dir / DATABASE_FILE).exists()
+            store = Store.open(store_dir) if exists else Store.create(store_dir)
+        except (OSError, SQLAlchemyError, BrainmapError) as error:
             message = f"cannot open a store there: {error}".splitlines()[0]
             raise click.BadParameter(message, param_hint="--store") from None
         try:
