@@ -107,6 +107,11 @@ def test_parse_reads_what_the_server_receives() -> None:
         ("range", "0,10,0,10", "needs 6"),
         ("range", "0,10,20,10,0,10", "upper bound"),
         ("range", "0,10,-1,10,0,10", "g lower bound -1 is negative"),
+        ("range", "0,1_0,0,1,0,1", "is not a number"),
+        ("range", "0,\uff11\uff10,0,1,0,1", "is not a number"),  # fullwidth digits
+        ("left", "\uff11", "is not an integer"),
+        ("atlas", "99999999999999999999", "ids are at most"),
+        ("structure", "1,99999999999999999999", "ids are at most"),
         ("range", "0,x,0,1,0,1", "is not a number"),
         ("rgb", "1,1,11", "0..10"),
         ("contrast", "0.5,2", "0..1"),

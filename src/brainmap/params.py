@@ -75,7 +75,9 @@ _KINDS: dict[str, str] = {
 _NUMBER_COUNTS = {"range": 6, "rgb": 3, "contrast": 2}
 OLDER_FILTERS = ("range", "rgb", "contrast", "colormap")
 """The filters the older ``filter=<name>&filterVals=<values>`` form may name."""
-_INTEGER = re.compile(r"-?\d+")
+_INTEGER = re.compile(r"-?[0-9]+")
+LARGEST_ID = 2**63 - 1
+"""The largest record id a store can hold (a signed 64-bit integer)."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,9 @@ class ImageRequest:
                 raise BadParameter(name, f"must not be negative, got {value}")
         if self.quality is not None and self.quality > 100:
             raise BadParameter("quality", f"must be 0..100, got {self.quality}")
+        for name, ids in (("atlas", (self.atlas,)), ("structure", self.structure or ())):
+            if any(value is not None and value > LARGEST_ID for value in ids):
+                raise BadParameter(name, f"ids are at most {LARGEST_ID}")
         for name in ("width", "height"):
             value = getattr(self, name)
             if value is not None and value <= 0:
@@ -313,6 +318,8 @@ def _number(text: str, name: str) -> Number:
     if _INTEGER.fullmatch(text):
         return int(text)
     try:
+        if not text.isascii() or "_" in text:  # float() reads other digits and 1_000 too
+            raise ValueError(text)
         value = float(text)
     except ValueError:
         raise BadParameter(name, f"{text!r} is not a number") from None

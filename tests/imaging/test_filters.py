@@ -47,6 +47,18 @@ def test_default_window_of_deep_data_is_full_12_bit() -> None:
     assert_close(filters.window(vips(pixels), None), expected)
 
 
+def test_a_full_range_16_bit_image_is_windowed_on_its_own_scale() -> None:
+    ramp = np.repeat(np.arange(0, 65536, 16, dtype=np.uint16)[np.newaxis, :, np.newaxis], 3, 2)
+    default = filters.window(vips(ramp), None, 65535)
+    assert_close(default, window_reference(ramp, (0, 65535) * 3, 1.0))
+    assert (default.numpy() == 255).mean() < 0.01  # on the 12-bit scale, 94 % would be white
+    bounds = (0, 65535, 1000, 30000, 32768, 65535)
+    assert_close(filters.window(vips(ramp), bounds, 65535), window_reference(ramp, bounds, 1.0))
+    # 8-bit data is on the 4095 scale whatever the scale given
+    pixels = RNG.integers(0, 256, size=(8, 8, 3)).astype(np.uint8)
+    assert np.array_equal(filters.window(vips(pixels), None, 65535).numpy(), pixels)
+
+
 def test_8_bit_data_is_windowed_on_the_12_bit_scale() -> None:
     pixels = RNG.integers(0, 256, size=(32, 48, 3)).astype(np.uint8)
     bounds = (0, 2000, 500, 4095, 0, 4095)

@@ -291,6 +291,9 @@ def test_formats(small_server: str) -> None:
         (f"{ISH_IMAGE}/full/max/0/default.jpg?quality=50", 400, "JPEG quality is 90"),
         (f"{ISH_IMAGE}/full/max/0/default.jpg?range=1,2", 400, "range: needs 6"),
         (f"{ISH_IMAGE}/full/max/0/default.jpg?colormap=sepia", 400, "colormap"),
+        (f"{ISH_IMAGE}/full/max/0/default.jpg?filter=gamma&filterVals=1", 400, "filter: unknown"),
+        (f"{ISH_IMAGE}/full/max/0/default.jpg?filter=range", 400, "has no filterVals"),
+        (f"{ISH_IMAGE}/full/max/0/default.jpg?filterVals=0,1", 400, "filterVals: has no filter="),
     ],
 )
 def test_errors_name_the_problem(small_server: str, path: str, status: int, message: str) -> None:
@@ -392,6 +395,36 @@ def test_sides_are_capped_at_what_a_jpeg_holds(small_store: SmallStore) -> None:
 
 
 REGIONS = regions(1300, 11000)
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [
+        ("filter=range&filterVals=0,900,0,1000,0,4095", "range=0,900,0,1000,0,4095"),
+        (
+            "filter=colormap&filterVals=0.5,0,0,256,4&view=projection",
+            "colormap=0.5,0,0,256,4&view=projection",
+        ),
+        (
+            "filter=rgb&filterVals=1,0.5,0&filter=contrast&filterVals=0.6,0.5",
+            "rgb=1,0.5,0&contrast=0.6,0.5",
+        ),
+    ],
+)
+@pytest.mark.parametrize("path", ["full/max/0/default.jpg", "0,0,512,512/256,/90/gray.png"])
+def test_the_older_filter_form_is_read_among_the_filters(
+    small_server: str, path: str, older: str, newer: str
+) -> None:
+    url = f"{small_server}/iiif/3/{CONNECTIVITY_IMAGE}/{path}"
+    old_status, old_body, old_headers = fetch(f"{url}?{older}")
+    new_status, new_body, new_headers = fetch(f"{url}?{newer}")
+    assert old_status == new_status == 200, old_body[:200]
+    assert old_body == new_body
+    assert old_headers["etag"] == new_headers["etag"]
+    assert old_headers["link"] == new_headers["link"]
+    assert "filterVals" not in old_headers["link"]
+
+
 SIZES = sizes(1, 400, 4000)
 ROTATIONS = st.tuples(
     st.sampled_from(["", "!"]),

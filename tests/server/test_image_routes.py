@@ -138,6 +138,63 @@ def test_errors(small_server: str, path: str, status: int, message: str) -> None
     assert message in body.decode()
 
 
+OLDER_FORMS = [
+    # (image, older form, the same request with name=values)
+    (
+        CONNECTIVITY_IMAGE,
+        "filter=range&filterVals=0,2000,0,2000,0,4095",
+        "range=0,2000,0,2000,0,4095",
+    ),
+    (
+        ISH_IMAGE,
+        "downsample=2&filter=colormap&filterVals=0.5,0,0,256,4",
+        "downsample=2&colormap=0.5,0,0,256,4",
+    ),
+    (ISH_IMAGE, "filter=rgb&filterVals=1,0.5,0.25&downsample=3", "rgb=1,0.5,0.25&downsample=3"),
+    (
+        ISH_IMAGE,
+        "downsample=3&filter=contrast&filterVals=0.7,0.4&quality=80",
+        "downsample=3&contrast=0.7,0.4&quality=80",
+    ),
+    (
+        CONNECTIVITY_IMAGE,
+        "downsample=1&filter=range&filterVals=0,900,0,1000,0,4095&filter=colormap&filterVals=jet",
+        "downsample=1&range=0,900,0,1000,0,4095&colormap=jet",
+    ),
+]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize(("image_id", "older", "newer"), OLDER_FORMS)
+def test_the_older_filter_form_answers_the_same_bytes(
+    small_server: str, endpoint: str, image_id: int, older: str, newer: str
+) -> None:
+    base = f"{small_server}/api/v2/{endpoint}/{image_id}"
+    old_status, old_body, old_headers = fetch(f"{base}?{older}")
+    new_status, new_body, new_headers = fetch(f"{base}?{newer}")
+    assert old_status == new_status == 200, old_body[:200]
+    assert old_body == new_body
+    assert old_headers["etag"] == new_headers["etag"]
+    assert fetch(f"{base}?{older}", headers=match(new_headers["etag"]))[0] == 304
+    assert old_body != fetch(base + "?downsample=3")[1]  # the filter does change the pixels
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("filter=gamma&filterVals=2", "filter: unknown filter 'gamma'"),
+        ("filter=range", "filter: filter=range has no filterVals"),
+        ("filterVals=0,1,0,1,0,1", "filterVals: has no filter= before it"),
+        ("range=0,9,0,9,0,9&filter=range&filterVals=0,1,0,1,0,1", "range: given both"),
+        ("filter=range&filterVals=0,1,0,1", "range: needs 6"),
+    ],
+)
+def test_older_filter_form_errors(small_server: str, query: str, message: str) -> None:
+    for endpoint in ENDPOINTS:
+        status, body, _ = fetch(f"{small_server}/api/v2/{endpoint}/{ISH_IMAGE}?{query}")
+        assert status == 400 and body.decode().startswith(message), (endpoint, body)
+
+
 def test_head_has_no_body(small_server: str) -> None:
     status, body, headers = fetch(
         f"{small_server}/api/v2/image_download/{ISH_IMAGE}?downsample=4", "HEAD"

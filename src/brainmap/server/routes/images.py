@@ -29,7 +29,7 @@ from brainmap.geometry import RegionPlan, RegionTooLarge, check_limits, plan_req
 from brainmap.imaging.annotate import PlatePalette
 from brainmap.imaging.encoders import Encoder, JpegEncoder
 from brainmap.imaging.render import prepare
-from brainmap.params import ImageRequest
+from brainmap.params import LARGEST_ID, ImageRequest
 from brainmap.pyramid.local import Pyramid, open_pyramid
 from brainmap.server.palettes import PaletteCache, PlateColours
 from brainmap.server.responses import ErrorStatuses, PixelFile, PreparedImage, respond
@@ -65,6 +65,8 @@ class ResolvedImage:
 def resolve_image(state: ServerState, image_id: int, request: ImageRequest) -> ResolvedImage:
     """Look up the image, its alternate (NotFound names a missing one), its colours and its
     scale, which bounds the request's ``range`` (BadParameter above it)."""
+    if image_id > LARGEST_ID:  # no record can have it, and SQLite cannot even compare it
+        raise NotFound(f"no image with id {image_id}")
     with state.store.session() as session:
         source = resolve_source(session, image_id, request)
         held = held_levels(session, source.path)
