@@ -15,8 +15,7 @@ import numpy as np
 
 TWELVE_BIT_SCALE = 4095
 SIXTEEN_BIT_SCALE = 65535
-LOW_PERCENTILE = 0.1
-HIGH_PERCENTILE = 99.9
+PER_MILLE = (1, 999)  # the 0.1 and 99.9 percentiles
 
 
 def scale_of(bits: int) -> int:
@@ -37,9 +36,10 @@ def largest_sample(histogram: np.ndarray) -> int:
 
 def _percentile_bounds(counts: np.ndarray, scale: int) -> tuple[int, int]:
     cumulative = np.cumsum(counts)
-    low, high = np.searchsorted(
-        cumulative, cumulative[-1] * np.array([LOW_PERCENTILE, HIGH_PERCENTILE]) / 100
-    )
+    total = int(cumulative[-1])
+    # The smallest value whose cumulative count reaches the fraction (numpy's inverted_cdf),
+    # in whole numbers so no rounding moves a bound.
+    low, high = np.searchsorted(cumulative, [-(-total * p // 1000) for p in PER_MILLE])
     low = min(int(low), scale - 1)
     return low, min(max(int(high), low + 1), scale)
 
