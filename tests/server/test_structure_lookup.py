@@ -89,7 +89,9 @@ def test_xml_and_csv_carry_the_same_record(small_server: str) -> None:
         (f"{ATLAS_IMAGE}.json?x=1&y=-99999999999999999999", 400, "does not fit in 64 bits"),
         (f"{ATLAS_IMAGE}.json?x=1&y=1&atlas=x", 400, "atlas: not a whole number"),
         (f"{ATLAS_IMAGE}.json?x=1&y=1&atlas=-1", 400, "atlas: must not be negative"),
-        ("99999999999999999999.json?x=1&y=1", 400, "image id: 99999999999999999999 does"),
+        ("99999999999999999999.json?x=1&y=1", 404, "no image with id 99999999999999999999"),
+        ("%D9%A3.json?x=1&y=1", 404, "no image with id"),
+        (f"{ATLAS_IMAGE}.json?x=%D9%A3&y=1", 400, "x: not a whole number"),
     ],
 )
 def test_refusals_are_plain_text_naming_the_problem(

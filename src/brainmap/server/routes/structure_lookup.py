@@ -7,41 +7,34 @@ as for `annotation=true`). `msg` is empty where the label is 0 (background), whe
 lies outside the image, or where the store has no record of the label's structure.
 
 Refusals are plain text, as for the image endpoints (docs/rules.md, "Errors"): 404 for an
-image or annotation that is not in the store (a mirror's plates are pictures, not label maps)
-and for an unknown format; 400 naming `x`, `y` or `atlas` when it is missing, not a whole
-number, or does not fit in 64 bits (and for an image id that does not fit); 500 naming the
-file when the label map cannot be read. Only the tile holding the pixel is decoded.
+image or annotation that is not in the store (no id above 2**63 - 1 can be; a mirror's plates
+are pictures, not label maps) and for an unknown format; 400 naming `x`, `y` or `atlas` when it
+is missing, not a whole number, or does not fit in 64 bits; 500 naming the image and the file
+when the label map is missing or damaged, as for the image endpoints. Only the tile holding the
+pixel is decoded.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 
 import anyio
-import pyvips
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from brainmap.errors import BadParameter, NotFound
-from brainmap.params import ImageRequest
+from brainmap.params import LARGEST_ID, ImageRequest
 from brainmap.pyramid.local import open_pyramid
 from brainmap.rma.ast import Filter, Literal, ModelStage
 from brainmap.server.formats import FORMATS, Format
+from brainmap.server.responses import PixelFile, UnreadablePixels, unreadable_response
 from brainmap.server.state import ServerState, server_state
 from brainmap.store.lookups import resolve_source
 from brainmap.store.mirrored import held_levels
 from brainmap.store.query.run import run_query
 
-LOG = logging.getLogger(__name__)
 WHOLE = re.compile(r"-?[0-9]+")
-LARGEST = 2**63 - 1
-"""Numbers must fit the store's 64-bit integers."""
-
-
-class DamagedLabels(Exception):
-    """The label map's file exists but cannot be read."""
 
 
 def structure_lookup_routes() -> list[Route]:
@@ -55,12 +48,12 @@ async def image_to_structure(request: Request) -> Response:
     image_text = request.path_params["image_id"]
     if form is None:
         return PlainTextResponse("unknown format (use json, xml or csv)", status_code=404)
-    if not image_text.isdigit():
+    if not image_text.isascii() or not image_text.isdigit() or int(image_text) > LARGEST_ID:
         return PlainTextResponse(f"no image with id {image_text}", status_code=404)
+    image_id = int(image_text)
     state = server_state(request.app)
     params = request.query_params
     try:
-        image_id = _whole("image id", image_text)
         x, y = _whole("x", params.get("x")), _whole("y", params.get("y"))
         atlas = params.get("atlas")
         atlas_id = None if atlas is None else _whole("atlas", atlas)
@@ -71,9 +64,8 @@ async def image_to_structure(request: Request) -> Response:
         return PlainTextResponse(str(error), status_code=400)
     except NotFound as error:
         return PlainTextResponse(str(error), status_code=404)
-    except DamagedLabels as error:
-        LOG.error("%s", error)
-        return PlainTextResponse(str(error), status_code=500)
+    except UnreadablePixels as error:
+        return unreadable_response(error)
     return Response(body, media_type=form.media_type)
 
 
@@ -84,7 +76,7 @@ def _whole(name: str, text: str | None) -> int:
     if not WHOLE.fullmatch(text.strip()):
         raise BadParameter(name, f"not a whole number: {text!r}")
     value = int(text)
-    if abs(value) > LARGEST:
+    if abs(value) > LARGEST_ID:
         raise BadParameter(name, f"{text} does not fit in 64 bits")
     return value
 
@@ -107,16 +99,10 @@ def _answer(
 
 def _label_at(state: ServerState, image_id: int, path: str, x: int, y: int) -> int:
     """The label at (x, y) of level 0, 0 outside it; only the tile holding it is decoded."""
-    file = state.store.pyramid_path(path)
-    try:
-        pyramid = open_pyramid(file)
+    labels = PixelFile(image_id, path, state.store.pyramid_path(path))
+    with labels.reading():
+        pyramid = open_pyramid(labels.path)
         level = pyramid.level_format(0)
         if not (0 <= x < level.width and 0 <= y < level.height):
             return 0
         return int(pyramid.read_region(0, x, y, 1, 1).flat[0])
-    except FileNotFoundError:
-        raise NotFound(f"the label map of image {image_id} is missing from this store") from None
-    except (OSError, ValueError, pyvips.Error) as error:
-        raise DamagedLabels(
-            f"the label map of image {image_id} cannot be read ({file.name}): {error}"
-        ) from None
