@@ -81,7 +81,12 @@ def envelope(msg: object, success: bool = True) -> str:
                        "total_rows": 0, "msg": msg})  # fmt: skip
 
 
-PLANES = json.dumps([{"id": 1, "name": "coronal"}, {"id": 2, "name": "sagittal"}])
+PLANES = json.dumps(
+    [
+        {"id": 1, "name": "coronal", "plane_of_section_name_facet": 1147990476},
+        {"id": 2, "name": "sagittal", "plane_of_section_name_facet": 1688773703},
+    ]
+)
 IMAGE = {"id": 5, "data_set_id": 123, "height": 10, "width": 10, "image_height": 10,
          "image_width": 10, "path": "pyramids/x.tif", "tier_count": 1}  # fmt: skip
 HTML = "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body></body></html>\n"
@@ -151,8 +156,12 @@ MATRIX = [
     Door("CSV naming a column twice", file("twice.csv", "id,name,name\n1,a,b\n"), 1,
          "twice.csv: a CSV header that names a column twice"),
     Door("a record missing its id", file("noid.json", json.dumps(
-         [{"id": 1, "name": "coronal"}, {"name": "sagittal"}])), 1,
-         "noid.json, record 1: has no id or matches no model"),
+         [IMAGE, {**IMAGE, "id": None}])), 1, "noid.json, record 1: has no id"),
+    Door("a record that fits several models", file("fits.json", json.dumps(
+         [{"id": 1, "name": "coronal"}])), 1,
+         "fits.json, record 0 (id 1): fits Age, Atlas, "),
+    Door("a record of an id only", file("bare.json", '[{"id": 1}]'), 1,
+         "bare.json, record 0 (id 1): matches no model; name one with --model"),
     Door("a record missing its id, --model given", with_options(["--model", "PlaneOfSection"],
          file("noid.json", json.dumps([{"name": "sagittal"}]))), 1,
          "noid.json, record 0: has no id"),
@@ -212,7 +221,9 @@ def snapshot(folder: Path) -> dict[str, object]:
 def workspace(tmp_path: Path) -> Path:
     """A folder with a store holding records worth keeping (a data set and two planes)."""
     records = tmp_path / "start.json"
-    records.write_text(json.dumps([{"id": 123, "weight": 5}, *json.loads(PLANES)]))
+    records.write_text(
+        json.dumps([{"id": 123, "section_thickness": 25.0, "delegate": False}, *json.loads(PLANES)])
+    )
     result = CliRunner().invoke(main, ["import", "--store", str(tmp_path / "store"), str(records)])
     assert result.exit_code == 0, result.output
     return tmp_path

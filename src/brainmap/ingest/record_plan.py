@@ -59,20 +59,24 @@ class Planned:
 
 def detect_model(record: Mapping[str, Any], among: tuple[type[Base], ...] | None = None) -> str:
     """The model (of `among`, default all) whose columns and associations cover most of the
-    record's keys."""
+    record's keys; a tie between models of different tables is an error, not a guess."""
     keys = set(record)
     models = model_classes()
-    candidates = [(name, models[name]) for name in models if among is None or models[name] in among]
+    names = [name for name in models if among is None or models[name] in among]
 
-    def score(item: tuple[str, type[Base]]) -> tuple[int, bool, str]:
-        name, model = item
-        known = set(visible_columns(model)) | set(inspect(model).relationships.keys())
-        return len(keys & known), name in PREFERRED, name
+    def score(name: str) -> int:
+        model = models[name]
+        return len(keys & (set(visible_columns(model)) | set(inspect(model).relationships.keys())))
 
-    name, model = max(candidates, key=score)
-    if "id" not in visible_columns(model) or "id" not in keys:
-        raise RecordError("has no id or matches no model; name one with --model")
-    return name
+    best = max(map(score, names))
+    tied = [name for name in names if score(name) == best]
+    if "id" not in keys:
+        raise RecordError("has no id")
+    if best < 2:
+        raise RecordError("matches no model; name one with --model")
+    if len({inspect(models[name]).base_mapper for name in tied}) > 1:
+        raise RecordError(f"fits {', '.join(sorted(tied))} alike; name one with --model")
+    return max(tied, key=lambda name: (name in PREFERRED, name))
 
 
 def model_of(name: str | None, record: Mapping[str, Any]) -> type[Base]:
