@@ -338,3 +338,45 @@ def test_a_record_nested_through_a_read_only_association_is_linked(tmp_path: Pat
     store.close()
     assert data_set["weight"] == 5470
     assert [(gene["id"], gene["acronym"]) for gene in data_set["genes"]] == [(14212, "Gad1")]
+
+
+@pytest.mark.parametrize(
+    ("root", "fields", "model"),
+    [
+        ("data-set", '<weight type="integer">5</weight>', "SectionDataSet"),
+        (
+            "data-set",
+            '<weight type="integer">5</weight><atlas-images type="array"/>',
+            "AtlasDataSet",
+        ),
+        ("sub-image", '<section-number type="integer">5</section-number>', "SectionImage"),
+    ],
+)
+def test_a_record_of_a_base_model_imports_as_its_kind(
+    root: str, fields: str, model: str, tmp_path: Path
+) -> None:
+    """``<data-set>`` and ``<sub-image>`` name the shared base; the record's shape picks the kind
+    (section by default)."""
+    path = tmp_path / "one.xml"
+    required = "".join(f'<{name} type="integer">1</{name}>' for name in IMAGE_REQUIRED)
+    path.write_text(f'<{root}><id type="integer">42</id>{fields}{required}<path>p</path></{root}>')
+    import_into(tmp_path / "store", path)
+    store = Store.open(tmp_path / "store")
+    with BackgroundServer(create_app(store)) as server:
+        assert [r["id"] for r in query(server.url, f"/api/v2/data/{model}/42.json")] == [42]
+    store.close()
+
+
+IMAGE_REQUIRED = ("height", "width", "image-height", "image-width", "tier-count")
+
+
+def test_utf16_text_with_a_byte_order_mark_imports(tmp_path: Path) -> None:
+    """As Windows PowerShell's ``>`` saves a download."""
+    path = tmp_path / "planes.json"
+    planes = [{"id": 1, "name": "coronal – 冠状", "plane_of_section_name_facet": 1147990476}]
+    path.write_bytes(json.dumps({**ENVELOPE, "msg": planes}, ensure_ascii=False).encode("utf-16"))
+    import_into(tmp_path / "store", path)
+    store = Store.open(tmp_path / "store")
+    with BackgroundServer(create_app(store)) as server:
+        assert query(server.url, "/api/v2/data/PlaneOfSection/1.json") == planes
+    store.close()
