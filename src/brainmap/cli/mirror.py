@@ -43,7 +43,7 @@ def _numbers(text: str, option: str) -> tuple[int, ...]:
     help="Levels to copy, e.g. 2,4.",
 )
 @click.option("--concurrency", default=4, show_default=True, help="Downloads in flight.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def mirror(
     api_url: str,
     store_dir: Path,
