@@ -115,7 +115,7 @@ def _information(state: ServerState, identifier: str, base: str) -> dict[str, An
     image = resolve_image(state, image_id(identifier), ImageRequest())
     pixel_file = first_pixel_file(state, image)
     with pixel_file.reading():
-        open_pyramid(pixel_file.path)  # a document for pixels that cannot be read is a lie
+        open_pyramid(pixel_file.path)  # no document for a file that does not open
     extent = image.source.extent
     first_level = min(image.held) if image.held else 0
     return image_information(
