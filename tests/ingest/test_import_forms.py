@@ -203,12 +203,12 @@ SECTION_DATA_SET_XML = """<?xml version="1.0" encoding="UTF-8"?>
       <alignment2d>
         <id type="integer">348398605</id>
         <section-image-id type="integer">101945191</section-image-id>
-        <tsv-00 type="float">1.62929</tsv-00><tsv-01 type="float">0.0480343</tsv-01>
-        <tsv-02 type="float">-0.0480343</tsv-02><tsv-03 type="float">1.62929</tsv-03>
-        <tsv-04 type="float">406.469</tsv-04><tsv-05 type="float">2243.71</tsv-05>
-        <tvs-00 type="float">0.61323</tvs-00><tvs-01 type="float">-0.0180791</tvs-01>
-        <tvs-02 type="float">0.0180791</tvs-02><tvs-03 type="float">0.61323</tvs-03>
-        <tvs-04 type="float">-208.695</tvs-04><tvs-05 type="float">-1383.26</tvs-05>
+        <tsv-00 type="float">1.04898</tsv-00><tsv-01 type="float">-0.00572724</tsv-01>
+        <tsv-02 type="float">0.00572724</tsv-02><tsv-03 type="float">1.04898</tsv-03>
+        <tsv-04 type="float">505.522</tsv-04><tsv-05 type="float">2024.92</tsv-05>
+        <tvs-00 type="float">0.953275</tvs-00><tvs-01 type="float">0.00520468</tvs-01>
+        <tvs-02 type="float">-0.00520468</tvs-02><tvs-03 type="float">0.953275</tvs-03>
+        <tvs-04 type="float">-492.44</tvs-04><tvs-05 type="float">-1927.67</tvs-05>
       </alignment2d>
     </section-image>
     <section-image>
@@ -258,10 +258,10 @@ FIRST_IMAGE = {
     "path": "/external/aibssan/production15/Gad1_2137/zoomify/primary/Gad1_171_B.aff",
     "width": 8992,
     "alignment2d": {
-        "id": 348398605, "section_image_id": 101945191, "tsv_00": 1.62929,
-        "tsv_01": 0.0480343, "tsv_02": -0.0480343, "tsv_03": 1.62929, "tsv_04": 406.469,
-        "tsv_05": 2243.71, "tvs_00": 0.61323, "tvs_01": -0.0180791, "tvs_02": 0.0180791,
-        "tvs_03": 0.61323, "tvs_04": -208.695, "tvs_05": -1383.26,
+        "id": 348398605, "section_image_id": 101945191, "tsv_00": 1.04898,
+        "tsv_01": -0.00572724, "tsv_02": 0.00572724, "tsv_03": 1.04898, "tsv_04": 505.522,
+        "tsv_05": 2024.92, "tvs_00": 0.953275, "tvs_01": 0.00520468, "tvs_02": -0.00520468,
+        "tvs_03": 0.953275, "tvs_04": -492.44, "tvs_05": -1927.67,
     },
 }  # fmt: skip
 # The second image names neither its data set nor, in its alignment, itself: the nesting does.

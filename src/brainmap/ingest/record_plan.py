@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import inspect
@@ -35,6 +36,8 @@ RECORD_TRUE = frozenset({"t", "true", "1"})
 RECORD_FALSE = frozenset({"f", "false", "0"})
 """How Allen's XML and CSV records spell a boolean, lower-cased; any other text in a boolean
 column is an error (the query parameters' ``yes``/``no`` are not record values)."""
+SHOWN_TIES = 4
+"""How many of the models a record fits alike an error names."""
 KINDS: dict[type[Base], tuple[type[Base], ...]] = {
     DataSet: (SectionDataSet, AtlasDataSet),
     SubImage: (SectionImage, AtlasImage),
@@ -64,19 +67,24 @@ def detect_model(record: Mapping[str, Any], among: tuple[type[Base], ...] | None
     models = model_classes()
     names = [name for name in models if among is None or models[name] in among]
 
-    def score(name: str) -> int:
-        model = models[name]
-        return len(keys & (set(visible_columns(model)) | set(inspect(model).relationships.keys())))
-
-    best = max(map(score, names))
-    tied = [name for name in names if score(name) == best]
+    scores = {name: len(keys & _known_keys(models[name])) for name in names}
+    best = max(scores.values())
+    tied = [name for name, count in scores.items() if count == best]
     if "id" not in keys:
         raise RecordError("has no id")
     if best < 2:
         raise RecordError("matches no model; name one with --model")
     if len({inspect(models[name]).base_mapper for name in tied}) > 1:
-        raise RecordError(f"fits {', '.join(sorted(tied))} alike; name one with --model")
+        shown = ", ".join(sorted(tied)[:SHOWN_TIES])
+        more = f" and {len(tied) - SHOWN_TIES} more" if len(tied) > SHOWN_TIES else ""
+        raise RecordError(f"fits {shown}{more} alike; name one with --model")
     return max(tied, key=lambda name: (name in PREFERRED, name))
+
+
+@cache
+def _known_keys(model: type[Base]) -> frozenset[str]:
+    """A model's record fields and association names."""
+    return frozenset(visible_columns(model)) | frozenset(inspect(model).relationships.keys())
 
 
 def model_of(name: str | None, record: Mapping[str, Any]) -> type[Base]:
