@@ -18,7 +18,14 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from brainmap.client import AiohttpTransport, AsyncClient, ImageDownloadApi, RetryPolicy, Timeouts
+from brainmap.client import (
+    AiohttpTransport,
+    AsyncClient,
+    ImageDownloadApi,
+    RetryPolicy,
+    Timeouts,
+    paging,
+)
 from brainmap.client._http import aiohttp_transport, loop
 from brainmap.client._http.errors import parse_retry_after
 from brainmap.errors import ApiError, QueryFailed
@@ -39,6 +46,11 @@ def make_app(hits: Counter[str]) -> web.Application:
     async def failed(request: web.Request) -> web.Response:
         await count(request)
         return web.json_response({"success": False, "msg": "Error in query: model::Nope, bad"})
+
+    async def refused(request: web.Request) -> web.Response:
+        await count(request)
+        body = {"success": False, "msg": "Error in query: model::Atlas[id$eq1e99], too large"}
+        return web.json_response(body, status=500)
 
     async def missing(request: web.Request) -> web.Response:
         await count(request)
@@ -86,6 +98,7 @@ def make_app(hits: Counter[str]) -> web.Application:
     app.router.add_get("/api/v2/data/query.json", envelope)
     app.router.add_get("/envelope", envelope)
     app.router.add_get("/failed", failed)
+    app.router.add_get("/refused", refused)
     app.router.add_get("/missing", missing)
     app.router.add_get("/flaky", flaky)
     app.router.add_get("/busy", busy)
@@ -277,6 +290,24 @@ def test_success_false_raises_query_failed(server: Server, transport: AiohttpTra
         api.json_msg_query(server.url + "/failed")
     assert error.value.url == server.url + "/failed"
     assert error.value.message == "Error in query: model::Nope, bad"
+
+
+@pytest.mark.parametrize("path", ["/failed", "/refused"])
+def test_a_query_error_is_reported_once_with_the_servers_message(
+    server: Server, transport: AiohttpTransport, path: str
+) -> None:
+    """success:false "Error in query" (HTTP 200, or 500 from a server that errs) is the query's
+    fault: not retried, and said as the server said it; a 503 stays a retried server error."""
+    before = server.hits[path]
+    with pytest.raises(QueryFailed) as error:
+        loop.run(paging.query_rows(transport, server.url + path))
+    assert server.hits[path] - before == 1
+    assert str(error.value).startswith("Error in query: model::")
+    assert "HTTP" not in str(error.value)
+    before = server.hits["/busy"]
+    with pytest.raises(ApiError) as busy:
+        loop.run(paging.query_rows(transport, server.url + "/busy"))
+    assert server.hits["/busy"] - before == 3 and busy.value.status == 503
 
 
 def test_cacheable_json_strategies(

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pyvips
@@ -9,6 +14,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from brainmap.cli import main
+from brainmap.demo.hint import brainmap_command
 from brainmap.demo.job import run_demo
 
 
@@ -37,6 +43,29 @@ def test_demo_writes_every_workflow_and_a_contact_sheet(tmp_path: Path) -> None:
     (iiif,) = [path for path in files if path.name.startswith("iiif_")]
     section = pyvips.Image.new_from_file(str(iiif))
     assert section.width == 480  # the middle half of the 960-pixel section at this scale
+    hint = re.search(r"web viewer: (.+) serve --store (\S+), then open", text)
+    assert hint is not None, text
+    runs_as_printed([*shlex.split(hint[1]), "serve", "--help"])
+
+
+def runs_as_printed(command: list[str], path: str | None = None) -> None:
+    """`command` works from this folder in a shell with `path` (default: this process's)."""
+    env = {**os.environ, "PATH": path if path is not None else os.environ.get("PATH", "")}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "--store" in done.stdout, done.stderr
+
+
+def test_the_hint_names_a_command_a_shell_without_the_venv_can_run() -> None:
+    script = Path(sys.executable).parent / "brainmap"
+    bare = "/usr/bin:/bin"
+    printed = brainmap_command("/usr/bin/pytest", sys.executable, bare, Path.cwd())
+    assert printed != "brainmap" and Path(printed).name == "brainmap"
+    runs_as_printed([printed, "serve", "--help"], path=bare)
+    assert brainmap_command(str(script), "/elsewhere/python", str(script.parent), Path.cwd()) == (
+        "brainmap"
+    )
+    inside = brainmap_command(str(script), sys.executable, bare, script.parent.parent)
+    assert inside == "bin/brainmap"  # relative to the folder the user is in
 
 
 def test_serve_refuses_a_folder_that_is_not_a_store(tmp_path: Path) -> None:

@@ -207,7 +207,10 @@ def run_demo(
     console.print(f"contact sheet: {sheet}")
     console.print(f"done in {time.perf_counter() - started:.1f} s; files in {out_dir}/")
     serve = f"{current_command()} serve --store {shlex.quote(str(store_dir))}"
-    console.print(
-        f"to browse the store in the web viewer: {serve}, then open http://127.0.0.1:8080/"
+    console.print(  # one line, as typed: a wrapped or marked-up command would not paste
+        f"to browse the store in the web viewer: {serve}, then open http://127.0.0.1:8080/",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
     )
     return [download.path for download in session.downloads] + [sheet]
