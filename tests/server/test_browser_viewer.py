@@ -13,8 +13,6 @@ import base64
 import math
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,40 +20,30 @@ import numpy as np
 import pytest
 import pyvips
 
-from brainmap.pyramid.tiers import whole_image
-from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
-from brainmap.store.schema import Product, SectionDataSet, SectionImage
 from loopback import Reply, request
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES
-from viewer_build import require_built_viewer
+from viewer_build import (
+    DEEP_IMAGE,
+    DEEP_RESOLUTION,
+    FULL_16_BIT,
+    OTHER_IMAGE,
+    OTHER_SET,
+    build_lab_store,
+    chromium,
+    enter,
+    hash_state,
+    info_json,
+    open_view,
+    page_on,
+    wait_drawn,
+)
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Response
+    from playwright.sync_api import Browser, Page
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')"
-)
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.is_file():
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: install Debian's chromium package (make test does, as root)",
-        allow_module_level=True,
-    )
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WINDOW = {"width": 1000, "height": 700}
 RANGE = ",".join(map(str, RANGES))
 TILE = re.compile(r"/iiif/3/\d+/\d+,\d+,(\d+),\d+/(\d+),")
 """A IIIF tile request: the region's width and the output width."""
@@ -66,27 +54,8 @@ SAME = 5.0
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    require_built_viewer()
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=20_000
-        )
-        yield chromium
-        chromium.close()
-
-
-@contextmanager
-def page_on(browser: Browser, server: str) -> Iterator[Page]:
-    """A fresh page on a server, failing the test on any script error."""
-    context = browser.new_context(viewport=WINDOW, device_scale_factor=1, base_url=server)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, errors
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture()
@@ -96,25 +65,6 @@ def page(browser: Browser, small_server: str) -> Iterator[Page]:
         yield fresh
 
 
-def wait_drawn(page: Page) -> None:
-    """Until the view has a viewport in the URL and every tile it needs drawn (aria-busy is
-    true from the moment an image is asked for)."""
-    page.wait_for_function(
-        "() => location.hash.includes('region=')"
-        " && document.querySelector('#viewer').getAttribute('aria-busy') === 'false'"
-    )
-
-
-def info_json(response: Response) -> bool:
-    return response.url.endswith("/info.json")
-
-
-def open_view(page: Page, state: str) -> None:
-    with page.expect_response(info_json):
-        page.goto(f"/#{state}")
-    wait_drawn(page)
-
-
 def wait_zoomed_in(page: Page, narrower_than: float) -> None:
     """Until the viewport in the URL is narrower than given and drawn."""
     page.wait_for_function(
@@ -122,10 +72,6 @@ def wait_zoomed_in(page: Page, narrower_than: float) -> None:
         arg=narrower_than,
     )
     wait_drawn(page)
-
-
-def hash_state(page: Page) -> dict[str, str]:
-    return dict(parse_qsl(page.evaluate("location.hash").lstrip("#")))
 
 
 def region(page: Page) -> tuple[float, float, float, float]:
@@ -332,56 +278,6 @@ def test_a_malformed_viewport_in_the_hash_opens_the_whole_image(page: Page) -> N
 
 # -- a lab's store: a new product, a 16-bit image, a data set of no product; an empty store --
 
-LAB_PRODUCT, EMPTY_PRODUCT = 70, 71
-LAB_SET, OTHER_SET = 700, 800
-DEEP_IMAGE, OTHER_IMAGE = 7001, 8001
-DEEP_RESOLUTION = 0.5
-FULL_16_BIT = "0,65535,0,65535,0,65535"
-
-
-def build_lab_store(root: Path) -> Store:
-    """Written with the store's own API: the product "Lab images" with one data set of one
-    full-range 16-bit image (0.5 µm a pixel, no Equalization), a product of no data set, and a
-    data set of no product with one 8-bit image of unknown resolution."""
-    store = Store.create(root)
-    y, x = np.mgrid[0:600, 0:800]
-    deep = np.stack([x * 81, y * 109, (x + y) * 46], axis=2).astype(np.uint16)  # up to ~65535
-    rgb = np.stack([x % 256, y % 256, np.full_like(x, 128)], axis=2).astype(np.uint8)
-    paths = {}
-    files = (("deep", deep, PyramidKind.LOSSLESS), ("rgb", rgb, PyramidKind.RGB8))
-    for stem, pixels, kind in files:
-        paths[stem] = store.new_pyramid_name(stem)
-        write_pyramid(pixels, store.pyramid_path(paths[stem]), kind)
-    with store.session() as session:
-        lab = Product(id=LAB_PRODUCT, name="Lab images", abbreviation="Lab")
-        session.add_all([lab, Product(id=EMPTY_PRODUCT, name="No data sets", abbreviation="None")])
-        lab_set = SectionDataSet(id=LAB_SET, name="Lab run", failed=False)
-        lab_set.products = [lab]
-        session.add_all([lab_set, SectionDataSet(id=OTHER_SET, failed=False)])
-        session.flush()
-        common = dict(section_number=1, number_of_components=3, **whole_image(800, 600))
-        session.add_all(
-            [
-                SectionImage(
-                    id=DEEP_IMAGE,
-                    data_set_id=LAB_SET,
-                    path=paths["deep"],
-                    bits_per_component=16,
-                    resolution=DEEP_RESOLUTION,
-                    **common,
-                ),
-                SectionImage(
-                    id=OTHER_IMAGE,
-                    data_set_id=OTHER_SET,
-                    path=paths["rgb"],
-                    bits_per_component=8,
-                    resolution=None,
-                    **common,
-                ),
-            ]
-        )
-    return store
-
 
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -430,13 +326,6 @@ def test_a_link_to_an_image_of_no_product_shows_where_it_is(lab_page: Page) -> N
     assert others.get_attribute("aria-current") == "true"
     section = lab_page.locator("#sections button", has_text=f"image {OTHER_IMAGE}")
     assert section.get_attribute("aria-current") == "true"
-
-
-def enter(page: Page, name: str, value: str) -> None:
-    """Type `value` into a control and press Enter (which applies the form)."""
-    field = page.locator(f"#controls [name={name}]")
-    field.fill(value)
-    field.press("Enter")
 
 
 def test_range_fields_follow_a_16_bit_image_and_recover_from_a_bad_value(

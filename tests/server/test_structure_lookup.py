@@ -1,5 +1,6 @@
 """`/api/v2/image_to_structure/{id}.{fmt}?x=&y=`: the structure at one pixel of an annotated
-plate, over the small store's label map (315 left of x=400, 549 right, 0 around them)."""
+plate, over the small store's label map (315 left of x=400, 549 right, 0 around them). Its
+refusals are rows of the bad-input matrix, tests/doors/test_viewer_doors.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from loopback import request
-from small_store import ATLAS_IMAGE, ATLAS_IMAGE_UNANNOTATED, ISH_IMAGE, SmallStore
+from small_store import ATLAS_IMAGE, SmallStore
 
 LOOKUP = "/api/v2/image_to_structure"
 
@@ -69,35 +70,3 @@ def test_xml_and_csv_carry_the_same_record(small_server: str) -> None:
     assert [(row["id"], row["acronym"]) for row in rows] == [("549", "S549")]
     empty = request(f"{small_server}{LOOKUP}/{ATLAS_IMAGE}.csv?x=1&y=1")
     assert empty.text.splitlines()[0].startswith("id,") and len(empty.text.splitlines()) == 1
-
-
-@pytest.mark.parametrize(
-    ("target", "status", "message"),
-    [
-        (f"{ISH_IMAGE}.json?x=1&y=1", 404, f"image {ISH_IMAGE} has no annotation"),
-        (f"{ATLAS_IMAGE_UNANNOTATED}.json?x=1&y=1", 404, "has no annotation"),
-        ("9.json?x=1&y=1", 404, "no image with id 9"),
-        (f"{ATLAS_IMAGE}.json?x=1&y=1&atlas=2", 404, "has no annotation for atlas 2"),
-        (f"{ATLAS_IMAGE}.yaml?x=1&y=1", 404, "unknown format"),
-        ("abc.json?x=1&y=1", 404, "no image with id abc"),
-        (f"{ATLAS_IMAGE}.json?y=1", 400, "x: missing"),
-        (f"{ATLAS_IMAGE}.json?x=1", 400, "y: missing"),
-        (f"{ATLAS_IMAGE}.json?x=1.5&y=1", 400, "x: not a whole number"),
-        (f"{ATLAS_IMAGE}.json?x=1&y=abc", 400, "y: not a whole number"),
-        (f"{ATLAS_IMAGE}.json?x=&y=1", 400, "x: not a whole number"),
-        (f"{ATLAS_IMAGE}.json?x=99999999999999999999&y=1", 400, "x: 99999999999999999999 does"),
-        (f"{ATLAS_IMAGE}.json?x=1&y=-99999999999999999999", 400, "does not fit in 64 bits"),
-        (f"{ATLAS_IMAGE}.json?x=1&y=1&atlas=x", 400, "atlas: not a whole number"),
-        (f"{ATLAS_IMAGE}.json?x=1&y=1&atlas=-1", 400, "atlas: must not be negative"),
-        ("99999999999999999999.json?x=1&y=1", 404, "no image with id 99999999999999999999"),
-        ("%D9%A3.json?x=1&y=1", 404, "no image with id"),
-        (f"{ATLAS_IMAGE}.json?x=%D9%A3&y=1", 400, "x: not a whole number"),
-    ],
-)
-def test_refusals_are_plain_text_naming_the_problem(
-    small_server: str, target: str, status: int, message: str
-) -> None:
-    reply = request(f"{small_server}{LOOKUP}/{target}")
-    assert reply.status == status
-    assert reply.content_type is not None and reply.content_type.startswith("text/plain")
-    assert message in reply.text

@@ -67,10 +67,10 @@ export class Controls {
     return this.startRange ? { range: this.startRange } : {};
   }
 
-  /** Fill the form from filters (those applied). */
+  /** Fill the form from filters (say, a link's); returns those of them that are valid, now
+   * the ones applied (an invalid range or structure says so and is left out). */
   show(filters) {
     const { form } = this;
-    this.applied = filters;
     this.showRange(filters.range, false);
     form.colormap.value = filters.colormap ?? "";
     form.view.value = filters.view ?? "";
@@ -83,6 +83,9 @@ export class Controls {
       .map((id) => acronyms.get(id) ?? id)
       .join(", ");
     this.enableAnnotationFields();
+    this.applied = {};
+    this.applied = this.read();
+    return this.applied;
   }
 
   /** The filters the form holds; an invalid field contributes what was applied before. */
@@ -137,7 +140,8 @@ export class Controls {
       const [lower, upper] = fields.slice(index, index + 2);
       if (Number(upper.value) <= Number(lower.value)) {
         const channel = CHANNELS[index / 2];
-        return { fields: [upper], message: `${channel} upper must be above ${channel} lower` };
+        const message = `${channel} upper must be above ${channel} lower`;
+        return { fields: [lower, upper], message };
       }
     }
     return null;

@@ -62,8 +62,7 @@ const catalog = new Catalog($("#catalog"), (record) => {
 /** Open an image: `filters` null means the data set's defaults, `region` null the whole image. */
 async function show(record, filters, region) {
   await controls.setContext(await dataSetContext(record.data_set_id), record);
-  const chosen = filters ?? controls.defaults();
-  controls.show(chosen);
+  const chosen = controls.show(filters ?? controls.defaults());
   shown = record;
   state = { image: record.id, filters: chosen, region: null }; // the viewer reports the region
   catalog.markImage(record.id);
@@ -78,7 +77,10 @@ async function show(record, filters, region) {
 /** Show what the hash names, if anything; an image without filters gets its defaults. */
 async function restore() {
   const wanted = readState(location.hash);
-  if (wanted.image === null) return;
+  if (wanted.image === null) {
+    if (wanted.imageText !== null) status.fail(`"${wanted.imageText}" is not an image id.`);
+    return;
+  }
   const record = await imageRecord(wanted.image);
   if (!record) {
     status.fail(`There is no image ${wanted.image}.`);

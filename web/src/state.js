@@ -19,7 +19,8 @@ export function filterQuery(filters) {
   return toQuery(FILTERS.map((name) => [name, filters[name]]));
 }
 
-/** {image, filters, region} from a hash; absent or malformed parts are null or left out. */
+/** {image, imageText, filters, region} from a hash; absent or malformed parts are null or
+ * left out (`imageText` keeps what the hash says the image is, for a message). */
 export function readState(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
   const filters = {};
@@ -27,12 +28,14 @@ export function readState(hash) {
     const value = params.get(name);
     if (value) filters[name] = value;
   }
-  const image = Number.parseInt(params.get("image") ?? "", 10);
+  const imageText = params.get("image");
+  const image = /^[0-9]{1,15}$/.test(imageText ?? "") ? Number(imageText) : null;
   const region = (params.get("region") ?? "").split(",").map(Number);
   const validRegion = region.length === 4 && region.every(Number.isFinite)
     && region[2] > 0 && region[3] > 0;
   return {
-    image: Number.isInteger(image) ? image : null,
+    image,
+    imageText,
     filters,
     region: validRegion ? { x: region[0], y: region[1], w: region[2], h: region[3] } : null,
   };
