@@ -64,8 +64,8 @@ class PixelFile:
 
     def unreadable(self, error: DamagedPyramid | pyvips.Error) -> UnreadablePixels:
         """`error`, reading this file, as the error naming the image and the file."""
-        if isinstance(error, pyvips.Error):
-            reason = f"is damaged: {vips_reason(error, self.path)}"
+        if isinstance(error, pyvips.Error):  # while rendering: most likely, but not surely, damage
+            reason = f"could not be read: {vips_reason(error, self.path)}"
         else:
             reason = str(error)
         return UnreadablePixels(self.image_id, self.name, reason)
