@@ -184,6 +184,12 @@ MATRIX = [
          {"id": 123, "weight": 1, "section_images": [{**IMAGE, "data_set_id": 999}]})), 1,
          "owner.json, record 0 (id 123): section_images 5: data_set_id 999 is not its owner's "
          "id 123"),
+    Door("a record naming another nested record", file("spec.json", json.dumps(
+         {"id": 123, "weight": 1, "specimen_id": 5, "specimen": {"id": 6, "hemisphere": "left"}})),
+         1, "spec.json, record 0 (id 123): specimen 6: specimen_id 5 is not its specimen's id 6"),
+    Door("an object in a text field", file("obj.json", json.dumps(
+         [{"id": 1, "name": {"en": "coronal"}, "plane_of_section_name_facet": 5}])), 1,
+         "obj.json, record 0 (id 1): field name: expected str, got {'en': 'coronal'}"),
     Door("a record the database refuses (NOT NULL)", with_options(["--model", "SectionImage"],
          file("null.json", json.dumps([{"id": 9, "data_set_id": 1}]))), 1,
          "null.json, record 0 (id 9): NOT NULL constraint failed"),

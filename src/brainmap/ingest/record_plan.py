@@ -124,7 +124,7 @@ def typed(column_type: type, value: Any, textual: bool) -> Any:
             return float(value)
         if textual and isinstance(value, str):
             return float(value)
-    elif column_type is str:
+    elif column_type is str and not isinstance(value, dict | list):
         return value if isinstance(value, str) else str(value)
     raise RecordError(f"expected {column_type.__name__}, got {value!r}")
 
@@ -193,9 +193,11 @@ def _children(
 
 def _agree(values: dict[str, Any], key: str, implied: Any, source: str) -> None:
     """Set `key` to the id `implied` by a related record, unless it names another one."""
+    if implied is None:
+        return
     if values.get(key) is None:
         values[key] = implied
-    elif implied is not None and values[key] != implied:
+    elif values[key] != implied:
         raise RecordError(f"{key} {values[key]} is not {source} id {implied}")
 
 

@@ -76,9 +76,7 @@ def xml_records(text: str, model: str | None) -> Records:
     return [record], named
 
 
-def _response(
-    root: ElementTree.Element, model: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+def _response(root: ElementTree.Element, model: str | None) -> Records:
     if root.get("success", "").lower() == "false":
         raise XmlRecordsError(f"success: false: {(root.findtext('msg') or '').strip()}")
     collections = [child for child in root if child.tag not in {"debug", "msg"}]
