@@ -108,6 +108,11 @@ class Door:
 MATRIX = [
     Door("an HTML page named .json", file("page.json", HTML), 1,
          "page.json: an HTML page, not Allen records"),
+    Door("an XHTML page named .xml", file("page.xml", xml(
+         '<html xmlns="http://www.w3.org/1999/xhtml"><body>Sorry</body></html>')), 1,
+         "page.xml: an HTML page, not Allen records"),
+    Door("the body of an HTML page", file("body.json", "<body><p>Service unavailable</p>\n"), 1,
+         "body.json: an HTML page, not Allen records"),
     Door("one line of text named .json", file("note.json", "Not Found\n"), 1,
          "note.json: neither JSON, XML nor CSV with a header naming an id column"),
     Door("an empty file", file("empty.json", ""), 1, "empty.json: empty"),

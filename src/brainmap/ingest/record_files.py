@@ -24,7 +24,7 @@ from brainmap.ingest.record_xml import XmlRecordsError, xml_records
 
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 """Byte-order marks of UTF-16 text (as Windows PowerShell's ``>`` saves a download)."""
-HTML_START = re.compile(r"<(!doctype\s+html|html[\s>])", re.IGNORECASE)
+HTML_START = re.compile(r"<(!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
 NOT_RECORDS = "JSON but not a list of records or an envelope"
 JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 

@@ -59,7 +59,7 @@ def xml_records(text: str, model: str | None) -> Records:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as error:
         raise XmlRecordsError(f"not valid XML (truncated or damaged): {error}") from None
-    if root.tag.lower() == "html":
+    if root.tag.rpartition("}")[2].lower() == "html":  # XHTML has a namespace
         raise XmlRecordsError("an HTML page, not Allen records")
     if root.tag == "Response":
         return _response(root, model)
