@@ -7,6 +7,7 @@ code: 1 an input file cannot be ingested, 2 a bad option value, 5 an id that mat
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,15 +34,43 @@ def _window(text: str | None) -> tuple[int, ...] | None:
 
 
 @contextmanager
+def _ctrl_c_between_steps() -> Iterator[Callable[[], None]]:
+    """Ctrl-C is noted, then acted on at the next step (a check that raises
+    KeyboardInterrupt): raised at once, it can land in one of libvips' callbacks, where it is
+    printed and lost. A second Ctrl-C acts at once."""
+    pressed: list[int] = []
+
+    def note(signal_number: int, _frame: object) -> None:
+        pressed.append(signal_number)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, note)
+
+    def check() -> None:
+        if pressed:
+            raise KeyboardInterrupt
+
+    try:
+        yield check
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
 def _progress(count: int) -> Iterator[tuple[Callable[[Path], None], Callable[[Path], None]]]:
-    """A progress bar over checking then writing `count` images: (on checked, on written)."""
+    """A progress bar over checking then writing `count` images: (on checked, on written);
+    each stops the work when Ctrl-C was pressed since the last step."""
     from rich.progress import Progress
 
-    with Progress() as progress:
+    with _ctrl_c_between_steps() as stop_if_pressed, Progress() as progress:
         task = progress.add_task("checking", total=2 * count)
 
         def step(verb: str) -> Callable[[Path], None]:
-            return lambda path: progress.update(task, advance=1, description=f"{verb} {path.name}")
+            def done(path: Path) -> None:
+                progress.update(task, advance=1, description=f"{verb} {path.name}")
+                stop_if_pressed()
+
+            return done
 
         yield step("checked"), step("wrote")
 

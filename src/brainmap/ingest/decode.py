@@ -49,8 +49,10 @@ class Checked:
 
 
 def _detail(error: pyvips.Error) -> str:
+    """libvips' reason, as " (reason)", or nothing when it gave none."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[-1] if lines else "unreadable"
+    reasons = [line for line in lines if not line.startswith("unable to call")]
+    return f" ({reasons[-1]})" if reasons else ""
 
 
 def _loader(path: Path) -> str:
@@ -59,7 +61,7 @@ def _loader(path: Path) -> str:
         header = pyvips.Image.new_from_file(str(path), access="sequential", fail_on="error")
         found = str(header.get("vips-loader"))
     except pyvips.Error as error:
-        detail = f" ({_detail(error)})"
+        detail = _detail(error)
     else:
         name = next((key for key in _LOADERS if found.startswith(key.lower())), None)
         if name is not None:
@@ -108,12 +110,15 @@ def _readable(path: Path) -> None:
 
 
 def _histogram(path: Path, image: pyvips.Image) -> np.ndarray:
-    """Decode every pixel once (a truncated or corrupt file fails here): bins x bands."""
+    """Decode every pixel once (a truncated or corrupt file fails here): 2**bits x bands
+    counts (libvips stops a 16-bit histogram at the largest value; the rest are zeros)."""
     try:
-        counts = image.hist_find().numpy()
+        counts = np.asarray(image.hist_find().numpy()).reshape(-1, image.bands)
     except pyvips.Error as error:
-        raise IngestError(f"{path}: truncated or corrupt ({_detail(error)})") from None
-    return np.asarray(counts).reshape(counts.shape[1], image.bands)
+        raise IngestError(f"{path}: truncated or corrupt{_detail(error)}") from None
+    full = np.zeros((2 ** _BITS[image.format], image.bands), dtype=np.int64)
+    full[: counts.shape[0]] = counts
+    return full
 
 
 def _has_alpha(image: pyvips.Image, pages: int) -> bool:
@@ -148,7 +153,7 @@ def check(path: Path, formats: tuple[str, ...] = PICTURE_FORMATS) -> Checked:
         pages = _page_count(path, loader, _open(path, loader))
         image = _compose(path, loader, pages)
     except pyvips.Error as error:
-        raise IngestError(f"{path}: not a readable image ({_detail(error)})") from None
+        raise IngestError(f"{path}: not a readable image{_detail(error)}") from None
     if image.format not in formats:
         raise IngestError(
             f"{path}: {image.format} samples; brainmap ingests "
@@ -159,13 +164,13 @@ def check(path: Path, formats: tuple[str, ...] = PICTURE_FORMATS) -> Checked:
         try:
             image.max()
         except pyvips.Error as error:
-            raise IngestError(f"{path}: truncated or corrupt ({_detail(error)})") from None
+            raise IngestError(f"{path}: truncated or corrupt{_detail(error)}") from None
         return Checked(path, image.width, image.height, image.bands, image.format, None, pages)
     bands = image.bands - _has_alpha(image, pages)
     if bands > MAX_CHANNELS:
         raise IngestError(
-            f"{path}: {bands} channels; brainmap keeps 1 to {MAX_CHANNELS} an image: save each "
-            "channel (or each group of up to three) as its own file and ingest those"
+            f"{path}: {image.bands} channels; brainmap keeps 1 to {MAX_CHANNELS} an image: "
+            "save each channel (or each group of up to three) as its own file and ingest those"
         )
     histogram = _histogram(path, image)
     drop_alpha = _alpha_dropped(path, image, histogram, pages)
