@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from brainmap.cli import main
 from brainmap.client.bulk.manifest import FILENAME
+from brainmap.mirror.run import STAGING
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
@@ -40,6 +41,8 @@ class Env:
     api: str
     slow: str
     tmp: Path
+    slow_hits: Callable[[], int]
+    """Image requests the slow server has answered so far."""
 
     @property
     def out(self) -> Path:
@@ -115,6 +118,12 @@ def manifest_is_a_folder(env: Env) -> list[str]:
     return [*data_set_with()(env), "--manifest", str(env.tmp / "manifest")]
 
 
+def manifest_not_a_database(env: Env) -> list[str]:
+    env.out.mkdir()
+    (env.out / FILENAME).write_text("path,url\n")
+    return data_set_with()(env)
+
+
 def mirror(*selectors: str) -> Setup:
     return lambda env: ["mirror", "--from", env.api, "--store", str(env.out), "-q", *selectors]
 
@@ -160,24 +169,37 @@ def earlier_files_kept(env: Env, before: dict[str, bytes], result: Result) -> No
     assert len(now) == 2 * len(earlier)
 
 
-def interrupt_then_rerun(env: Env, args: list[str]) -> Result:
-    """Start the download in a process of its own, send it SIGINT once some files are
-    recorded, then rerun it to the end: the rerun's output follows the interrupted run's."""
-    code = "import sys; from brainmap.cli import main; sys.argv[0] = 'brainmap'; main()"
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    recorded = wait_for_verified(env.out / FILENAME, at_least=4, process=process)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=30)
-    at_interrupt = verified(env.out / FILENAME)
-    assert recorded <= at_interrupt < IMAGES
+Resumed = Callable[[Env, int, list[str]], None]
+"""Reruns an interrupted command (its arguments given) that had recorded so many files."""
+
+
+def interrupted(manifest: Callable[[Env], Path], resumed: Resumed) -> Runner:
+    """Start the command in a process of its own, send it SIGINT once some files are recorded
+    in `manifest`, then check with `resumed` that rerunning it finishes the job without
+    fetching again the files recorded by then."""
+
+    def run(env: Env, args: list[str]) -> Result:
+        code = "import sys; from brainmap.cli import main; sys.argv[0] = 'brainmap'; main()"
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        recorded = wait_for_verified(manifest(env), at_least=4, process=process)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+        at_interrupt = verified(manifest(env))
+        assert recorded <= at_interrupt < IMAGES
+        resumed(env, at_interrupt, args)
+        return Result(process.returncode, stdout.decode(), stderr.decode())
+
+    return run
+
+
+def download_resumed(env: Env, at_interrupt: int, args: list[str]) -> None:
     rerun = cli(env, args)
     assert rerun.code == 0, rerun.stdout + rerun.stderr
     assert rerun.stdout.startswith(
         f"{IMAGES - at_interrupt} fetched, {at_interrupt} already there, 0 failed"
     )
-    return Result(process.returncode, stdout.decode(), stderr.decode())
 
 
 def wait_for_verified(manifest: Path, at_least: int, process: subprocess.Popen[bytes]) -> int:
@@ -190,9 +212,28 @@ def wait_for_verified(manifest: Path, at_least: int, process: subprocess.Popen[b
 
 
 def verified(manifest: Path) -> int:
+    """Files recorded verified (0 while the manifest is still being created)."""
     with sqlite3.connect(manifest) as db:
-        (count,) = db.execute("SELECT count(*) FROM files WHERE status = 'verified'").fetchone()
+        try:
+            query = "SELECT count(*) FROM files WHERE status = 'verified'"
+            (count,) = db.execute(query).fetchone()
+        except sqlite3.OperationalError:  # no table yet
+            return 0
     return int(count)
+
+
+def mirror_resumed(env: Env, at_interrupt: int, args: list[str]) -> None:
+    fetched_before = env.slow_hits()
+    rerun = cli(env, args)
+    assert rerun.code == 0 and rerun.stdout.endswith(" 0 failed\n"), rerun.stdout + rerun.stderr
+    assert env.slow_hits() - fetched_before <= IMAGES - at_interrupt
+    again = cli(env, args)
+    assert again.stdout.endswith(f"0 fetched, {IMAGES} already held, 0 failed\n")
+
+
+def mirror_complete(env: Env, before: dict[str, bytes], result: Result) -> None:
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert not list((env.out / STAGING).glob("*/*.jpg"))  # every picture is a pyramid now
 
 
 def resumed_and_complete(env: Env, before: dict[str, bytes], result: Result) -> None:
@@ -240,6 +281,8 @@ MATRIX = [
     Door("download data-set", "--out in a read-only folder", out_read_only, 2, "cannot write"),
     Door("download data-set", "--manifest is a folder", manifest_is_a_folder, 2,
          "is a directory"),
+    Door("download data-set", "a manifest that is not a database", manifest_not_a_database, 2,
+         "manifest: "),
     Door("download section-image", "same names asked from another service",
          after_a_first_download([], ["--service", "image"]), 2, "was downloaded from"),
     Door("query", "a query the server refuses",
@@ -255,32 +298,42 @@ MATRIX = [
          "1 fetched, 0 already there", earlier_files_kept),
     Door("download data-set", "Ctrl-C mid-download, then the same command again",
          download("data-set", str(DATA_SET), "--concurrency", "2", api="slow"), 130,
-         "brainmap: interrupted; run the same command again to resume",
-         resumed_and_complete, interrupt_then_rerun),
+         "brainmap: interrupted; run the same command again to resume", resumed_and_complete,
+         interrupted(lambda env: env.out / FILENAME, download_resumed)),
+    Door("mirror", "Ctrl-C mid-copy, then the same command again",
+         lambda env: ["mirror", "--from", env.slow, "--store", str(env.out), "-q",
+                      "--data-set", str(DATA_SET), "--downsample", "1"], 130,
+         "brainmap: interrupted; run the same command again to resume", mirror_complete,
+         interrupted(lambda env: env.out / STAGING / FILENAME, mirror_resumed)),
 ]  # fmt: skip
 
 
 class SlowImages:
-    """The server's app, taking `SLOW_SECONDS` over each image request."""
+    """The server's app, taking `SLOW_SECONDS` over each image request, counted in `hits`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.hits = 0
+        self.url = ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and "image_download" in scope["path"]:
+            self.hits += 1
             await asyncio.sleep(SLOW_SECONDS)
         await self.app(scope, receive, send)
 
 
 @pytest.fixture(scope="module")
-def slow_server(bulk_store: Store) -> Iterator[str]:
-    with BackgroundServer(SlowImages(create_app(bulk_store))) as server:
-        yield server.url
+def slow_server(bulk_store: Store) -> Iterator[SlowImages]:
+    slow = SlowImages(create_app(bulk_store))
+    with BackgroundServer(slow) as server:
+        slow.url = server.url
+        yield slow
 
 
 @pytest.mark.parametrize("door", MATRIX, ids=[f"{row.door}: {row.given}" for row in MATRIX])
-def test_door(door: Door, bulk_server: str, slow_server: str, tmp_path: Path) -> None:
-    env = Env(bulk_server, slow_server, tmp_path)
+def test_door(door: Door, bulk_server: str, slow_server: SlowImages, tmp_path: Path) -> None:
+    env = Env(bulk_server, slow_server.url, tmp_path, lambda: slow_server.hits)
     args = door.setup(env)
     before = tree(tmp_path)
     result = door.run(env, args)
