@@ -3,6 +3,7 @@ SVS, Hamamatsu NDPI, Leica SCN; a generic tiled TIFF stays with libvips and keep
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,9 @@ def _ingested(tmp_path: Path, path: Path) -> tuple[SectionImage, np.ndarray]:
     ("writer", "vendor"),
     [(write_svs, "aperio"), (write_ndpi, "hamamatsu")],
 )
-def test_a_slide_is_read_at_level_zero(tmp_path: Path, writer, vendor: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_slide_is_read_at_level_zero(
+    tmp_path: Path, writer: Callable[[Path, np.ndarray], Path], vendor: str
+) -> None:
     pixels = slide_pixels()
     path = writer(tmp_path / f"slide.{vendor}", pixels)
     assert openslide.OpenSlide.detect_format(str(path)) == vendor
