@@ -139,25 +139,21 @@ def build_lab_store(root: Path) -> Store:
         lab_set.products = [lab]
         session.add_all([lab_set, SectionDataSet(id=OTHER_SET, failed=False)])
         session.flush()
-        common = dict(section_number=1, number_of_components=3, **whole_image(800, 600))
+        images = (
+            (DEEP_IMAGE, LAB_SET, "deep", 16, DEEP_RESOLUTION),
+            (OTHER_IMAGE, OTHER_SET, "rgb", 8, None),
+        )
         session.add_all(
-            [
-                SectionImage(
-                    id=DEEP_IMAGE,
-                    data_set_id=LAB_SET,
-                    path=paths["deep"],
-                    bits_per_component=16,
-                    resolution=DEEP_RESOLUTION,
-                    **common,
-                ),
-                SectionImage(
-                    id=OTHER_IMAGE,
-                    data_set_id=OTHER_SET,
-                    path=paths["rgb"],
-                    bits_per_component=8,
-                    resolution=None,
-                    **common,
-                ),
-            ]
+            SectionImage(
+                id=image_id,
+                data_set_id=data_set,
+                path=paths[stem],
+                bits_per_component=bits,
+                resolution=resolution,
+                section_number=1,
+                number_of_components=3,
+                **whole_image(800, 600),
+            )
+            for image_id, data_set, stem, bits, resolution in images
         )
     return store

@@ -116,6 +116,19 @@ def crop_to_image(
     return drawn[top:bottom, left:right]
 
 
+def assert_drawn_as_iiif(page: Page, server: str, image_id: int, query: str) -> np.ndarray:
+    """The canvas is IIIF's picture of the view in the URL with the filters `query`."""
+    drawn = canvas(page)
+    x, y, w, h = region(page)
+    height, width = drawn.shape[:2]
+    iiif = get(
+        f"{server}/iiif/3/{image_id}/{x:.0f},{y:.0f},{w:.0f},{h:.0f}/"
+        f"^{width},{height}/0/default.jpg?{query}"
+    )
+    assert difference(drawn, decode(iiif.body)) < SAME
+    return drawn
+
+
 def get(url: str) -> Reply:
     reply = request(url)
     assert reply.status == 200, reply.body
@@ -168,15 +181,9 @@ def tile_scale(url: str) -> list[float]:
 
 def test_the_page_shows_what_iiif_returns_for_the_view(page: Page, small_server: str) -> None:
     open_view(page, f"image={CONNECTIVITY_IMAGE}&range={RANGE}&region=250,175,500,350")
-    drawn = canvas(page)
     x, y, w, h = region(page)
     assert x >= 0 and y >= 0 and x + w <= 1000 and y + h <= 700  # the view lies inside the image
-    height, width = drawn.shape[:2]
-    iiif = get(
-        f"{small_server}/iiif/3/{CONNECTIVITY_IMAGE}/{x:.0f},{y:.0f},{w:.0f},{h:.0f}/"
-        f"{width},{height}/0/default.jpg?range={RANGE}"
-    )
-    assert difference(drawn, decode(iiif.body)) < SAME
+    assert_drawn_as_iiif(page, small_server, CONNECTIVITY_IMAGE, f"range={RANGE}")
 
 
 def test_changing_the_colormap_changes_the_pixels_as_the_api_does(
@@ -187,16 +194,9 @@ def test_changing_the_colormap_changes_the_pixels_as_the_api_does(
     with page.expect_response(lambda response: "colormap=jet" in response.url):
         page.locator("#controls [name=colormap]").select_option("jet")
     wait_drawn(page)
-    coloured = canvas(page)
     assert hash_state(page)["colormap"] == "jet"
+    coloured = assert_drawn_as_iiif(page, small_server, ISH_IMAGE, "colormap=jet")
     assert difference(plain, coloured) > 5 * SAME
-    x, y, w, h = region(page)
-    height, width = coloured.shape[:2]
-    iiif = get(
-        f"{small_server}/iiif/3/{ISH_IMAGE}/{x:.0f},{y:.0f},{w:.0f},{h:.0f}/"
-        f"{width},{height}/0/default.jpg?colormap=jet"
-    )
-    assert difference(coloured, decode(iiif.body)) < SAME
 
 
 def test_the_download_service_url_gives_the_visible_region(page: Page) -> None:
@@ -362,14 +362,7 @@ def test_range_fields_follow_a_16_bit_image_and_recover_from_a_bad_value(
     assert error.inner_text() == ""
     state = hash_state(page)
     assert (state["range"], state["colormap"]) == (FULL_16_BIT, "jet")
-    drawn = canvas(page)
-    x, y, w, h = region(page)
-    height, width = drawn.shape[:2]
-    iiif = get(
-        f"{lab_server}/iiif/3/{DEEP_IMAGE}/{x:.0f},{y:.0f},{w:.0f},{h:.0f}/"
-        f"^{width},{height}/0/default.jpg?range={FULL_16_BIT}&colormap=jet"
-    )
-    assert difference(drawn, decode(iiif.body)) < SAME
+    assert_drawn_as_iiif(page, lab_server, DEEP_IMAGE, f"range={FULL_16_BIT}&colormap=jet")
 
 
 def test_an_8_bit_image_opens_without_a_range(lab_page: Page) -> None:
