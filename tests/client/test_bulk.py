@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +26,6 @@ from brainmap.server.background import BackgroundServer
 from brainmap.server.state import ImageLimits
 from bulk_store import DATA_SET, FIRST_ID, IMAGES, SHAPES, image_files
 from small_store import ATLAS_IMAGE, ISH_IMAGE, SmallStore
-
-
-@pytest.fixture()
-def client(bulk_server: str) -> Iterator[Client]:
-    with Client(bulk_server) as client:
-        yield client
 
 
 def test_data_set_download_writes_verified_files_and_manifest(

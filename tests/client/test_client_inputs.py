@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +32,6 @@ from brainmap.errors import BadParameter, NotFound
 from brainmap.params import ImageRequest
 from bulk_store import DATA_SET, FIRST_ID
 from small_store import CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES
-
-
-@pytest.fixture()
-def client(bulk_server: str) -> Iterator[Client]:
-    with Client(bulk_server) as client:
-        yield client
 
 
 def test_ids_that_match_nothing_raise_not_found_and_write_nothing(
