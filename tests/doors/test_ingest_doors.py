@@ -225,6 +225,8 @@ MATRIX = [
          "--resolution nan: must be above 0"),
     Door("--resolution abc", image(GOOD, "--resolution", "abc"), 2,
          "Invalid value for '--resolution'"),
+    Door("--data-set 0", image(GOOD, "--data-set", "0"), 2,
+         "Invalid value for '--data-set': 0 is not in the range x>=1"),
     Door("--plane diagonal", image(GOOD, "--plane", "diagonal"), 2,
          "--plane diagonal: not a plane of section; one of: "),
     Door("--plane other than the data set's", image(GOOD, "--plane", "sagittal"), 2,

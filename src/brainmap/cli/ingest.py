@@ -17,11 +17,11 @@ from typing import NoReturn
 import click
 
 from brainmap.cli.options import EXIT_NOT_FOUND, new_store_option, user_errors
+from brainmap.cli.serve import serve
 from brainmap.errors import BrainmapError
 
 EXIT_BAD_INPUT = 1
 EXIT_BAD_VALUE = 2
-SERVE_URL = "http://127.0.0.1:8080/"  # `brainmap serve`'s default address
 
 
 def _window(text: str | None) -> tuple[int, ...] | None:
@@ -80,6 +80,12 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def _viewer_url(image_id: int) -> str:
+    """The viewer's link to an image, at the address `brainmap serve` listens on by default."""
+    defaults = {param.name: param.default for param in serve.params}
+    return f"http://{defaults['host']}:{defaults['port']}/#image={image_id}"
+
+
 def _id_range(ids: list[int]) -> str:
     if not ids:
         return "all were ingested before"
@@ -89,7 +95,9 @@ def _id_range(ids: list[int]) -> str:
 @click.command()
 @new_store_option
 @click.argument("images", nargs=-1, required=True, type=Path)
-@click.option("--data-set", "data_set_id", type=int, required=True, help="SectionDataSet id.")
+@click.option(
+    "--data-set", "data_set_id", type=click.IntRange(min=1), required=True, help="Data set id."
+)
 @click.option("--expression", multiple=True, type=Path, help="Expression mask, one per image.")
 @click.option("--projection", multiple=True, type=Path, help="Projection mask, one per image.")
 @click.option("--labels", multiple=True, type=Path, help="Label map (structure ids), per image.")
@@ -160,5 +168,5 @@ def ingest(
     if result.image_ids:
         click.echo(
             f"view them: brainmap serve --store {store_dir}  then open "
-            f"{SERVE_URL}#image={result.image_ids[0]}"
+            f"{_viewer_url(result.image_ids[0])}"
         )
