@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +10,17 @@ import click
 
 from brainmap.cli.options import folder_option
 
+BAD_VALUE = 2
+"""The exit code of a store that is not a store or an address that cannot be bound."""
+
 
 @click.command()
 @folder_option("--store", "store_dir", "Store folder (brainmap.sqlite + pyramids/).", required=True)
 @click.option("--db", "db_url", default=None, help="SQLAlchemy URL overriding the store's SQLite.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(1, 65_535), help="TCP port."
+)
 @click.option(
     "--workers",
     default=1,
@@ -23,40 +29,50 @@ from brainmap.cli.options import folder_option
     help="Server processes (each opens the store; one per CPU renders images in parallel).",
 )
 def serve(store_dir: Path, db_url: str | None, host: str, port: int, workers: int) -> None:
-    """Serve the Allen-compatible API from a store until interrupted."""
+    """Serve the Allen-compatible API from a store until interrupted.
+
+    The store is checked and the address bound before anything is announced; either failing
+    is one line on stderr and exit code 2.
+    """
     import os
 
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from brainmap.server.app import DB_URL_ENV, STORE_ENV, configure_process, create_app
+    from brainmap.server.background import CannotListen, listening_socket
     from brainmap.server.http_protocol import BoundedTargetProtocol
-    from brainmap.store.folder import Store
+    from brainmap.store.folder import NotAStore, Store
 
     try:
         store = Store.open(store_dir, db_url)
-    except FileNotFoundError as error:
-        raise click.ClickException(str(error)) from None
+        listener = listening_socket(host, port)
+    except (NotAStore, CannotListen) as error:
+        click.echo(f"brainmap: {error}", err=True)
+        sys.exit(BAD_VALUE)
+    where = f"[{host}]" if ":" in host else host
     click.echo(
-        f"brainmap: serving {store_dir} on http://{host}:{port}/api/v2/ "
-        f"(IIIF under /iiif/3/, web viewer at http://{host}:{port}/)"
+        f"brainmap: serving {store_dir} on http://{where}:{port}/api/v2/ "
+        f"(IIIF under /iiif/3/, web viewer at http://{where}:{port}/)"
     )
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_level": "info",
-        "http": BoundedTargetProtocol,
-    }
-    if workers == 1:
-        configure_process()
-        uvicorn.run(create_app(store), **options)
-        return
-    # Python work of concurrent renders is serialised by the GIL within a process; several
-    # processes share the listening socket, and each opens the store itself (SQLite WAL
-    # allows concurrent readers across processes).
-    store.close()
-    os.environ[STORE_ENV] = str(store_dir.resolve())
-    if db_url is not None:
-        os.environ[DB_URL_ENV] = db_url
-    uvicorn.run(
-        "brainmap.server.app:app_from_environment", factory=True, workers=workers, **options
-    )
+    options: dict[str, Any] = {"log_level": "info", "http": BoundedTargetProtocol}
+    try:
+        if workers == 1:
+            configure_process()
+            config = uvicorn.Config(create_app(store), **options)
+            uvicorn.Server(config).run(sockets=[listener])
+            return
+        # Python work of concurrent renders is serialised by the GIL within a process; several
+        # processes share the listening socket, and each opens the store itself (SQLite WAL
+        # allows concurrent readers across processes).
+        store.close()
+        os.environ[STORE_ENV] = str(store_dir.resolve())
+        if db_url is not None:
+            os.environ[DB_URL_ENV] = db_url
+        config = uvicorn.Config(
+            "brainmap.server.app:app_from_environment", factory=True, workers=workers, **options
+        )
+        listener.set_inheritable(True)
+        Multiprocess(config, sockets=[listener]).run()
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a server is stopped

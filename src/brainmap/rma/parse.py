@@ -37,6 +37,7 @@ from brainmap.rma.ast import (
     Value,
     Variable,
 )
+from brainmap.rma.numbers import parse_int64
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 QUALIFIED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -302,7 +303,10 @@ def _start_row(text: str, fail: ErrorFactory) -> int:
 def _count(text: str, name: str, fail: ErrorFactory) -> int:
     if not text.isdigit() or not text.isascii():
         raise fail(f"{name} must be a non-negative integer, not {text!r}")
-    return int(text)
+    try:
+        return parse_int64(text)
+    except ValueError as error:
+        raise fail(f"{name} {text}: {error}") from None
 
 
 def _items(text: str, name: str, fail: ErrorFactory) -> tuple[str, ...]:

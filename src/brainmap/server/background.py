@@ -1,7 +1,9 @@
-"""Run the server on a free loopback port in a background thread (demo, tests, notebooks)."""
+"""Listening sockets that say why they cannot listen, and the server run on a free loopback port
+in a background thread (demo, tests, notebooks)."""
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -13,6 +15,33 @@ from starlette.types import ASGIApp
 from brainmap.server.http_protocol import BoundedTargetProtocol
 
 STARTUP_TIMEOUT = 30.0
+PRIVILEGED_BELOW = 1024
+BACKLOG = 2048
+"""Connections waiting to be accepted (uvicorn's default)."""
+
+
+class CannotListen(OSError):
+    """The server's address cannot be bound; the message names it and says why."""
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on `host` and `port` (0: a free port); an address that cannot be
+    bound (in use, privileged, not this machine's) is `CannotListen`. IPv6 when `host` is an
+    IPv6 address. It listens at once: on Linux two sockets with ``SO_REUSEADDR`` may both
+    bind one port while neither listens, so only listening makes the port ours."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    bound = socket.socket(family, socket.SOCK_STREAM)
+    bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        bound.bind((host, port))
+        bound.listen(BACKLOG)
+    except (OSError, OverflowError) as error:
+        bound.close()
+        reason = getattr(error, "strerror", None) or str(error)
+        if getattr(error, "errno", None) == errno.EACCES and 0 < port < PRIVILEGED_BELOW:
+            reason += f" (ports below {PRIVILEGED_BELOW} usually need root)"
+        raise CannotListen(f"cannot listen on {host} port {port}: {reason}") from None
+    return bound
 
 
 class BackgroundServer:
@@ -22,12 +51,10 @@ class BackgroundServer:
     """
 
     def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket = listening_socket(host, port)
         # accepted connections inherit this; without it keep-alive requests wait ~40 ms on
         # delayed ACKs (measured: 44 ms vs 7 ms per query from an in-process client)
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
         config = uvicorn.Config(
             app,

@@ -3,19 +3,37 @@ route through `server_state`."""
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
+from sqlalchemy.exc import DatabaseError
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from brainmap.server.palettes import PaletteCache
 from brainmap.server.response_cache import ResponseCache
 from brainmap.service import MAX_PIXELS, MAX_SIDE
-from brainmap.store.folder import Store
+from brainmap.store.folder import Store, StoreUnavailable
 
 STATE_ATTRIBUTE = "brainmap"
 """The attribute of ``app.state`` holding the `ServerState`."""
+LOG = logging.getLogger("uvicorn.error")
+"""The server's log: where uvicorn writes its own errors."""
+
+
+@dataclass
+class StoreFailures:
+    """The ways the store's database failed while serving, each logged once."""
+
+    logged: set[str] = field(default_factory=set)
+
+    def log_once(self, message: str) -> None:
+        if message not in self.logged:
+            self.logged.add(message)
+            LOG.error(message)
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,7 @@ class ServerState:
     palettes: PaletteCache
     render_limiter: anyio.CapacityLimiter
     large_render_limiter: anyio.CapacityLimiter
+    failures: StoreFailures
 
     @classmethod
     def create(
@@ -62,12 +81,27 @@ class ServerState:
             PaletteCache(),
             anyio.CapacityLimiter(render_workers or 2 * cpus),
             anyio.CapacityLimiter(min(cpus, render_workers or cpus)),
+            StoreFailures(),
         )
 
 
 def install_state(app: Starlette, state: ServerState) -> None:
-    """Make `state` the one `server_state(app)` returns."""
+    """Make `state` the one `server_state(app)` returns, and answer any request the store's
+    database fails (damaged, replaced, unreadable) with `database_failure`."""
     setattr(app.state, STATE_ATTRIBUTE, state)
+    app.add_exception_handler(DatabaseError, database_failure)
+    app.add_exception_handler(StoreUnavailable, database_failure)
+
+
+async def database_failure(request: Request, error: Exception) -> Response:
+    """HTTP 503 with a one-line JSON body naming the store's database and what is wrong; the
+    server logs each such message once, without a traceback."""
+    state = server_state(request.app)
+    message = str(error)
+    if isinstance(error, DatabaseError):
+        message = f"the store's database {state.store.database} cannot be read: {error.orig}"
+    state.failures.log_once(message)
+    return JSONResponse({"success": False, "msg": message}, status_code=503)
 
 
 def server_state(app: Starlette) -> ServerState:

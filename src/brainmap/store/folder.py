@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,12 +10,21 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from brainmap.store.database_check import (
+    NotAStore,
+    StoreUnavailable,
+    check_database,
+    database_name,
+    sqlite_file,
+)
 from brainmap.store.schema import Base
 
 DATABASE_FILE = "brainmap.sqlite"
 PYRAMID_FOLDER = "pyramids"
+__all__ = ["DATABASE_FILE", "PYRAMID_FOLDER", "NotAStore", "Store", "StoreUnavailable"]
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
@@ -39,25 +49,62 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @property
+    def database(self) -> str:
+        """The database as messages name it: the SQLite file, or the URL without password."""
+        return database_name(self.engine.url)
+
     @classmethod
     def create(cls, root: Path | str, db_url: str | None = None) -> Store:
-        """Make the folder and the tables (idempotent)."""
-        Path(root, PYRAMID_FOLDER).mkdir(parents=True, exist_ok=True)
-        store = cls(root, db_url)
-        Base.metadata.create_all(store.engine)
-        return store
+        """Make the folder and the tables, or open the store already there (idempotent).
+
+        Raises `NotAStore` for a database that exists but is not a brainmap store.
+        """
+        return cls._checked(root, db_url, existing=False)
 
     @classmethod
     def open(cls, root: Path | str, db_url: str | None = None) -> Store:
-        """Open an existing store; a missing SQLite file is an error, not an empty store.
+        """Open an existing store; a missing, damaged or foreign database is a `NotAStore`.
 
         Tables added by newer brainmap versions are created (empty) in an older store.
         """
-        if db_url is None and not Path(root, DATABASE_FILE).is_file():
-            raise FileNotFoundError(f"no brainmap store at {root} (missing {DATABASE_FILE})")
+        return cls._checked(root, db_url, existing=True)
+
+    @classmethod
+    def _checked(cls, root: Path | str, db_url: str | None, existing: bool) -> Store:
+        """The store at `root` once its database passed `check_database`: the folders made
+        (unless `existing`), then the tables."""
         store = cls(root, db_url)
-        Base.metadata.create_all(store.engine)
+        try:
+            check_database(store.engine.url, existing)
+            if not existing:
+                Path(root, PYRAMID_FOLDER).mkdir(parents=True, exist_ok=True)
+            Base.metadata.create_all(store.engine)
+        except NotAStore:
+            store.close()
+            raise
+        except DBAPIError as error:
+            store.close()
+            raise NotAStore(store.database, f"cannot be read ({error.orig})") from None
+        store._watch_file()
         return store
+
+    def _watch_file(self) -> None:
+        """Refuse every connection once the SQLite file is removed or replaced, rather than
+        let the pool mix connections to the file opened and to its replacement."""
+        path = sqlite_file(self.engine.url)
+        if path is None:
+            return
+        opened = _identity(path)
+
+        def check(*_connection: object) -> None:
+            if _identity(path) != opened:
+                raise StoreUnavailable(
+                    f"the store's database {self.database} was removed or replaced since it "
+                    "was opened; restart to open the new one"
+                )
+
+        event.listen(self.engine, "checkout", check)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -75,3 +122,12 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file `path` is (device and inode), None when there is none."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino

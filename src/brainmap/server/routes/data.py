@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from itertools import chain
 from typing import Any
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import iterate_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
@@ -30,6 +31,7 @@ from starlette.routing import Route
 
 from brainmap.errors import RmaError
 from brainmap.rma.ast import Filter, Literal, ModelStage, Options, Path, Query
+from brainmap.rma.numbers import fits_int64
 from brainmap.rma.parse import OPTION_NAMES, parse_options, parse_paths, parse_query
 from brainmap.server.formats import FORMATS, Format
 from brainmap.server.state import server_state
@@ -62,7 +64,7 @@ async def query_endpoint(request: Request) -> Response:
     text = params.get("q") or params.get("criteria")
     if text is None and params.get("include", "").startswith("model::"):
         text = params["include"]
-    return _respond(request, lambda: parse_query(text or ""))
+    return await _respond(request, lambda: parse_query(text or ""))
 
 
 async def model_query_endpoint(request: Request) -> Response:
@@ -74,7 +76,7 @@ async def model_query_endpoint(request: Request) -> Response:
         criteria = parse_paths(params.get("criteria", ""))
         return (ModelStage(model, (), criteria, _include(params), _options(params)),)
 
-    return _respond(request, build)
+    return await _respond(request, build)
 
 
 async def record_endpoint(request: Request) -> Response:
@@ -82,14 +84,14 @@ async def record_endpoint(request: Request) -> Response:
     model = request.path_params["model"]
     record_id = Filter("id", "$eq", (Literal(str(request.path_params["id"])),))
     params = request.query_params
-    return _respond(
+    return await _respond(
         request, lambda: (ModelStage(model, (record_id,), (), _include(params), _options(params)),)
     )
 
 
 async def enumerate_endpoint(request: Request) -> Response:
     """Every RMA model by name."""
-    return _respond_records(request, "Model", lambda _session: enumerate_models())
+    return await _respond_records(request, "Model", lambda _session: enumerate_models())
 
 
 async def describe_endpoint(request: Request) -> Response:
@@ -102,16 +104,22 @@ async def describe_endpoint(request: Request) -> Response:
             raise RmaError(f"model::{name}", f"unknown model {name}")
         return [describe_model(model)]
 
-    return _respond_records(request, "Model", describe)
+    return await _respond_records(request, "Model", describe)
 
 
 async def graph_endpoint(request: Request) -> Response:
     """The nested ontology of one structure graph."""
     graph_id = request.path_params["id"]
-    return _respond_records(request, "Structure", lambda session: structure_tree(session, graph_id))
+
+    def tree(session: Session) -> list[dict[str, Any]]:
+        if not fits_int64(graph_id):
+            raise RmaError(f"structure_graph_download/{graph_id}", "graph id out of range")
+        return structure_tree(session, graph_id)
+
+    return await _respond_records(request, "Structure", tree)
 
 
-def _respond_records(
+async def _respond_records(
     request: Request, model: str, records: Callable[[Session], list[dict[str, Any]]]
 ) -> Response:
     """A fixed list of records in the usual envelope."""
@@ -120,7 +128,7 @@ def _respond_records(
         found = records(session)
         return QueryResult(model, (), 0, len(found), len(found), iter(found))
 
-    return _stream(request, result)
+    return await _stream(request, result)
 
 
 def _include(params: QueryParams) -> tuple[Path, ...]:
@@ -131,19 +139,23 @@ def _options(params: QueryParams) -> Options:
     return parse_options([(name, params[name]) for name in OPTION_NAMES if name in params])
 
 
-def _respond(request: Request, build: Callable[[], Query]) -> Response:
-    return _stream(request, lambda session: run_query(session, build()))
+async def _respond(request: Request, build: Callable[[], Query]) -> Response:
+    return await _stream(request, lambda session: run_query(session, build()))
 
 
-def _stream(request: Request, run: Callable[[Session], QueryResult]) -> Response:
-    """Check the request, then stream `run`'s result in the requested format."""
+async def _stream(request: Request, run: Callable[[Session], QueryResult]) -> Response:
+    """Check the request, then stream `run`'s result in the requested format. The first chunk
+    is made before the response starts, so that a store that cannot be read is an error
+    response (see `state.install_state`) rather than a body cut short."""
     if len(request.scope.get("query_string", b"")) > MAX_QUERY_STRING:
         return PlainTextResponse("query string longer than 64 KiB", status_code=414)
     fmt = request.path_params["fmt"]
     form = FORMATS.get(fmt)
     if form is None:
         return PlainTextResponse("unknown format (use json, xml or csv)", status_code=404)
-    body = iterate_in_threadpool(_body(server_state(request.app).store, run, form))
+    chunks = _body(server_state(request.app).store, run, form)
+    first = await run_in_threadpool(next, chunks, b"")
+    body = iterate_in_threadpool(chain((first,), chunks))
     name = UNSAFE_FILENAME.sub("_", request.query_params.get("filename") or f"query.{fmt}")
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     return StreamingResponse(body, media_type=form.media_type, headers=disposition)

@@ -16,15 +16,14 @@ from typing import Any
 from sqlalchemy import SQLColumnExpression
 from sqlalchemy.orm import InstrumentedAttribute
 
+from brainmap.rma.numbers import parse_int64
 from brainmap.store.query.scope import Condition
 
 MAX_PATTERN = 10_000  # SQLite refuses LIKE/GLOB patterns over 50,000 bytes
-INTEGER = re.compile(r"[+-]?[0-9]+")
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 RMA_TRUE = ("true", "t")
 RMA_FALSE = ("false", "f")
 """Boolean values as RMA filters write them (not the image service's words in `service.py`)."""
-INT64 = 2**63
 
 
 def python_type(column: InstrumentedAttribute[Any]) -> type:
@@ -52,15 +51,6 @@ def like(
     if case_sensitive:
         return column.like(escaped, escape="\\")
     return column.ilike(escaped, escape="\\")
-
-
-def _to_int(text: str) -> int:
-    if not INTEGER.fullmatch(text):
-        raise ValueError("not an integer")
-    value = int(text)
-    if not -INT64 <= value < INT64:
-        raise ValueError("integer out of range")
-    return value
 
 
 def _to_float(text: str) -> float:
@@ -95,7 +85,7 @@ def _to_text(text: str) -> str:
 
 
 _CONVERTERS: dict[type, Callable[[str], object]] = {
-    int: _to_int,
+    int: parse_int64,
     float: _to_float,
     bool: _to_bool,
     dt.datetime: _to_datetime,

@@ -1,0 +1,147 @@
+"""Whether a database is a brainmap store, decided before the store's own engine connects: that
+engine switches SQLite files to WAL mode, a change nobody asked for in a file that is not a
+store. A SQLite file is checked by its bytes (present, a file, not empty, the SQLite header, as
+long as the header says), then read-only for its tables; another database by its tables."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DBAPIError
+
+from brainmap.errors import BrainmapError
+from brainmap.store.schema import Base
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+HEADER_BYTES = 100
+SHOWN_TABLES = 5
+SHOWN_BYTES = 32
+WHITESPACE = str.maketrans("\t\r\n", "   ")
+
+
+class NotAStore(BrainmapError):
+    """A database that is missing, unreadable, damaged, or not a brainmap store."""
+
+    def __init__(self, database: str, reason: str) -> None:
+        super().__init__(f"{database} is not a brainmap store: {reason}")
+        self.database = database
+        self.reason = reason
+
+
+class StoreUnavailable(BrainmapError):
+    """The store's database went away while in use: removed, or replaced by another file."""
+
+
+def database_name(url: URL) -> str:
+    """The database as messages name it: the SQLite file, or the URL without its password."""
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return url.render_as_string(hide_password=True)
+
+
+def check_database(url: URL, existing: bool) -> None:
+    """Raise `NotAStore` unless the database at `url` is a brainmap store, or (unless
+    `existing`) a database file still to be made or a database of no brainmap tables yet."""
+    name = database_name(url)
+    path = sqlite_file(url)
+    if path is not None:
+        if not existing and not path.exists():
+            return
+        _check_sqlite_bytes(path, name)
+        engine = create_engine("sqlite://", creator=lambda: _read_only(path))
+    else:
+        engine = create_engine(url)
+    try:
+        columns = _columns(engine)
+    except DBAPIError as error:
+        raise NotAStore(name, f"cannot be read ({error.orig})") from None
+    finally:
+        engine.dispose()
+    _check_tables(name, columns, required=existing or path is not None)
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The SQLite file `url` names, if it names one."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(str(url.database))
+
+
+def _check_sqlite_bytes(path: Path, name: str) -> None:
+    """The file exists, is a file, and starts with a SQLite header no longer than the file."""
+    if not path.exists():
+        raise NotAStore(name, "no such file")
+    if not path.is_file():
+        raise NotAStore(name, "not a file")
+    try:
+        with path.open("rb") as file:
+            header = file.read(HEADER_BYTES)
+    except OSError as error:
+        raise NotAStore(name, f"cannot be read ({error.strerror})") from None
+    size = path.stat().st_size
+    if size == 0:
+        raise NotAStore(name, "empty file (0 bytes)")
+    if not header.startswith(SQLITE_HEADER):
+        raise NotAStore(name, f"not a SQLite database ({_looks_like(header)})")
+    expected = _size_in_header(header)
+    if size < expected:
+        raise NotAStore(name, f"truncated ({size} bytes; its header says {expected})")
+
+
+def _looks_like(header: bytes) -> str:
+    """What a file that is not a database starts with: its first line if it is text."""
+    start = header[:SHOWN_BYTES].decode("utf-8", errors="replace")
+    if not start.translate(WHITESPACE).isprintable():
+        return "no SQLite header"
+    return f"a text file starting {start.splitlines()[0]!r}"
+
+
+def _size_in_header(header: bytes) -> int:
+    """The file size the SQLite header gives (page size x page count), when it can be trusted
+    (the count is valid when the header's version-valid-for number matches its change counter);
+    a header cut short needs all its bytes."""
+    if len(header) < HEADER_BYTES:
+        return HEADER_BYTES
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65_536 if page_size == 1 else page_size
+    if header[92:96] != header[24:28]:
+        return 0
+    return page_size * int.from_bytes(header[28:32], "big")
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def _columns(engine: Engine) -> dict[str, set[str]]:
+    """Each table's column names."""
+    with engine.connect() as connection:
+        schema = inspect(connection)
+        return {
+            table: {column["name"] for column in schema.get_columns(table)}
+            for table in schema.get_table_names()
+        }
+
+
+def _check_tables(name: str, columns: dict[str, set[str]], required: bool) -> None:
+    """Every brainmap table present has its columns; with `required`, at least one is present
+    (the others are created, as tables a newer brainmap defines)."""
+    ours = [table for table in Base.metadata.sorted_tables if table.name in columns]
+    if required and not ours:
+        found = ", ".join(sorted(columns)[:SHOWN_TABLES]) or "none"
+        more = ", ..." if len(columns) > SHOWN_TABLES else ""
+        raise NotAStore(name, f"it has none of brainmap's tables (its tables: {found}{more})")
+    for table in ours:
+        missing = [
+            column.name for column in table.columns if column.name not in columns[table.name]
+        ]
+        if missing:
+            shown = ", ".join(missing[:SHOWN_TABLES]) + (
+                ", ..." if len(missing) > SHOWN_TABLES else ""
+            )
+            raise NotAStore(
+                name, f"its table {table.name} lacks the columns {shown} (another schema)"
+            )
