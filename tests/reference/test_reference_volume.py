@@ -126,9 +126,9 @@ class CountingStore(WrapperStore[LocalStore]):
         return await self._store.get(key, prototype, byte_range)
 
 
-def opened(path: Path) -> tuple[ReferenceVolume, CountingStore]:
+def opened(path: Path, cache_bytes: int = 1 << 20) -> tuple[ReferenceVolume, CountingStore]:
     store = CountingStore(LocalStore(path, read_only=True))
-    return ReferenceVolume(zarr.open_group(store, mode="r")), store
+    return ReferenceVolume(zarr.open_group(store, mode="r"), cache_bytes=cache_bytes), store
 
 
 def test_reads_touch_only_the_chunks_they_need(tmp_path: Path) -> None:
@@ -143,6 +143,8 @@ def test_reads_touch_only_the_chunks_they_need(tmp_path: Path) -> None:
         touched[length] = len(store.keys)
         assert all(key.startswith("annotation/c/2/") for key in store.keys)  # p chunk 17 // 8
         store.keys.clear()
+        volume.plane("p", 23)  # the same chunks, decoded already
+        assert store.keys == []
         assert volume.voxel((length - 1, 29, 19)) is not None
         assert store.keys == [f"annotation/c/{(length - 1) // 8}/3/2"]
         store.keys.clear()
@@ -150,6 +152,21 @@ def test_reads_touch_only_the_chunks_they_need(tmp_path: Path) -> None:
         assert sorted(store.keys) == ["annotation/c/0/0/0", "annotation/c/1/0/0"]
     # 30 x 20 voxels in chunks of 8: 4 x 3 chunks, for the short volume and the long one.
     assert touched == {40: 12, 160: 12}
+
+
+def test_the_chunk_cache_keeps_to_its_budget(tmp_path: Path) -> None:
+    data = labels()
+    write_volume(tmp_path / "store", write_nrrd(tmp_path / "a.nrrd", data), chunk=8)
+    volume, store = opened(tmp_path / "store", cache_bytes=4 * 8**3 * 4)  # four chunks
+    for index in range(SHAPE[0]):
+        np.testing.assert_array_equal(volume.plane("p", index), data[index])
+    # Each of the 5 chunk slabs along p has 4 x 3 chunks: twelve chunks do not fit in four, so
+    # every plane decodes its twelve again.
+    assert len(store.keys) == 12 * SHAPE[0]
+    assert 0 < volume.layers["annotation"].held_bytes <= 4 * 8**3 * 4
+    points = np.random.default_rng(2).uniform(0, 25 * np.array(SHAPE) - 13, size=(500, 3))
+    index = np.floor(points / 25 + 0.5).astype(int)
+    assert volume.label_at(points).tolist() == data[tuple(index.T)].tolist()
 
 
 def test_files_are_read_slab_by_slab(tmp_path: Path) -> None:

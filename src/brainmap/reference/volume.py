@@ -1,6 +1,6 @@
 """A reference volume on disk: an annotation label volume (uint32, (p, i, r)) and optionally an
 intensity template, stored chunked (zarr v3) so a voxel, a plane along any axis or a scatter of
-points is read without loading the volume.
+points is read without loading the volume (through a bounded cache of decoded chunks).
 
 The store is a zarr v3 group: arrays ``annotation`` and ``template`` (same shape, chunks of
 64³ voxels, zstd), dimension names ``p, i, r``, and attributes ``format``, ``resolution_um``
@@ -23,6 +23,7 @@ from zarr.codecs import ZstdCodec
 from zarr.storage import LocalStore
 
 from brainmap.reference.alignment import as_points
+from brainmap.reference.chunks import ChunkCache
 from brainmap.reference.volume_files import VolumeFile, VolumeFileError, open_volume_file
 
 FORMAT = "brainmap-reference-volume/1"
@@ -31,7 +32,8 @@ CHUNK = 64
 LABEL_MAX = 2**32 - 1
 
 Resolution = tuple[float, float, float]
-ZarrArray = zarr.Array[Any]
+CACHE_BYTES = 256 << 20
+"""Decoded chunks held per layer: a coronal slab of the 25 µm CCF in 64³ chunks is 40 MB."""
 
 
 def _resolution(files: dict[str, VolumeFile], given: float | Sequence[float] | None) -> Resolution:
@@ -76,7 +78,7 @@ def _labels(volume: VolumeFile, slab: NDArray[Any]) -> NDArray[np.uint32]:
     return slab.astype(np.uint32, copy=False)
 
 
-def _copy(volume: VolumeFile, array: ZarrArray, labels: bool, depth: int) -> None:
+def _copy(volume: VolumeFile, array: zarr.Array[Any], labels: bool, depth: int) -> None:
     axis = volume.slab_axis
     for start, slab in volume.slabs(depth):
         where = [slice(None)] * 3
@@ -136,43 +138,48 @@ def write_volume(
 class ReferenceVolume:
     """A stored reference volume: voxels, planes and labels at points, read chunk by chunk."""
 
-    def __init__(self, group: zarr.Group, name: str = "reference volume") -> None:
-        if group.attrs.get("format") != FORMAT:
+    def __init__(
+        self,
+        group: zarr.Group,
+        name: str = "reference volume",
+        cache_bytes: int = CACHE_BYTES,
+    ) -> None:
+        if group.attrs.get("format") != FORMAT or "annotation" not in group:
             raise VolumeFileError(f"{name}: not a brainmap reference volume")
         self.name = name
         p, i, r = cast("list[float]", group.attrs["resolution_um"])
         self.resolution_um: Resolution = (float(p), float(i), float(r))
-        self.arrays: dict[str, ZarrArray] = {}
+        self.layers: dict[str, ChunkCache] = {}
         for layer in ("annotation", "template"):
             if layer in group:
                 found = group[layer]
                 assert isinstance(found, zarr.Array)
-                self.arrays[layer] = found
-        shape = self.arrays["annotation"].shape
-        self.shape: tuple[int, int, int] = (shape[0], shape[1], shape[2])
+                self.layers[layer] = ChunkCache(found, cache_bytes)
+        self.shape = self.layers["annotation"].shape
 
     @classmethod
-    def open(cls, path: Path) -> ReferenceVolume:
-        """Open a volume written by `write_volume`, read-only."""
+    def open(cls, path: Path, cache_bytes: int = CACHE_BYTES) -> ReferenceVolume:
+        """Open a volume written by `write_volume`, read-only, holding up to `cache_bytes` of
+        decoded chunks per layer."""
         if not (path / "zarr.json").is_file():
             raise VolumeFileError(f"{path}: not a brainmap reference volume")
         group = zarr.open_group(LocalStore(path, read_only=True), mode="r")
-        return cls(group, str(path))
+        return cls(group, str(path), cache_bytes)
 
     @property
     def has_template(self) -> bool:
-        return "template" in self.arrays
+        return "template" in self.layers
 
-    def _array(self, layer: str) -> ZarrArray:
-        if layer not in self.arrays:
+    def _layer(self, layer: str) -> ChunkCache:
+        if layer not in self.layers:
             raise VolumeFileError(f"{self.name}: has no {layer}")
-        return self.arrays[layer]
+        return self.layers[layer]
 
     def voxel(self, index: tuple[int, int, int], layer: str = "annotation") -> Any:
         """One voxel's value (index in (p, i, r) order)."""
         if len(index) != 3 or not all(0 <= k < n for k, n in zip(index, self.shape, strict=True)):
             raise IndexError(f"{self.name}: voxel {index} is outside {self.shape}")
-        return self._array(layer)[index].item()  # type: ignore[union-attr]
+        return self._layer(layer).gather(np.array([index], dtype=np.intp))[0].item()
 
     def plane(self, axis: str, index: int, layer: str = "annotation") -> NDArray[Any]:
         """The plane at `index` along `axis` ("p", "i" or "r"), the other two axes in order."""
@@ -181,9 +188,7 @@ class ReferenceVolume:
         number = AXES.index(axis)
         if not 0 <= index < self.shape[number]:
             raise IndexError(f"{self.name}: plane {axis}={index} is outside {self.shape}")
-        where: list[slice | int] = [slice(None)] * 3
-        where[number] = index
-        return np.asarray(self._array(layer)[tuple(where)])
+        return self._layer(layer).plane(number, index)
 
     def label_at(self, points_um: ArrayLike) -> NDArray[np.uint32]:
         """The label of the voxel holding each point (N, 3) in µm (p, i, r); 0 outside."""
@@ -192,6 +197,5 @@ class ReferenceVolume:
         inside = ((index >= 0) & (index < np.asarray(self.shape))).all(axis=1)
         labels = np.zeros(len(points), dtype=np.uint32)
         if inside.any():
-            coords = tuple(index[inside].T)
-            labels[inside] = self._array("annotation").vindex[coords]
+            labels[inside] = self._layer("annotation").gather(index[inside])
         return labels
