@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import select
 
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
+from brainmap.store.mirrored import record_mirrored_level
+from brainmap.store.schema import AlternateImage
 from loopback import request
 from small_store import ATLAS_IMAGE, ATLAS_IMAGE_UNANNOTATED, ISH_IMAGE, build_small_store
 from viewer_build import (
@@ -44,7 +48,8 @@ LABELS = "labels"
 @dataclass(frozen=True)
 class LookupDoor:
     """A request to the lookup (the target after its path), on a store that is `sound`,
-    `damaged` (its label map is junk) or `missing` (its label map was deleted)."""
+    `damaged` (its label map is junk), `missing` (its label map was deleted) or `mirrored` (it
+    holds the plate's annotation as a mirror does: a picture)."""
 
     door: str
     input: str
@@ -118,6 +123,14 @@ MATRIX: list[LookupDoor | ViewerDoor] = [
     ),
     LookupDoor(
         "lookup", "missing label map", f"{A}.json?x=150&y=150", 500, "is missing", store="missing"
+    ),
+    LookupDoor(
+        "lookup",
+        "a mirror's plate (a picture)",
+        f"{A}.json?x=150&y=150",
+        404,
+        f"image {A}: this mirror holds its plates as pictures, not label maps",
+        store="mirrored",
     ),
     ViewerDoor(
         "range field",
@@ -241,25 +254,26 @@ class Served:
     root: Path
 
 
+STORES = ("sound", "damaged", "missing", "mirrored")
+
+
 @pytest.fixture(scope="module")
 def lookup_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Served]]:
-    """A sound small store, one whose label map is junk and one whose label map is gone."""
-    stores = {
-        name: build_small_store(tmp_path_factory.mktemp(name)).store
-        for name in ("sound", "damaged", "missing")
-    }
+    """A server over each of the STORES, all made from the small store."""
+    stores = {name: build_small_store(tmp_path_factory.mktemp(name)).store for name in STORES}
     [damaged] = (stores["damaged"].root / "pyramids").glob(f"{LABELS}*")
     damaged.write_bytes(b"II*\x00" + bytes(range(256)) * 8)
     [missing] = (stores["missing"].root / "pyramids").glob(f"{LABELS}*")
     missing.unlink()
-    with (
-        BackgroundServer(create_app(stores["sound"])) as sound,
-        BackgroundServer(create_app(stores["damaged"])) as broken,
-        BackgroundServer(create_app(stores["missing"])) as gone,
-    ):
+    with stores["mirrored"].session() as session:
+        [labels] = session.scalars(
+            select(AlternateImage.path).where(AlternateImage.atlas_id.is_not(None))
+        )
+        record_mirrored_level(session, labels, 0, labels)
+    with ExitStack() as running:
         yield {
-            name: Served(server.url, stores[name].root)
-            for name, server in (("sound", sound), ("damaged", broken), ("missing", gone))
+            name: Served(running.enter_context(BackgroundServer(create_app(store))).url, store.root)
+            for name, store in stores.items()
         }
 
 
