@@ -52,6 +52,13 @@ def make_app(hits: Counter[str]) -> web.Application:
         body = {"success": False, "msg": "Error in query: model::Atlas[id$eq1e99], too large"}
         return web.json_response(body, status=500)
 
+    async def service_down(request: web.Request) -> web.Response:
+        await count(request)
+        if hits[request.path] == 1:
+            message = "Error in query: service::x[id$eq1], Informatics service request failed."
+            return web.json_response({"success": False, "msg": message})
+        return web.json_response({**ENVELOPE, "msg": [{"id": 1}]})
+
     async def missing(request: web.Request) -> web.Response:
         await count(request)
         return web.Response(status=404, text="no image 42 " + "x" * 5000)
@@ -99,6 +106,7 @@ def make_app(hits: Counter[str]) -> web.Application:
     app.router.add_get("/envelope", envelope)
     app.router.add_get("/failed", failed)
     app.router.add_get("/refused", refused)
+    app.router.add_get("/service-down", service_down)
     app.router.add_get("/missing", missing)
     app.router.add_get("/flaky", flaky)
     app.router.add_get("/busy", busy)
@@ -308,6 +316,14 @@ def test_a_query_error_is_reported_once_with_the_servers_message(
     with pytest.raises(ApiError) as busy:
         loop.run(paging.query_rows(transport, server.url + "/busy"))
     assert server.hits["/busy"] - before == 3 and busy.value.status == 503
+
+
+def test_a_service_failing_for_now_is_asked_again(
+    server: Server, transport: AiohttpTransport
+) -> None:
+    rows = loop.run(paging.query_rows(transport, server.url + "/service-down"))
+    assert rows == [{"id": 1}] and server.hits["/service-down"] == 2
+    assert transport.retries["ServiceBusy"] == 1
 
 
 def test_cacheable_json_strategies(

@@ -13,6 +13,7 @@ import re
 import warnings
 from typing import Any
 
+from brainmap.client._http.errors import refuse_busy_service
 from brainmap.client._http.transport import Transport
 from brainmap.client.urls import wire_url
 from brainmap.errors import ApiError, BadParameter, QueryFailed
@@ -85,7 +86,10 @@ async def query_rows(
 
 
 async def _envelope(transport: Transport, url: str) -> dict[str, Any]:
-    parsed = (await transport.get(wire_url(url))).json()
+    """The answer's envelope; a service failing for now is asked again (`ServiceBusy`), any
+    other ``success: false`` raises QueryFailed."""
+    sent = wire_url(url)
+    parsed = (await transport.get(sent, check=refuse_busy_service(sent))).json()
     if not isinstance(parsed, dict) or parsed.get("success") is not True:
         message = parsed.get("msg", "") if isinstance(parsed, dict) else parsed
         raise QueryFailed(url, 200, str(message))

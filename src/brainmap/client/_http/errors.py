@@ -6,7 +6,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from brainmap.errors import ApiError, QueryFailed
 
@@ -20,6 +20,29 @@ MESSAGE_LIMIT = 1000
 class CorruptBody(ApiError):
     """A complete-looking response whose body failed verification (short, undecodable, wrong
     size); another attempt may get a good copy."""
+
+
+class ServiceBusy(CorruptBody):
+    """An RMA answer ``success: false`` saying a service failed for now ("Informatics service
+    request failed"): the real API says so at times, and asking again cures it."""
+
+
+TRANSIENT_MESSAGE = "service request failed"
+"""What the real API's transient service failures say (`ServiceBusy`)."""
+
+
+def refuse_busy_service(url: str) -> Callable[[bytes], None]:
+    """A body check raising `ServiceBusy` (retried) for an envelope whose message says a
+    service failed for now; other bodies are only scanned for those words."""
+
+    def check(body: bytes) -> None:
+        if TRANSIENT_MESSAGE.encode() not in body:
+            return
+        message = _envelope_message(body)
+        if message is not None and TRANSIENT_MESSAGE in message:
+            raise ServiceBusy(url, 200, message)
+
+    return check
 
 
 class RetryableStatus(ApiError):
@@ -51,6 +74,12 @@ def status_error(
 
 def _query_error(body: bytes) -> str | None:
     """The message of an RMA envelope ``{"success": false, "msg": "Error in query..."}``."""
+    message = _envelope_message(body)
+    return message if message is not None and message.startswith("Error in query") else None
+
+
+def _envelope_message(body: bytes) -> str | None:
+    """The ``msg`` of a JSON envelope with ``success: false``, else None."""
     if not body.startswith(b"{"):
         return None
     try:
@@ -60,7 +89,7 @@ def _query_error(body: bytes) -> str | None:
     if not isinstance(parsed, dict) or parsed.get("success") is not False:
         return None
     message = parsed.get("msg")
-    return message if isinstance(message, str) and message.startswith("Error in query") else None
+    return message if isinstance(message, str) else None
 
 
 def parse_retry_after(value: str | None) -> float | None:
