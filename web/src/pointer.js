@@ -19,7 +19,9 @@ export class StructureUnderPointer {
 
   /** Follow the pointer over `image` (its id) with the label map of `atlas`, or stop (null). */
   follow(image, atlas) {
-    this.plate = image === null ? null : { image, atlas };
+    const plate = image === null ? null : { image, atlas };
+    if (JSON.stringify(plate) === JSON.stringify(this.plate)) return;
+    this.plate = plate;
     this.wanted = null;
     this.asked = null;
     this.show("");
