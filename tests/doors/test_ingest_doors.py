@@ -4,7 +4,6 @@ around it) left exactly as it was; and Ctrl-C, which leaves a store a rerun comp
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import sqlite3
@@ -20,6 +19,7 @@ import pytest
 import pyvips
 import tifffile
 from click.testing import CliRunner
+from test_records_doors import snapshot  # the same before/after check as `import`'s doors
 
 from brainmap.cli import main
 
@@ -260,19 +260,6 @@ MATRIX = [
     Door("--store whose brainmap.sqlite is no database", store_not_a_database, 2,
          "brainmap.sqlite"),
 ]  # fmt: skip
-
-
-def snapshot(folder: Path) -> dict[str, object]:
-    """Every entry under `folder`: a regular file's bytes, else its kind; and the database's
-    rows (read without touching the file)."""
-    state: dict[str, object] = {}
-    for path in sorted(folder.rglob("*")):
-        name = str(path.relative_to(folder))
-        state[name] = path.read_bytes() if path.is_file() and os.access(path, os.R_OK) else "-"
-    database = folder / "store" / "brainmap.sqlite"
-    with sqlite3.connect(f"file:{database}?immutable=1", uri=True) as connection:
-        state["rows"] = list(connection.iterdump())
-    return state
 
 
 def _ingest(*args: str) -> tuple[int, str, str]:
