@@ -1,14 +1,17 @@
 """Slide-scanner files through OpenSlide, written by the tests in each vendor's layout: Aperio
-SVS, Hamamatsu NDPI, Leica SCN; a generic tiled TIFF stays with libvips and keeps 16 bits."""
+SVS, Hamamatsu NDPI, Leica SCN, MIRAX; a generic tiled TIFF stays with libvips and keeps 16
+bits."""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import openslide
 import pytest
+import simplejpeg
 import tifffile
 
 from brainmap.ingest.images import ingest_images
@@ -94,6 +97,46 @@ def write_scn(path: Path, pixels: np.ndarray) -> Path:
     return path
 
 
+def write_mrxs(path: Path, pixels: np.ndarray, across: int = 2, down: int = 2) -> Path:
+    """MIRAX: an (empty) .mrxs file beside a folder of the same name holding Slidedat.ini, an
+    Index.dat whose one zoom level lists the JPEG camera images, and Data0000.dat holding
+    them; `across` x `down` images, no overlap."""
+    folder = path.with_suffix("")
+    folder.mkdir()
+    height, width = pixels.shape[0] // down, pixels.shape[1] // across
+    slide_id = "brainmap-test-slide"
+    data, records = bytearray(), []
+    for y in range(down):
+        for x in range(across):
+            tile = pixels[y * height : (y + 1) * height, x * width : (x + 1) * width]
+            jpeg = simplejpeg.encode_jpeg(np.ascontiguousarray(tile), quality=95)
+            records.append(struct.pack("<iiii", y * across + x, len(data), len(jpeg), 0))
+            data += jpeg
+    (folder / "Data0000.dat").write_bytes(bytes(data))
+    head = b"01.02" + slide_id.encode()
+    levels = len(head) + 8  # after the roots of the hierarchical and other records
+    first_page = levels + 4 + 8  # after the one level's pointer and its (0, page) header
+    (folder / "Index.dat").write_bytes(
+        head
+        + struct.pack("<iiiii", levels, 0, levels + 4, 0, first_page)
+        + struct.pack("<ii", len(records), 0)  # one page, no next
+        + b"".join(records)
+    )
+    (folder / "Slidedat.ini").write_text(
+        f"[GENERAL]\nSLIDE_VERSION=01.02\nSLIDE_ID={slide_id}\nIMAGENUMBER_X={across}\n"
+        f"IMAGENUMBER_Y={down}\nOBJECTIVE_MAGNIFICATION=20\n"
+        "[HIERARCHICAL]\nHIER_COUNT=1\nNONHIER_COUNT=0\nINDEXFILE=Index.dat\n"
+        "HIER_0_NAME=Slide zoom level\nHIER_0_COUNT=1\nHIER_0_VAL_0_SECTION=LEVEL_0\n"
+        "[DATAFILE]\nFILE_COUNT=1\nFILE_0=Data0000.dat\n"
+        "[LEVEL_0]\nIMAGE_CONCAT_FACTOR=0\nOVERLAP_X=0\nOVERLAP_Y=0\n"
+        "MICROMETER_PER_PIXEL_X=0.25\nMICROMETER_PER_PIXEL_Y=0.25\n"
+        f"IMAGE_FILL_COLOR_BGR=16777215\nDIGITIZER_WIDTH={width}\n"
+        f"DIGITIZER_HEIGHT={height}\nIMAGE_FORMAT=JPEG\n"
+    )
+    path.write_bytes(b"")
+    return path
+
+
 def _ingested(tmp_path: Path, path: Path) -> tuple[SectionImage, np.ndarray]:
     store = Store.create(tmp_path / "store")
     (image_id,) = ingest_images(store, [path], data_set_id=4).image_ids
@@ -106,13 +149,14 @@ def _ingested(tmp_path: Path, path: Path) -> tuple[SectionImage, np.ndarray]:
 
 @pytest.mark.parametrize(
     ("writer", "vendor"),
-    [(write_svs, "aperio"), (write_ndpi, "hamamatsu")],
+    [(write_svs, "aperio"), (write_ndpi, "hamamatsu"), (write_mrxs, "mirax")],
 )
 def test_a_slide_is_read_at_level_zero(
     tmp_path: Path, writer: Callable[[Path, np.ndarray], Path], vendor: str
 ) -> None:
     pixels = slide_pixels()
-    path = writer(tmp_path / f"slide.{vendor}", pixels)
+    suffix = {"aperio": "svs", "hamamatsu": "ndpi", "mirax": "mrxs"}[vendor]
+    path = writer(tmp_path / f"slide.{suffix}", pixels)
     assert openslide.OpenSlide.detect_format(str(path)) == vendor
     record, stored = _ingested(tmp_path, path)
     assert (record.width, record.height, record.number_of_components) == (WIDTH, HEIGHT, 3)
@@ -120,9 +164,15 @@ def test_a_slide_is_read_at_level_zero(
     assert np.abs(stored.astype(int) - pixels).mean() < 2  # JPEG tiles (and NDPI's JPEG)
 
 
-def test_an_svs_gives_its_pixel_size(tmp_path: Path) -> None:
-    record, _stored = _ingested(tmp_path, write_svs(tmp_path / "s.svs", slide_pixels()))
-    assert record.resolution == pytest.approx(0.499)
+@pytest.mark.parametrize(
+    ("writer", "name", "micrometres"),
+    [(write_svs, "s.svs", 0.499), (write_mrxs, "m.mrxs", 0.25)],
+)
+def test_a_slide_gives_its_pixel_size(
+    tmp_path: Path, writer: Callable[[Path, np.ndarray], Path], name: str, micrometres: float
+) -> None:
+    record, _stored = _ingested(tmp_path, writer(tmp_path / name, slide_pixels()))
+    assert record.resolution == pytest.approx(micrometres)
 
 
 def test_a_leica_slide_is_laid_over_white_outside_the_scanned_region(tmp_path: Path) -> None:
