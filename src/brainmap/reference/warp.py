@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import cv2
@@ -150,18 +151,28 @@ def section_plane(
 
 @dataclass(frozen=True)
 class WarpedSection:
-    """A section resampled onto a grid: ``pixels`` (rows, cols[, channels]), ``valid`` (True
-    where the grid point falls inside the image), and the section's position along the normal at
-    the image's centre (µm); `plane` gives the position at every grid point."""
+    """A section resampled onto a grid: ``pixels`` (rows, cols[, channels]), the section's
+    position along the normal at the image's centre (µm; `plane` gives it at every grid point),
+    and per grid row the first and last column inside the image (last < first: none)."""
 
     pixels: NDArray[np.generic]
-    valid: NDArray[np.bool_]
     plane: SectionPlane
     position_um: float
+    row_first: NDArray[np.intp]
+    row_last: NDArray[np.intp]
 
     @property
     def grid(self) -> ReferenceGrid:
         return self.plane.grid
+
+    @cached_property
+    def valid(self) -> NDArray[np.bool_]:
+        """True where the grid point falls inside the image (elsewhere the pixels are fill)."""
+        cols = np.arange(self.grid.shape[1])
+        inside: NDArray[np.bool_] = (cols >= self.row_first[:, np.newaxis]) & (
+            cols <= self.row_last[:, np.newaxis]
+        )
+        return inside
 
 
 def _image_matrix(plane: SectionPlane, downsample: int) -> Matrix:
@@ -204,20 +215,21 @@ def _segments(
 
 
 def _edge_band(
-    matrix: Matrix, shape: tuple[int, int], height: int, width: int
-) -> tuple[tuple[NDArray[np.intp], NDArray[np.intp]], NDArray[np.bool_]]:
-    """The grid points interpolated partly from outside the image (within one pixel of it), and
-    the mask of those inside ``[0, width - 1] x [0, height - 1]``."""
-    first, last = _column_bounds(matrix, shape, height, width, 0.0)
+    bounds: tuple[NDArray[np.intp], NDArray[np.intp]],
+    matrix: Matrix,
+    shape: tuple[int, int],
+    height: int,
+    width: int,
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The grid points outside the image `bounds` but within one pixel of it (where bilinear
+    interpolation blends in the border)."""
+    first, last = bounds
     near_first, near_last = _column_bounds(matrix, shape, height, width, 1.0)
     empty = last < first
     rows = np.arange(shape[0])
     left = _segments(rows, near_first, np.where(empty, near_last + 1, first))
     right = _segments(rows, np.where(empty, near_last + 1, last + 1), near_last + 1)
-    band = (np.concatenate([left[0], right[0]]), np.concatenate([left[1], right[1]]))
-    cols = np.arange(shape[1])
-    valid: NDArray[np.bool_] = (cols >= first[:, np.newaxis]) & (cols <= last[:, np.newaxis])
-    return band, valid
+    return np.concatenate([left[0], right[0]]), np.concatenate([left[1], right[1]])
 
 
 def _linear(
@@ -284,16 +296,16 @@ def warp_section(
         raise ValueError(f"linear warping takes up to {MAX_CV_SIDE} pixels a side: downsample")
     matrix = _image_matrix(plane, downsample)
     height, width = image.shape[:2]
-    band, valid = _edge_band(matrix, shape, height, width)
-    if order == 1:
-        pixels = _linear(image, matrix, shape, fill)
-        pixels[band] = fill  # the rest outside is fill already
-    else:
-        pixels = _nearest(image, matrix, shape)
-        pixels[~valid] = fill
+    bounds = _column_bounds(matrix, shape, height, width, 0.0)
     scale = 1 << downsample
     position = plane.depth_at_pixel((width * scale - 1) / 2, (height * scale - 1) / 2)
-    return WarpedSection(pixels, valid, plane, position)
+    if order == 1:
+        pixels = _linear(image, matrix, shape, fill)
+        pixels[_edge_band(bounds, matrix, shape, height, width)] = fill  # beyond: fill already
+        return WarpedSection(pixels, plane, position, *bounds)
+    warped = WarpedSection(_nearest(image, matrix, shape), plane, position, *bounds)
+    warped.pixels[~warped.valid] = fill
+    return warped
 
 
 def warp_to_reference(
