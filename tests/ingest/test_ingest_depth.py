@@ -13,8 +13,11 @@ from sqlalchemy import select
 
 from brainmap.ingest.images import ingest_images
 from brainmap.pyramid.local import Pyramid
+from brainmap.server.app import create_app
+from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
 from brainmap.store.schema import Equalization, SectionImage
+from loopback import jpeg
 
 RNG = np.random.default_rng(12)
 
@@ -133,3 +136,24 @@ def test_the_resolution_is_recorded(tmp_path: Path) -> None:
     pyvips.Image.new_from_array(np.zeros((40, 50), np.uint8)).write_to_file(str(path))
     record, _pixels, _store = _ingest(tmp_path, path, resolution=0.65)
     assert record.resolution == pytest.approx(0.65)
+
+
+def test_the_equalization_applied_as_range_gives_the_percentile_stretch(tmp_path: Path) -> None:
+    """The window ingest computes, sent back as ``range`` to the real server, stretches the
+    data's 0.1..99.9 percentile span over 0..255 (a 16-bit image with rare bright outliers)."""
+    rows, columns = np.mgrid[0:128, 0:512]
+    deep = (20000 + columns * 40 + rows).astype(np.uint16)
+    deep[::64, ::256] = 65535  # 0.003 % outliers: above the 99.9th percentile
+    path = tmp_path / "stretch.tif"
+    tifffile.imwrite(path, deep)
+    record, _pixels, store = _ingest(tmp_path, path)
+    window = _equalization(store)
+    assert record.bits_per_component == 16 and window is not None
+    low, high = window[:2]
+    assert (low, high) == percentile_window(deep) and high < 65535
+    with BackgroundServer(create_app(store)) as server:
+        url = f"{server.url}/api/v2/image_download/{record.id}"
+        shown = jpeg(f"{url}?range={','.join(map(str, window))}")[..., 0].astype(float)
+    expected = np.clip((deep.astype(float) - low) * 255 / (high - low), 0, 255)
+    inner = (slice(8, -8), slice(8, -8))  # away from JPEG's edge blocks and the outliers
+    assert np.abs(shown[inner] - expected[inner]).mean() < 2
