@@ -103,6 +103,20 @@ def hash_state(page: Page) -> dict[str, str]:
     return dict(parse_qsl(page.evaluate("location.hash").lstrip("#")))
 
 
+def region(page: Page) -> tuple[float, float, float, float]:
+    x, y, w, h = map(float, hash_state(page)["region"].split(","))
+    return x, y, w, h
+
+
+def screen_point(page: Page, image_x: float, image_y: float) -> tuple[float, float]:
+    """Where the centre of a full-resolution pixel is on the page, from the view's region."""
+    x, y, w, _ = region(page)
+    box = page.locator("#viewer").bounding_box()
+    assert box is not None
+    scale = box["width"] / w
+    return box["x"] + (image_x + 0.5 - x) * scale, box["y"] + (image_y + 0.5 - y) * scale
+
+
 def enter(page: Page, name: str, value: str) -> None:
     """Type `value` into a control and press Enter (which applies the form)."""
     field = page.locator(f"#controls [name={name}]")

@@ -35,6 +35,7 @@ from viewer_build import (
     hash_state,
     open_view,
     page_on,
+    screen_point,
 )
 
 if TYPE_CHECKING:
@@ -61,8 +62,9 @@ class LookupDoor:
 
 @dataclass(frozen=True)
 class ViewerDoor:
-    """The page opened at `link` (a hash), then `typed` = (field, value) entered if given; the
-    `message` shows in the element `shown_in`, and no request carries `bad`."""
+    """The page opened at `link` (a hash) on the `server` named, then `typed` = (field, value)
+    entered, or the pointer moved over the image's pixel `point`, if given; the `message` shows
+    in the element `shown_in`, and no request carries `bad`."""
 
     door: str
     input: str
@@ -72,6 +74,7 @@ class ViewerDoor:
     typed: tuple[str, str] | None = None
     bad: str = ""
     server: str = "lab"
+    point: tuple[int, int] | None = None
 
 
 A = ATLAS_IMAGE
@@ -205,6 +208,15 @@ MATRIX: list[LookupDoor | ViewerDoor] = [
         "nope",
         server="small",
     ),
+    ViewerDoor(
+        "pointer",
+        "over a plate a mirror holds as a picture",
+        f"image={ATLAS_IMAGE}",
+        "#pointer-structure",
+        "this mirror holds its plates as pictures, not label maps",
+        server="mirrored",
+        point=(150, 150),
+    ),
     ViewerDoor("link", "image not a number", "image=abc", "#status", '"abc" is not an image id.'),
     ViewerDoor(
         "link", "unknown image", "image=424242", "#status", "There is no image 424242.", bad="iiif"
@@ -307,24 +319,37 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.mark.parametrize("door", rows(ViewerDoor))
 def test_viewer_door(
-    door: ViewerDoor, browser: Browser, lab_server: str, small_server: str
+    door: ViewerDoor,
+    browser: Browser,
+    lab_server: str,
+    small_server: str,
+    lookup_servers: dict[str, Served],
 ) -> None:
-    server = lab_server if door.server == "lab" else small_server
-    with page_on(browser, server) as page:
+    servers = {"lab": lab_server, "small": small_server, "mirrored": lookup_servers["mirrored"].url}
+    with page_on(browser, servers[door.server]) as page:
         asked: list[str] = []
         page.on("request", lambda sent: asked.append(sent.url))
-        if door.typed is None:
+        before = None
+        if door.typed is None and door.point is None:
             page.goto(f"/#{door.link}")
         else:
             open_view(page, door.link)
             before = hash_state(page)
-            enter(page, *door.typed)
-        page.locator(door.shown_in).filter(has_text=door.message).wait_for()
-        page.wait_for_timeout(200)  # any request the change would make is on its way by now
         if door.typed is not None:
+            enter(page, *door.typed)
+        if door.point is not None:
+            page.mouse.move(*screen_point(page, *door.point))
+        page.locator(door.shown_in).filter(has_text=door.message).wait_for()
+        if door.point is not None:  # said once: the pointer moving on asks no more
+            page.mouse.move(*screen_point(page, door.point[0] + 300, door.point[1]), steps=5)
+        page.wait_for_timeout(200)  # any request the change would make is on its way by now
+        if before is not None:
             assert hash_state(page) == before
+        if door.typed is not None:
             field = page.locator(f"#controls [name={door.typed[0]}]")
             assert field.get_attribute("aria-invalid") == "true"
+        if door.point is not None:
+            assert len([url for url in asked if LOOKUP in url]) == 1
         if door.bad:
             assert not [url for url in asked if door.bad in url]
             assert door.bad not in page.evaluate("location.hash")

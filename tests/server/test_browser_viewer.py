@@ -38,6 +38,8 @@ from viewer_build import (
     info_json,
     open_view,
     page_on,
+    region,
+    screen_point,
     wait_drawn,
 )
 
@@ -72,11 +74,6 @@ def wait_zoomed_in(page: Page, narrower_than: float) -> None:
         arg=narrower_than,
     )
     wait_drawn(page)
-
-
-def region(page: Page) -> tuple[float, float, float, float]:
-    x, y, w, h = map(float, hash_state(page)["region"].split(","))
-    return x, y, w, h
 
 
 def canvas(page: Page) -> np.ndarray:
@@ -407,15 +404,6 @@ def test_the_scale_bar_follows_the_resolution_and_hides_without_one(lab_page: Pa
     assert_scale_bar_true(lab_page, DEEP_RESOLUTION)
     open_view(lab_page, f"image={OTHER_IMAGE}")
     assert lab_page.locator(".scale-bar").is_hidden()
-
-
-def screen_point(page: Page, image_x: float, image_y: float) -> tuple[float, float]:
-    """Where the centre of a full-resolution pixel is on the page, from the view's region."""
-    x, y, w, _ = region(page)
-    box = page.locator("#viewer").bounding_box()
-    assert box is not None
-    scale = box["width"] / w
-    return box["x"] + (image_x + 0.5 - x) * scale, box["y"] + (image_y + 0.5 - y) * scale
 
 
 def wait_pointer_text(page: Page, text: str) -> None:

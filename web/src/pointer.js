@@ -1,6 +1,7 @@
 // The structure under the pointer on an annotated plate, from the server's image_to_structure
 // lookup. Throttled: one request in flight, at most one every INTERVAL ms, always for the last
-// pixel the pointer was over; the same pixel is not asked twice in a row.
+// pixel the pointer was over; the same pixel is not asked twice in a row. A refusal is shown
+// and ends the lookups on that plate.
 
 import { structureAt } from "./api.js";
 
@@ -48,7 +49,10 @@ export class StructureUnderPointer {
       const structure = await structureAt(wanted.image, wanted.x, wanted.y, wanted.atlas);
       if (this.wanted && this.plate?.image === wanted.image) this.show(describe(structure));
     } catch (error) {
-      this.show(error.message);
+      if (this.plate?.image === wanted.image) {
+        this.plate = null; // the plate cannot be looked up (say, a mirror's picture): say so once
+        this.show(error.message);
+      }
     }
     await pause(INTERVAL);
     this.busy = false;
