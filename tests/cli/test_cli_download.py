@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import importlib
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from brainmap.cli import main
-from brainmap.client.bulk.manifest import FILENAME
 from bulk_store import DATA_SET, FIRST_ID, IMAGES, image_files
-from small_store import CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -51,24 +48,6 @@ def test_section_images_with_env_api_and_filters(bulk_server: str, tmp_path: Pat
     assert result.exit_code == 0, result.output
     named = "_rgb-1,0.5,2_left-16_width-64_height-48.jpg"
     assert set(image_files(tmp_path)) == {f"{i}{named}" for i in ids}
-
-
-def test_range_auto_names_and_windows_each_image(small_server: str, tmp_path: Path) -> None:
-    ids = [str(ISH_IMAGE), str(CONNECTIVITY_IMAGE)]
-    args = ["download", "section-image", *ids, "--api", small_server, "--out", str(tmp_path)]
-    code, output = run(*args, "--range", "auto", "--downsample", "2", "-q")
-    assert code == 0, output
-    with sqlite3.connect(tmp_path / FILENAME) as db:
-        urls = dict(db.execute("SELECT path, url FROM files").fetchall())
-    assert urls == {
-        f"{ISH_IMAGE}_downsample-2_range-auto.jpg": (
-            f"{small_server}/api/v2/section_image_download/{ISH_IMAGE}?downsample=2"
-        ),
-        f"{CONNECTIVITY_IMAGE}_downsample-2_range-auto.jpg": (
-            f"{small_server}/api/v2/section_image_download/{CONNECTIVITY_IMAGE}"
-            f"?downsample=2&range={','.join(map(str, RANGES))}"
-        ),
-    }
 
 
 def test_unknown_image_is_not_found(bulk_server: str, tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
 from bulk_store import DATA_SET, FIRST_ID, IMAGES
+from small_store import CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES
 
 SLOW_SECONDS = 0.15
 """How long the slow server takes over each image."""
@@ -40,6 +41,7 @@ class Env:
 
     api: str
     slow: str
+    small: str
     tmp: Path
     slow_hits: Callable[[], int]
     """Image requests the slow server has answered so far."""
@@ -86,7 +88,7 @@ def unchanged(env: Env, before: dict[str, bytes], result: Result) -> None:
 
 
 def download(*args: str, api: str = "api") -> Setup:
-    """``download ARGS --out OUT -q`` against `api` (``api`` or ``slow``)."""
+    """``download ARGS --out OUT -q`` against `api` (``api``, ``slow`` or ``small``)."""
     return lambda env: ["download", *args, "--api", getattr(env, api), "--out", str(env.out), "-q"]
 
 
@@ -149,13 +151,15 @@ def api_with_suffix(env: Env) -> list[str]:
     return [arg + "/api/v2/" if arg == env.api else arg for arg in args]
 
 
-def manifest_urls(env: Env) -> list[str]:
+def manifest_rows(env: Env) -> list[tuple[str, str]]:
+    """(path, url) of each file the manifest in OUT records."""
     with sqlite3.connect(env.out / FILENAME) as db:
-        return [url for (url,) in db.execute("SELECT url FROM files ORDER BY path")]
+        return db.execute("SELECT path, url FROM files ORDER BY path").fetchall()
 
 
 def same_request_as_the_root(env: Env, before: dict[str, bytes], result: Result) -> None:
-    assert manifest_urls(env) == [f"{env.api}/api/v2/section_image_download/{FIRST_ID}"]
+    url = f"{env.api}/api/v2/section_image_download/{FIRST_ID}"
+    assert manifest_rows(env) == [(f"{FIRST_ID}.jpg", url)]
 
 
 def nothing_fetched_again(env: Env, before: dict[str, bytes], result: Result) -> None:
@@ -171,6 +175,33 @@ def earlier_files_kept(env: Env, before: dict[str, bytes], result: Result) -> No
 
 Resumed = Callable[[Env, int, list[str]], None]
 """Reruns an interrupted command (its arguments given) that had recorded so many files."""
+
+
+def with_umask(umask: int) -> Runner:
+    def run(env: Env, args: list[str]) -> Result:
+        previous = os.umask(umask)
+        try:
+            return cli(env, args)
+        finally:
+            os.umask(previous)
+
+    return run
+
+
+def readable_by_all(env: Env, before: dict[str, bytes], result: Result) -> None:
+    modes = {path.name: path.stat().st_mode & 0o777 for path in env.out.iterdir()}
+    assert modes == {f"{FIRST_ID}.jpg": 0o644, FILENAME: 0o644}
+
+
+def windows_of_each_data_set(env: Env, before: dict[str, bytes], result: Result) -> None:
+    endpoint = f"{env.small}/api/v2/section_image_download"
+    window = ",".join(map(str, RANGES))
+    assert dict(manifest_rows(env)) == {
+        f"{ISH_IMAGE}_downsample-2_range-auto.jpg": f"{endpoint}/{ISH_IMAGE}?downsample=2",
+        f"{CONNECTIVITY_IMAGE}_downsample-2_range-auto.jpg": (
+            f"{endpoint}/{CONNECTIVITY_IMAGE}?downsample=2&range={window}"
+        ),
+    }
 
 
 def interrupted(manifest: Callable[[Env], Path], resumed: Resumed) -> Runner:
@@ -290,6 +321,12 @@ MATRIX = [
          "Error in query: model::Nope"),
     Door("download section-image", "--api ending in /api/v2/", api_with_suffix, 0,
          "1 fetched", same_request_as_the_root),
+    Door("download section-image", "--range auto: data sets with and without Equalization",
+         download("section-image", str(ISH_IMAGE), str(CONNECTIVITY_IMAGE), "--range", "auto",
+                  "--downsample", "2", api="small"), 0, "2 fetched", windows_of_each_data_set),
+    Door("download section-image", "under umask 022",
+         download("section-image", str(FIRST_ID)), 0, "1 fetched", readable_by_all,
+         with_umask(0o022)),
     Door("download section-image", "a rerun of a complete download",
          after_a_first_download(["--downsample", "1"], ["--downsample", "1"]), 0,
          "0 fetched, 1 already there", nothing_fetched_again),
@@ -332,8 +369,10 @@ def slow_server(bulk_store: Store) -> Iterator[SlowImages]:
 
 
 @pytest.mark.parametrize("door", MATRIX, ids=[f"{row.door}: {row.given}" for row in MATRIX])
-def test_door(door: Door, bulk_server: str, slow_server: SlowImages, tmp_path: Path) -> None:
-    env = Env(bulk_server, slow_server.url, tmp_path, lambda: slow_server.hits)
+def test_door(
+    door: Door, bulk_server: str, slow_server: SlowImages, small_server: str, tmp_path: Path
+) -> None:
+    env = Env(bulk_server, slow_server.url, small_server, tmp_path, lambda: slow_server.hits)
     args = door.setup(env)
     before = tree(tmp_path)
     result = door.run(env, args)
