@@ -16,11 +16,9 @@ def parse_int64(text: str) -> int:
     """`text` as an integer; ValueError, saying which, if it is not one or does not fit."""
     if not text.isascii() or not INTEGER.fullmatch(text):
         raise ValueError("not an integer")
-    if len(text.lstrip("+-").lstrip("0")) > MAX_DIGITS or not SMALLEST <= int(text) <= LARGEST:
-        raise ValueError(f"integer out of range ({SMALLEST} to {LARGEST})")
-    return int(text)
-
-
-def fits_int64(value: int) -> bool:
-    """Whether `value` can reach the database as a 64-bit integer."""
-    return SMALLEST <= value <= LARGEST
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    if len(digits) <= MAX_DIGITS:
+        value = -int(digits) if text.startswith("-") else int(digits)
+        if SMALLEST <= value <= LARGEST:
+            return value
+    raise ValueError(f"integer out of range ({SMALLEST} to {LARGEST})")

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
@@ -31,7 +32,7 @@ from starlette.routing import Route
 
 from brainmap.errors import RmaError
 from brainmap.rma.ast import Filter, Literal, ModelStage, Options, Path, Query
-from brainmap.rma.numbers import fits_int64
+from brainmap.rma.numbers import parse_int64
 from brainmap.rma.parse import OPTION_NAMES, parse_options, parse_paths, parse_query
 from brainmap.server.formats import FORMATS, Format
 from brainmap.server.state import server_state
@@ -46,15 +47,31 @@ from brainmap.store.schema import model_classes
 UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
+class DigitsConvertor(Convertor[str]):
+    """A path segment of decimal digits, kept as text: Starlette's ``int`` would raise on
+    thousands of digits, and an id's range is checked where the id is used."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("digits", DigitsConvertor())
+
+
 def data_routes() -> list[Route]:
     """Routes to mount under the API prefix (the store is the app's `server_state`)."""
     return [
         Route("/data/enumerate.{fmt}", enumerate_endpoint, methods=["GET"]),
         Route("/data/{model}/describe.{fmt}", describe_endpoint, methods=["GET"]),
-        Route("/structure_graph_download/{id:int}.{fmt}", graph_endpoint, methods=["GET"]),
+        Route("/structure_graph_download/{id:digits}.{fmt}", graph_endpoint, methods=["GET"]),
         Route("/data/query.{fmt}", query_endpoint, methods=["GET"]),
         Route("/data/{model}/query.{fmt}", model_query_endpoint, methods=["GET"]),
-        Route("/data/{model}/{id:int}.{fmt}", record_endpoint, methods=["GET"]),
+        Route("/data/{model}/{id:digits}.{fmt}", record_endpoint, methods=["GET"]),
     ]
 
 
@@ -82,7 +99,7 @@ async def model_query_endpoint(request: Request) -> Response:
 async def record_endpoint(request: Request) -> Response:
     """One record by id, in the same envelope as a query."""
     model = request.path_params["model"]
-    record_id = Filter("id", "$eq", (Literal(str(request.path_params["id"])),))
+    record_id = Filter("id", "$eq", (Literal(request.path_params["id"]),))
     params = request.query_params
     return await _respond(
         request, lambda: (ModelStage(model, (record_id,), (), _include(params), _options(params)),)
@@ -109,11 +126,13 @@ async def describe_endpoint(request: Request) -> Response:
 
 async def graph_endpoint(request: Request) -> Response:
     """The nested ontology of one structure graph."""
-    graph_id = request.path_params["id"]
+    text = request.path_params["id"]
 
     def tree(session: Session) -> list[dict[str, Any]]:
-        if not fits_int64(graph_id):
-            raise RmaError(f"structure_graph_download/{graph_id}", "graph id out of range")
+        try:
+            graph_id = parse_int64(text)
+        except ValueError as error:
+            raise RmaError(f"structure_graph_download/{text}", f"graph id: {error}") from None
         return structure_tree(session, graph_id)
 
     return await _respond_records(request, "Structure", tree)
