@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 if TYPE_CHECKING:
     from distributed import Client as DaskClient
@@ -26,7 +26,9 @@ class PlateParams(TypedDict, total=False):
     expression: bool
     colormap: str | tuple[float, str]
     """A name, a full ``gain,threshold,lo,hi,id`` string, or ``(threshold, name)``."""
-    range: Sequence[float]
+    range: Sequence[float] | Literal["auto"]
+    """Six bounds, or ``"auto"``: each image's own data-set Equalization (bulk downloads and
+    `get_image`)."""
     rgb: Sequence[float]
     contrast: Sequence[float]
     view: str

@@ -64,7 +64,7 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         return outcome.result()
     except BaseException:
         if not outcome.done():  # interrupted while waiting: end the coroutine too
-            loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
+            loop.call_soon_threadsafe(_cancel, tasks)
             with contextlib.suppress(BaseException):
                 outcome.exception(timeout=CANCEL_GRACE)
         raise
@@ -77,6 +77,11 @@ def run_or_schedule(coroutine: Coroutine[Any, Any, None]) -> None:
         background_loop().create_task(coroutine)
     else:
         run(coroutine)
+
+
+def _cancel(tasks: list[asyncio.Task[T]]) -> None:
+    for task in tasks:
+        task.cancel()
 
 
 def _copy_outcome(outcome: concurrent.futures.Future[T], task: asyncio.Task[T]) -> None:
