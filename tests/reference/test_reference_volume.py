@@ -57,11 +57,12 @@ def write_tiff(path: Path, data: np.ndarray, spacing: float = 25) -> Path:
         (lambda tmp, data: write_nrrd(tmp / "a.nrrd", data, "gzip"), np.uint32),
         (lambda tmp, data: write_nrrd(tmp / "a.nrrd", data, "raw"), np.uint32),
         (lambda tmp, data: write_nrrd(tmp / "a.nrrd", data, "bzip2"), np.int64),
+        (lambda tmp, data: write_nrrd(tmp / "a.nhdr", data, "gzip"), np.uint32),  # detached
         (lambda tmp, data: write_nifti(tmp / "a.nii.gz", data), np.uint32),
         (lambda tmp, data: write_nifti(tmp / "a.nii", data), np.int16),
         (lambda tmp, data: write_tiff(tmp / "a.tif", data), np.uint16),  # ImageJ: 16-bit at most
     ],
-    ids=["nrrd-gzip", "nrrd-raw", "nrrd-bzip2", "nifti-gz", "nifti", "tiff"],
+    ids=["nrrd-gzip", "nrrd-raw", "nrrd-bzip2", "nhdr", "nifti-gz", "nifti", "tiff"],
 )
 def test_each_format_round_trips(tmp_path: Path, make: Any, dtype: type) -> None:
     data = (labels().astype(np.int64) % min(np.iinfo(dtype).max, 2**32)).astype(dtype)
@@ -207,6 +208,14 @@ def nothing_left(tmp_path: Path) -> bool:
 def test_refusals_leave_nothing(tmp_path: Path, make: Any, message: str) -> None:
     source = make(tmp_path)
     with pytest.raises(VolumeFileError, match=message):
+        write_volume(tmp_path / "store", source)
+    assert nothing_left(tmp_path)
+
+
+def test_a_detached_header_without_its_data(tmp_path: Path) -> None:
+    source = write_nrrd(tmp_path / "a.nhdr", labels())
+    (tmp_path / "a.raw.gz").unlink()
+    with pytest.raises(VolumeFileError, match=r"a\.nhdr: its data file a\.raw\.gz does not exist"):
         write_volume(tmp_path / "store", source)
     assert nothing_left(tmp_path)
 
