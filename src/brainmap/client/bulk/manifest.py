@@ -118,8 +118,8 @@ class Manifest:
         if found is not None and found[0] != job.url and self.size_of(job.path) is not None:
             raise BadParameter(
                 "out",
-                f"{job.path} there was downloaded from {found[0]}, not {job.url}; "
-                "download into another folder, or delete that file first",
+                f"{job.path} is already there, downloaded from {found[0]}; this download asks "
+                f"for {job.url}: download into another folder, or delete that file first",
             )
 
     def _is_done(self, job: Job) -> bool:
