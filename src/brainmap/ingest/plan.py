@@ -8,6 +8,7 @@ when every sample of them fits 0..4095 (the scale of 8- and 12-bit images, 4095)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +70,6 @@ class _DataSet:
     """What the store already holds of the data set."""
 
     bits: set[int | None] = field(default_factory=set)
-    plane_id: int | None = None
     equalized: bool = False
 
 
@@ -88,8 +88,10 @@ def _check_options(inputs: Inputs, options: Options) -> None:
             )
     if inputs.labels and inputs.structures is None:
         raise IngestUsageError("label maps need a structure table (--structures FILE.csv)")
-    if options.resolution is not None and not options.resolution > 0:
-        raise IngestUsageError(f"--resolution {options.resolution}: must be above 0 µm/pixel")
+    if options.resolution is not None and not 0 < options.resolution < math.inf:
+        raise IngestUsageError(
+            f"--resolution {options.resolution}: must be above 0 µm/pixel, and finite"
+        )
     window = options.window
     if window is not None and (
         len(window) != 6 or any(h <= lo for lo, h in zip(window[::2], window[1::2], strict=True))
@@ -116,14 +118,13 @@ def _stored(session: Session | None, options: Options) -> _DataSet:
             f"--plane {options.plane}: data set {options.data_set_id} is already cut in "
             f"plane {stored_plane}"
         )
-    return _DataSet(
-        image_bits(session, options.data_set_id), stored_plane, data_set.equalization is not None
-    )
+    return _DataSet(image_bits(session, options.data_set_id), data_set.equalization is not None)
 
 
 def _check_item(
     inputs: Inputs, index: int, image: Checked
 ) -> tuple[list[tuple[str, Checked]], Checked | None]:
+    """The masks and label map of image `index`, decoded, checked, of the image's size."""
     masks = []
     for image_type, paths in inputs.masks.items():
         if paths:
@@ -157,7 +158,7 @@ def _sixteen_bit(images: list[Checked], stored: _DataSet, data_set_id: int) -> b
     sixteen = bool(over) or 16 in stored.bits
     shallow = [c for c in images if c.format == "uchar"]
     if sixteen and (shallow or stored.bits - {16}):
-        named = over[0].path if over else shallow[0].path
+        named = (over or shallow or images)[0].path
         raise IngestError(
             f"{named}: data set {data_set_id} would hold 16-bit images (samples above 4095, "
             "scale 65535) with 8- or 12-bit ones (scale 4095); a data set has one scale: "
