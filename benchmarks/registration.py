@@ -81,7 +81,9 @@ def points():
     return to_ref, to_img
 elapsed = []
 for _ in range(int(sys.argv[4])):
-    start = time.perf_counter(); to_ref, to_img = points(); elapsed.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    to_ref, to_img = points()
+    elapsed.append(time.perf_counter() - start)
 np.save(sys.argv[2], to_ref); np.save(sys.argv[3], to_img)
 out["points_s"] = min(elapsed)
 images = data["images"]
