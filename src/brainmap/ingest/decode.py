@@ -16,6 +16,7 @@ import numpy as np
 import pyvips
 
 from brainmap.ingest import slides
+from brainmap.ingest.depth import largest_sample
 from brainmap.ingest.errors import IngestError
 from brainmap.ingest.pages import MAX_CHANNELS, Page, channel_pages, page_header
 
@@ -34,7 +35,8 @@ class Checked:
     height: int
     bands: int
     format: str
-    histogram: np.ndarray | None  # bins x bands, for pictures
+    histogram: np.ndarray | None  # 2**bits x bands, for pictures
+    largest: int = 0  # the largest sample (pictures)
     pages: int = 1  # leading pages joined as channels
     drop_alpha: bool = False
     slide: bool = False
@@ -146,7 +148,15 @@ def check(path: Path, formats: tuple[str, ...] = PICTURE_FORMATS) -> Checked:
     if slides.vendor(path) is not None:
         width, height, histogram, resolution = slides.check(path)
         return Checked(
-            path, width, height, 3, "uchar", histogram, slide=True, resolution=resolution
+            path,
+            width,
+            height,
+            3,
+            "uchar",
+            histogram,
+            largest_sample(histogram),
+            slide=True,
+            resolution=resolution,
         )
     loader = _loader(path)
     try:
@@ -165,7 +175,9 @@ def check(path: Path, formats: tuple[str, ...] = PICTURE_FORMATS) -> Checked:
             image.max()
         except pyvips.Error as error:
             raise IngestError(f"{path}: truncated or corrupt{_detail(error)}") from None
-        return Checked(path, image.width, image.height, image.bands, image.format, None, pages)
+        return Checked(
+            path, image.width, image.height, image.bands, image.format, None, pages=pages
+        )
     bands = image.bands - _has_alpha(image, pages)
     if bands > MAX_CHANNELS:
         raise IngestError(
@@ -174,13 +186,15 @@ def check(path: Path, formats: tuple[str, ...] = PICTURE_FORMATS) -> Checked:
         )
     histogram = _histogram(path, image)
     drop_alpha = _alpha_dropped(path, image, histogram, pages)
+    kept = histogram[:, :bands]
     return Checked(
         path,
         image.width,
         image.height,
         bands,
         image.format,
-        histogram[:, :bands],
+        kept,
+        largest_sample(kept),
         pages,
         drop_alpha,
     )

@@ -9,23 +9,11 @@ data as a percentile stretch would.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 TWELVE_BIT_SCALE = 4095
 SIXTEEN_BIT_SCALE = 65535
 PER_MILLE = (1, 999)  # the 0.1 and 99.9 percentiles
-
-
-def scale_of(bits: int) -> int:
-    """The largest value of a `bits` image's scale (4095 up to 12 bits, 2**bits - 1 above)."""
-    return TWELVE_BIT_SCALE if bits <= 12 else 2**bits - 1
-
-
-def deep_bits(largest: int) -> int:
-    """12 when a 16-bit image's largest sample fits the 12-bit scale, else 16."""
-    return 12 if largest <= TWELVE_BIT_SCALE else 16
 
 
 def largest_sample(histogram: np.ndarray) -> int:
@@ -51,17 +39,26 @@ def _column(histogram: np.ndarray, channel: int) -> np.ndarray | None:
     return histogram[:, 0] if histogram.shape[1] == 1 else None
 
 
-def window(histograms: Sequence[np.ndarray], scale: int) -> tuple[int, ...]:
-    """rl,ru,gl,gu,bl,bu: per-channel percentile bounds over bins x channels histograms.
+class ChannelCounts:
+    """Running counts of each display channel's values over deep (16-bit) images, so that a
+    batch's Equalization needs no image's histogram kept. A one-channel image counts for all
+    three channels."""
 
-    A one-channel image counts for all three channels; a channel no image has is 0..scale.
-    """
-    bounds: list[int] = []
-    for channel in range(3):
-        columns = [c for h in histograms if (c := _column(h, channel)) is not None]
-        total = np.sum([c.astype(np.int64) for c in columns], axis=0) if columns else None
-        if total is None or not total.any():
-            bounds += [0, scale]
-        else:
-            bounds += _percentile_bounds(total, scale)
-    return tuple(bounds)
+    def __init__(self) -> None:
+        self.counts = np.zeros((SIXTEEN_BIT_SCALE + 1, 3), dtype=np.int64)
+
+    def add(self, histogram: np.ndarray) -> None:
+        """Add a 65536 x channels histogram."""
+        for channel in range(3):
+            column = _column(histogram, channel)
+            if column is not None:
+                self.counts[:, channel] += column
+
+    def window(self, scale: int) -> tuple[int, ...]:
+        """rl,ru,gl,gu,bl,bu: per-channel percentile bounds; a channel no image has is
+        0..scale."""
+        bounds: list[int] = []
+        for channel in range(3):
+            total = self.counts[:, channel]
+            bounds += _percentile_bounds(total, scale) if total.any() else (0, scale)
+        return tuple(bounds)

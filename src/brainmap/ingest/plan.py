@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -150,11 +150,7 @@ def _same_size(other: Checked, image: Checked, what: str) -> None:
 def _sixteen_bit(images: list[Checked], stored: _DataSet, data_set_id: int) -> bool:
     """Whether the data set's deep images are 16-bit; refuses mixing scales."""
     deep = [c for c in images if c.format == "ushort"]
-    over = [
-        c
-        for c in deep
-        if c.histogram is not None and depth.largest_sample(c.histogram) > depth.TWELVE_BIT_SCALE
-    ]
+    over = [c for c in deep if c.largest > depth.TWELVE_BIT_SCALE]
     sixteen = bool(over) or 16 in stored.bits
     shallow = [c for c in images if c.format == "uchar"]
     if sixteen and (shallow or stored.bits - {16}):
@@ -189,10 +185,13 @@ def plan(
             raise IngestError(
                 f"{inputs.structures}: structure ids already in the store: {clash[:10]}"
             )
-    images, extras = [], []
+    images, extras, deep = [], [], depth.ChannelCounts()
     for index, path in enumerate(inputs.images):
-        images.append(check(path))
-        extras.append(_check_item(inputs, index, images[-1]))
+        image = check(path)
+        if image.format == "ushort" and image.histogram is not None:
+            deep.add(image.histogram)
+        images.append(replace(image, histogram=None))  # counted; not kept for a whole batch
+        extras.append(_check_item(inputs, index, image))
         if on_check is not None:
             on_check(path)
     sixteen = _sixteen_bit(images, stored, options.data_set_id)
@@ -200,9 +199,8 @@ def plan(
     window = options.window
     if window is not None and (min(window) < 0 or max(window) > scale):
         raise IngestUsageError(f"--range: bounds are on the data set's scale, 0..{scale}")
-    deep = [c.histogram for c in images if c.format == "ushort" and c.histogram is not None]
-    if window is None and deep and not stored.equalized:
-        window = depth.window(deep, scale)
+    if window is None and not stored.equalized and any(c.format == "ushort" for c in images):
+        window = deep.window(scale)
     bits = 16 if sixteen else 12
     items = tuple(
         Item(image, 8 if image.format == "uchar" else bits, tuple(masks), labels)
