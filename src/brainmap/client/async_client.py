@@ -177,7 +177,7 @@ class AsyncClient:
     ) -> BulkReport:
         """Download images into `out_dir` (a folder or an fsspec URL), resumably (see
         `brainmap.client.bulk.engine.run_bulk`), each as a file named by its id and the
-        parameters (see `brainmap.client.bulk.naming.file_name`).
+        parameters (see `brainmap.client.bulk.naming.FileNamer`).
 
         `service` picks the download endpoint. `options` are the `BulkOptions` (``quiet``: no
         progress bar, ``progress``: called after each file, ``client``: a dask cluster to fetch
