@@ -22,6 +22,8 @@ from click.testing import CliRunner
 from test_records_doors import snapshot  # the same before/after check as `import`'s doors
 
 from brainmap.cli import main
+from brainmap.store.folder import Store
+from brainmap.store.schema import AtlasDataSet
 
 Make = Callable[[Path], list[str]]
 """Writes inputs under a folder; the arguments that follow ``ingest --store STORE``."""
@@ -137,6 +139,15 @@ def corrupt_svs(folder: Path) -> Path:
     return path
 
 
+def an_atlas_data_set(folder: Path) -> list[str]:
+    """Data set 77 is an AtlasDataSet (reference plates), not a series of sections."""
+    store = Store.open(folder / "store")
+    with store.session() as session:
+        session.add(AtlasDataSet(id=77))
+    store.close()
+    return ["--data-set", "77", str(GOOD(folder))]
+
+
 def store_not_a_database(folder: Path) -> list[str]:
     (folder / "other").mkdir()
     (folder / "other" / "brainmap.sqlite").write_text("id,name\n1,coronal\n")
@@ -201,6 +212,8 @@ MATRIX = [
          "stack.tif: 2 pages of 96 x 64 with 3 samples each: a stack of images, not channels"),
     Door("full-size pages after a reduced one", image(tiff("mixed.tif",
          [PAGE, PAGE[::2, ::2], PAGE])), 1, "mixed.tif: pages of page 0's size come after"),
+    Door("a later page larger than page 0", image(tiff("small-first.tif",
+         [PAGE[::2, ::2], PAGE])), 1, "small-first.tif: a later page is larger than page 0"),
     Door("an OME-TIFF of 2 z-planes", image(ome(2)), 1,
          "planes.ome.tif: 2 z-planes or time points; brainmap stores one plane an image"),
     Door("an ImageJ stack of 3 slices", image(imagej_slices), 1,
@@ -227,6 +240,8 @@ MATRIX = [
          "Invalid value for '--resolution'"),
     Door("--data-set 0", image(GOOD, "--data-set", "0"), 2,
          "Invalid value for '--data-set': 0 is not in the range x>=1"),
+    Door("--data-set naming an atlas's data set", an_atlas_data_set, 2,
+         "--data-set 77: exists and is not a SectionDataSet"),
     Door("--plane diagonal", image(GOOD, "--plane", "diagonal"), 2,
          "--plane diagonal: not a plane of section; one of: "),
     Door("--plane other than the data set's", image(GOOD, "--plane", "sagittal"), 2,
