@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,14 +18,15 @@ import pytest
 import pyvips
 import tifffile
 from click.testing import CliRunner
-from test_records_doors import snapshot  # the same before/after check as `import`'s doors
+from test_records_doors import (  # the same rows and before/after check as `import`'s doors
+    Door,
+    Make,
+    snapshot,
+)
 
 from brainmap.cli import main
 from brainmap.store.folder import Store
 from brainmap.store.schema import AtlasDataSet
-
-Make = Callable[[Path], list[str]]
-"""Writes inputs under a folder; the arguments that follow ``ingest --store STORE``."""
 
 RNG = np.random.default_rng(7)
 GREY = np.tile(np.arange(96, dtype=np.uint8), (64, 1))
@@ -168,17 +168,6 @@ DEEP = np.tile(np.linspace(0, 65535, 96).astype(np.uint16), (64, 1))
 RGBA = np.dstack([np.stack([GREY] * 3, axis=2), np.full((64, 96), 128, np.uint8)])
 PAGE = RNG.integers(0, 4096, (64, 96), dtype=np.uint16)
 SAMPLES_5 = RNG.integers(0, 255, (64, 96, 5), dtype=np.uint8)
-
-
-@dataclass(frozen=True)
-class Door:
-    """One matrix row: the input, how to make it, the exit code, a fragment of the message."""
-
-    input: str
-    make: Make
-    code: int
-    message: str
-    marks: tuple[pytest.MarkDecorator, ...] = field(default=())
 
 
 MATRIX = [
