@@ -19,7 +19,9 @@ from brainmap.reference.alignment import (
     pixel_size_um,
     reference_to_image,
     reference_to_section,
+    section_fields,
     section_matrix,
+    volume_fields,
     volume_matrix,
 )
 
@@ -51,6 +53,17 @@ def test_record_fields_land_in_the_documented_cells() -> None:
     assert section_matrix(record, "tsv").tolist() == [[0.5, 1.5, 4.5], [2.5, 3.5, 5.5]]
     volume = SimpleNamespace(**{f"trv_{k:02d}": float(k) for k in range(12)})
     assert volume_matrix(volume, "trv").tolist() == [[0, 1, 2, 9], [3, 4, 5, 10], [6, 7, 8, 11]]
+
+
+def test_matrices_back_to_record_fields() -> None:
+    tsv, tvs = section_matrix(HAND_2D, "tsv"), section_matrix(HAND_2D, "tvs")
+    expected = {key: value for key, value in HAND_2D.items() if key != "id"}
+    assert section_fields(tsv, tvs) == expected
+    assert section_fields(lift_section(tsv), lift_section(tvs)) == expected
+    tvr, trv = volume_matrix(HAND_3D, "tvr"), volume_matrix(HAND_3D, "trv")
+    assert volume_fields(tvr, lift_volume(trv)) == HAND_3D
+    with pytest.raises(ValueError, match="2x3"):
+        section_fields(np.eye(3), tvs)
 
 
 def test_lifts() -> None:

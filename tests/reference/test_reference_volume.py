@@ -5,50 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import nibabel
-import nrrd
 import numpy as np
 import pytest
-import tifffile
 import zarr
+from reference_files import SHAPE, labels, write_nifti, write_nrrd, write_tiff
 from zarr.abc.store import ByteRequest
 from zarr.core.buffer import Buffer, BufferPrototype
 from zarr.storage import LocalStore, WrapperStore
 
 from brainmap.reference.volume import ReferenceVolume, write_volume
 from brainmap.reference.volume_files import VolumeFileError, open_volume_file
-
-SHAPE = (40, 30, 20)
-
-
-def labels(shape: tuple[int, int, int] = SHAPE, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 2**32 - 1, size=shape, dtype=np.uint32)
-
-
-def write_nrrd(path: Path, data: np.ndarray, encoding: str = "gzip", spacing: float | None = 25):
-    header: dict[str, Any] = {"encoding": encoding}
-    if spacing is not None:
-        header["space directions"] = np.diag([spacing] * 3)
-    nrrd.write(str(path), data, header, index_order="F")
-    return path
-
-
-def write_nifti(path: Path, data: np.ndarray, spacing: float = 25) -> Path:
-    image = nibabel.Nifti1Image(data, np.diag([spacing, spacing, spacing, 1.0]))
-    image.header.set_xyzt_units("micron")
-    nibabel.save(image, path)
-    return path
-
-
-def write_tiff(path: Path, data: np.ndarray, spacing: float = 25) -> Path:
-    tifffile.imwrite(
-        path,
-        data,
-        imagej=True,
-        resolution=(1 / spacing, 1 / spacing),
-        metadata={"spacing": spacing, "unit": "um", "axes": "ZYX"},
-    )
-    return path
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,32 @@ def volume_matrix(record: object, prefix: Literal["tvr", "trv"]) -> Matrix:
     return _matrix(record, prefix, VOLUME_FIELDS, "Alignment3d")
 
 
+def _fields(matrix: Matrix, prefix: str, layout: tuple[tuple[int, ...], ...]) -> dict[str, float]:
+    return {
+        f"{prefix}_{cell:02d}": float(matrix[row, col])
+        for row, cells in enumerate(layout)
+        for col, cell in enumerate(cells)
+    }
+
+
+def section_fields(tsv: ArrayLike, tvs: ArrayLike) -> dict[str, float]:
+    """An Alignment2d record's ``tsv_*`` and ``tvs_*`` fields from two 2x3 (or lifted 4x4)."""
+
+    def flat(matrix: ArrayLike) -> Matrix:
+        m = np.asarray(matrix, dtype=np.float64)
+        if m.shape == (4, 4):
+            return np.delete(m[:2], 2, axis=1)
+        return lift_section(m)[:2][:, [0, 1, 3]]  # checks the shape
+
+    return _fields(flat(tsv), "tsv", SECTION_FIELDS) | _fields(flat(tvs), "tvs", SECTION_FIELDS)
+
+
+def volume_fields(tvr: ArrayLike, trv: ArrayLike) -> dict[str, float]:
+    """An Alignment3d record's ``tvr_*`` and ``trv_*`` fields from two 3x4 (or 4x4) matrices."""
+    forward, back = (np.asarray(m, dtype=np.float64)[:3] for m in (tvr, trv))
+    return _fields(forward, "tvr", VOLUME_FIELDS) | _fields(back, "trv", VOLUME_FIELDS)
+
+
 def lift_section(matrix: ArrayLike) -> Matrix:
     """A 2x3 section matrix as a 4x4 that passes the volume depth (third coordinate) through."""
     m = np.asarray(matrix, dtype=np.float64)
