@@ -123,7 +123,7 @@ def test_a_database_replaced_or_removed_in_use_is_refused(tmp_path: Path, change
         os.replace(tmp_path / "b" / DATABASE_FILE, db)
     else:
         db.unlink()
-    refused = pytest.raises(StoreUnavailable, match="was removed or replaced since it was opened")
+    refused = pytest.raises(StoreUnavailable, match="removed or replaced since it was opened")
     with refused, store.engine.connect() as connection:
         connection.scalar(text("SELECT count(*) FROM genes"))
     store.close()

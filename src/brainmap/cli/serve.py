@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -46,10 +46,13 @@ def serve(store_dir: Path, db_url: str | None, host: str, port: int, workers: in
 
     try:
         store = Store.open(store_dir, db_url)
+    except NotAStore as error:
+        _refuse(error)
+    try:
         listener = listening_socket(host, port)
-    except (NotAStore, CannotListen) as error:
-        click.echo(f"brainmap: {error}", err=True)
-        sys.exit(BAD_VALUE)
+    except CannotListen as error:
+        store.close()
+        _refuse(error)
     where = f"[{host}]" if ":" in host else host
     click.echo(
         f"brainmap: serving {store_dir} on http://{where}:{port}/api/v2/ "
@@ -76,3 +79,8 @@ def serve(store_dir: Path, db_url: str | None, host: str, port: int, workers: in
         Multiprocess(config, sockets=[listener]).run()
     except KeyboardInterrupt:
         pass  # Ctrl-C is how a server is stopped
+
+
+def _refuse(error: Exception) -> NoReturn:
+    click.echo(f"brainmap: {error}", err=True)
+    sys.exit(BAD_VALUE)

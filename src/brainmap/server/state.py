@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 import anyio
 from sqlalchemy.exc import DatabaseError
@@ -20,8 +21,7 @@ from brainmap.store.folder import Store, StoreUnavailable
 
 STATE_ATTRIBUTE = "brainmap"
 """The attribute of ``app.state`` holding the `ServerState`."""
-LOG = logging.getLogger("uvicorn.error")
-"""The server's log: where uvicorn writes its own errors."""
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -94,13 +94,15 @@ def install_state(app: Starlette, state: ServerState) -> None:
 
 
 async def database_failure(request: Request, error: Exception) -> Response:
-    """HTTP 503 with a one-line JSON body naming the store's database and what is wrong; the
-    server logs each such message once, without a traceback."""
+    """HTTP 503 with a one-line JSON body naming the store's database (by its file name: the
+    server's folders are not the client's business) and what is wrong with it; the server
+    logs each such failure once, with the full name and without a traceback."""
     state = server_state(request.app)
-    message = str(error)
-    if isinstance(error, DatabaseError):
-        message = f"the store's database {state.store.database} cannot be read: {error.orig}"
-    state.failures.log_once(message)
+    store = state.store
+    reason = error.orig if isinstance(error, DatabaseError) else error
+    state.failures.log_once(f"the store's database {store.database} cannot be used: {reason}")
+    shown = PurePath(store.database).name if store.engine.dialect.name == "sqlite" else "database"
+    message = f"the store's database ({shown}) cannot be used: {reason}"
     return JSONResponse({"success": False, "msg": message}, status_code=503)
 
 

@@ -32,7 +32,8 @@ class NotAStore(BrainmapError):
 
 
 class StoreUnavailable(BrainmapError):
-    """The store's database went away while in use: removed, or replaced by another file."""
+    """The store's database went away while in use (removed, or replaced by another file);
+    the message says which database the store's user means."""
 
 
 def database_name(url: URL) -> str:

@@ -24,6 +24,7 @@ from brainmap.store.schema import Base
 
 DATABASE_FILE = "brainmap.sqlite"
 PYRAMID_FOLDER = "pyramids"
+REPLACED = "it was removed or replaced since it was opened; restart to open the new one"
 __all__ = ["DATABASE_FILE", "PYRAMID_FOLDER", "NotAStore", "Store", "StoreUnavailable"]
 
 
@@ -90,20 +91,19 @@ class Store:
         return store
 
     def _watch_file(self) -> None:
-        """Refuse every connection once the SQLite file is removed or replaced, rather than
-        let the pool mix connections to the file opened and to its replacement."""
+        """Refuse every connection once the SQLite file is removed or replaced: new ones
+        before they connect (SQLite would make an empty file where one was removed), pooled
+        ones when checked out, rather than mix the file opened and its replacement."""
         path = sqlite_file(self.engine.url)
         if path is None:
             return
         opened = _identity(path)
 
-        def check(*_connection: object) -> None:
+        def check(*_arguments: object) -> None:
             if _identity(path) != opened:
-                raise StoreUnavailable(
-                    f"the store's database {self.database} was removed or replaced since it "
-                    "was opened; restart to open the new one"
-                )
+                raise StoreUnavailable(REPLACED)
 
+        event.listen(self.engine, "do_connect", check)
         event.listen(self.engine, "checkout", check)
 
     @contextmanager
