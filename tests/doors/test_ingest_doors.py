@@ -4,6 +4,7 @@ around it) left exactly as it was; and Ctrl-C, which leaves a store a rerun comp
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sqlite3
@@ -95,6 +96,18 @@ def a_socket(folder: Path) -> Path:
     server = socket.socket(socket.AF_UNIX)
     server.bind(str(path))
     server.close()
+    return path
+
+
+def a_fifo(folder: Path) -> Path:
+    """A named pipe: opening it to read would wait for a writer for ever."""
+    os.mkfifo(folder / "pipe.png")
+    return folder / "pipe.png"
+
+
+def no_permission(folder: Path) -> Path:
+    path = save("locked.png", GREY)(folder)
+    path.chmod(0)
     return path
 
 
@@ -191,7 +204,11 @@ MATRIX = [
          "JPEG image or slide-scanner file (libvips reads it as gifload)"),
     Door("a folder", image(a_folder), 1, "images.png: is a directory, not an image file"),
     Door("a missing file", lambda folder: [str(folder / "gone.png")], 1, "gone.png: no such file"),
-    Door("an unreadable file (a socket)", image(a_socket), 1, "s.png: No such device"),
+    Door("an unreadable file (a socket)", image(a_socket), 1, "s.png: not a regular file"),
+    Door("a named pipe", image(a_fifo), 1, "pipe.png: not a regular file"),
+    Door("an unreadable file (no permission)", image(no_permission), 1,
+         "locked.png: Permission denied",
+         (pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file"),)),
     Door("5 samples a pixel", image(tiff("five.tif", [SAMPLES_5], photometric="minisblack",
          planarconfig="contig")), 1, "five.tif: 5 channels; brainmap keeps 1 to 3"),
     Door("4 pages of one size (4 channels)", image(tiff("four.tif", [PAGE] * 4)), 1,

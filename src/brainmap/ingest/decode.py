@@ -104,6 +104,8 @@ def _readable(path: Path) -> None:
         raise IngestError(f"{path}: no such file")
     if path.is_dir():
         raise IngestError(f"{path}: is a directory, not an image file")
+    if not path.is_file():  # a socket, a FIFO (which would block), a device
+        raise IngestError(f"{path}: not a regular file")
     try:
         with path.open("rb"):
             pass
