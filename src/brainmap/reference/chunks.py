@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -43,11 +44,7 @@ class ChunkCache:
             if key in self._held:
                 self._held.move_to_end(key)
                 return self._held[key]
-        region = tuple(
-            slice(k * size, min((k + 1) * size, extent))
-            for k, size, extent in zip(key, self.chunks, self.shape, strict=True)
-        )
-        data = np.asarray(self.array[region])
+        data = np.asarray(self.array[self._region(key)])
         data.flags.writeable = False
         with self._lock:
             if key not in self._held:
@@ -57,6 +54,25 @@ class ChunkCache:
                 _, dropped = self._held.popitem(last=False)
                 self._bytes -= dropped.nbytes
         return data
+
+    def chunk_keys(self) -> Iterator[Key]:
+        """Every chunk's key, in storage order."""
+        p, i, r = (range(-(-n // size)) for n, size in zip(self.shape, self.chunks, strict=True))
+        yield from itertools.product(p, i, r)
+
+    def read(self, key: Key) -> NDArray[Any]:
+        """One chunk's voxels, read without keeping them (for passes over the whole array)."""
+        with self._lock:
+            held = self._held.get(key)
+        if held is not None:
+            return held
+        return np.asarray(self.array[self._region(key)])
+
+    def _region(self, key: Key) -> tuple[slice, ...]:
+        return tuple(
+            slice(k * size, min((k + 1) * size, extent))
+            for k, size, extent in zip(key, self.chunks, self.shape, strict=True)
+        )
 
     def gather(self, index: NDArray[np.intp]) -> NDArray[Any]:
         """The voxels at indices (N, 3), all inside the array."""
