@@ -1,4 +1,5 @@
-"""``brainmap serve --workers N``: several processes, each opening the store, answer requests."""
+"""``brainmap serve``: it answers on the port it announces, refuses a port another server holds,
+and with ``--workers N`` several processes, each opening the store, answer requests."""
 
 from __future__ import annotations
 
@@ -31,6 +32,35 @@ def test_app_from_environment_opens_the_named_store(
     state = server_state(app_from_environment())
     assert state.store.root == small_store.store.root
     assert state.responses.maxsize == 0
+
+
+def _serve(store: Path, port: int, *extra: str) -> subprocess.Popen[str]:
+    command = [str(Path(sys.executable).with_name("brainmap")), "serve", "--store", str(store)]
+    command += ["--port", str(port), *extra]
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+    )
+
+
+def test_serve_answers_where_it_announces_and_a_second_is_refused(
+    small_store: SmallStore,
+) -> None:
+    port = _free_port()
+    server = _serve(small_store.store.root, port)
+    try:
+        assert server.stdout is not None
+        announced = server.stdout.readline()
+        assert f"on http://127.0.0.1:{port}/api/v2/ " in announced
+        # the socket listens before the announcement: no waiting, no retry
+        reply = request(f"http://127.0.0.1:{port}/api/v2/data/SectionImage/query.json")
+        assert reply.status == 200 and reply.json()["success"] is True
+        second = _serve(small_store.store.root, port, "--workers", "2")
+        out, err = second.communicate(timeout=60)
+        assert second.returncode == 2 and out == ""
+        assert err == f"brainmap: cannot listen on 127.0.0.1 port {port}: Address already in use\n"
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
 
 
 def test_two_worker_processes_serve_images_and_queries(small_store: SmallStore) -> None:
