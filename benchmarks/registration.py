@@ -10,11 +10,13 @@ its own Alignment2d (1.63 µm/px, a turn of a few degrees) under one Alignment3d
   `pir_to_xy`): the largest disagreement (µm, px) and points/s;
 * warping to 25 µm, one core: sections/s, brainmap `warp_to_reference` (full 3-D transform)
   against atldld `get_parallel_transform` + `DisplacementField.warp` (parallel simplification),
-  on the same images and matrices; then brainmap on 1 and 2 worker processes;
+  on the same images and matrices (each section's best of 7); then brainmap on 1 and 2 worker
+  processes, and atldld as its DatasetDownloader runs by default (full-resolution images);
 * the reference volume: a 528 x 320 x 456 uint32 label volume (the CCF at 25 µm) written from a
   NRRD file into the chunked store (time, peak RSS), `label_at` on one point at a time (look-ups
   per second: the work of a `reference_to_structure` request without HTTP), and every coronal
-  plane read in turn (time, peak RSS; what cutting coronal plates reads).
+  plane read in turn (time, peak RSS; what cutting coronal plates reads), and one pass for
+  every label's centroid (what structure centres need).
 
 atldld runs in its own venv, made on first use under the user's cache folder
 (``$XDG_CACHE_HOME/brainmap-benchmarks/atldld-0.3.4``, default ``~/.cache``); when it cannot be
@@ -49,6 +51,7 @@ from brainmap.reference.alignment import (
     lift_volume,
     reference_to_section,
 )
+from brainmap.reference.centres import label_moments
 from brainmap.reference.volume import ReferenceVolume, write_volume
 from brainmap.reference.warp import warp_to_reference
 
@@ -296,7 +299,10 @@ def _read_volume(root: Path) -> dict[str, float]:
     for index in range(CCF_SHAPE[0]):
         volume.plane("p", index)
     numbers["planes_s"] = time.perf_counter() - start
-    return numbers | {"planes_peak_mb": _peak_mb()}
+    numbers["planes_peak_mb"] = _peak_mb()
+    start = time.perf_counter()
+    label_moments(volume)
+    return numbers | {"moments_s": time.perf_counter() - start}
 
 
 PHASES = {"make": _make_volume, "write": _write_volume, "read": _read_volume}
