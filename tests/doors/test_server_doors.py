@@ -260,6 +260,14 @@ SERVE_ROWS = [
      "it has none of brainmap's tables (its tables: invoices)"),
     (SERVE, "a folder named brainmap.sqlite", not_a_store(lambda db: db.mkdir()), "not a file"),
 ]  # fmt: skip
+DB_ROWS = [
+    (SERVE, "--db that is not a URL", "not a URL",
+     "the database URL is not a brainmap store: cannot be opened (Could not parse"),
+    (SERVE, "--db of a driver not installed", "nosuchdb://user:secret@localhost/x",
+     "nosuchdb://user:***@localhost/x is not a brainmap store: cannot be opened (Can't load"),
+    (SERVE, "--db naming a file that is not there", "sqlite:////nonexistent/x.db",
+     "/nonexistent/x.db is not a brainmap store: no such file"),
+]  # fmt: skip
 PORT_ROWS = [
     (PORT, "--port 99999", store_folder, ("--port", "99999"), 2,
      "Invalid value for '--port': 99999 is not in the range 1<=x<=65535"),
@@ -361,6 +369,8 @@ MATRIX: list[Door] = [
         for fmt in FORMATS
     ),
     *(Door(door, given, 2, message, setup, serve()) for door, given, setup, message in SERVE_ROWS),
+    *(Door(door, given, 2, message, store_folder, serve("--db", url))
+      for door, given, url, message in DB_ROWS),
     *(Door(door, given, code, message, setup, serve(*args))
       for door, given, setup, args, code, message in PORT_ROWS),
     *BUSY_ROWS,

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from brainmap.store.database_check import (
@@ -75,7 +75,10 @@ class Store:
     def _checked(cls, root: Path | str, db_url: str | None, existing: bool) -> Store:
         """The store at `root` once its database passed `check_database`: the folders made
         (unless `existing`), then the tables."""
-        store = cls(root, db_url)
+        try:
+            store = cls(root, db_url)
+        except (ArgumentError, ImportError) as error:
+            raise NotAStore(_url_name(db_url), f"cannot be opened ({error})") from None
         try:
             check_database(store.engine.url, existing)
             if not existing:
@@ -122,6 +125,15 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _url_name(db_url: str | None) -> str:
+    """`db_url` as messages name it, its password hidden; a URL that does not parse is not
+    shown (it may hold a password in a form the parser does not see)."""
+    try:
+        return database_name(make_url(db_url or ""))
+    except ArgumentError:
+        return "the database URL"
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
