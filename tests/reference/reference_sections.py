@@ -13,7 +13,7 @@ from brainmap.reference.alignment import (
     image_to_reference,
     lift_section,
 )
-from brainmap.reference.warp import PLANES, plane_axes
+from brainmap.reference.planes import PLANES, plane_axes
 
 THICKNESS = 25.0
 SECTION_NUMBER = 37

@@ -14,9 +14,9 @@ from brainmap.reference.alignment import (
     image_to_reference,
     reference_to_image,
 )
+from brainmap.reference.planes import plane_axes
 from brainmap.reference.plates import plate_geometry, plate_indices
 from brainmap.reference.volume import write_volume
-from brainmap.reference.warp import plane_axes
 
 SHAPE = (12, 9, 7)
 RESOLUTION = (25.0, 20.0, 10.0)

@@ -12,9 +12,9 @@ from brainmap.reference.alignment import (
     image_to_reference,
     lift_section,
 )
+from brainmap.reference.planes import plane_axes
 from brainmap.reference.warp import (
     ReferenceGrid,
-    plane_axes,
     section_plane,
     sufficient_downsample,
     warp_section,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from brainmap.reference.alignment import section_fields, volume_fields
-from brainmap.reference.warp import plane_axes
+from brainmap.reference.planes import plane_axes
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from zarr.storage import LocalStore
 
 from brainmap.reference.alignment import as_points
 from brainmap.reference.chunks import ChunkCache
+from brainmap.reference.planes import AXES
 from brainmap.reference.volume_files import VolumeFile, VolumeFileError, open_volume_file
 
 FORMAT = "brainmap-reference-volume/1"
-AXES = ("p", "i", "r")
 CHUNK = 64
 LABEL_MAX = 2**32 - 1
 

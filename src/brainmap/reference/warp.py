@@ -32,25 +32,11 @@ from brainmap.reference.alignment import (
     pixel_size_um,
     reference_to_image_matrix,
 )
-
-PLANES = {"coronal": 0, "horizontal": 1, "sagittal": 2}
-"""A plane of section -> the index of its normal among the reference axes (p, i, r)."""
-AXES = ("p", "i", "r")
-CCF_EXTENT_UM = (13200.0, 8000.0, 11400.0)
-"""The mouse CCF's extent along p, i, r (registration.md §1)."""
+from brainmap.reference.planes import AXES, CCF_EXTENT_UM, PLANES, plane_axes
 
 LINEAR_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 MAX_CV_CHANNELS = 4
 MAX_CV_SIDE = 32766  # OpenCV's remapping takes images and outputs under 32767 pixels a side
-
-
-def plane_axes(plane: str) -> tuple[int, int, int]:
-    """The normal's index and the grid's row and column axes' indices for a plane's name."""
-    if plane not in PLANES:
-        raise ValueError(f"plane must be one of {', '.join(PLANES)}, not {plane!r}")
-    normal = PLANES[plane]
-    rows, cols = (axis for axis in range(3) if axis != normal)
-    return normal, rows, cols
 
 
 @dataclass(frozen=True)
