@@ -17,7 +17,7 @@ from brainmap.store.schema import Base
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 HEADER_BYTES = 100
-SHOWN_TABLES = 5
+SHOWN_NAMES = 5
 SHOWN_BYTES = 32
 WHITESPACE = str.maketrans("\t\r\n", "   ")
 
@@ -33,7 +33,7 @@ class NotAStore(BrainmapError):
 
 class StoreUnavailable(BrainmapError):
     """The store's database went away while in use (removed, or replaced by another file);
-    the message says which database the store's user means."""
+    the message is the reason, the database is the store's."""
 
 
 def database_name(url: URL) -> str:
@@ -132,17 +132,18 @@ def _check_tables(name: str, columns: dict[str, set[str]], required: bool) -> No
     (the others are created, as tables a newer brainmap defines)."""
     ours = [table for table in Base.metadata.sorted_tables if table.name in columns]
     if required and not ours:
-        found = ", ".join(sorted(columns)[:SHOWN_TABLES]) or "none"
-        more = ", ..." if len(columns) > SHOWN_TABLES else ""
-        raise NotAStore(name, f"it has none of brainmap's tables (its tables: {found}{more})")
+        found = _first_names(sorted(columns)) or "none"
+        raise NotAStore(name, f"it has none of brainmap's tables (its tables: {found})")
     for table in ours:
         missing = [
             column.name for column in table.columns if column.name not in columns[table.name]
         ]
         if missing:
-            shown = ", ".join(missing[:SHOWN_TABLES]) + (
-                ", ..." if len(missing) > SHOWN_TABLES else ""
-            )
-            raise NotAStore(
-                name, f"its table {table.name} lacks the columns {shown} (another schema)"
-            )
+            lacks = f"its table {table.name} lacks the columns {_first_names(missing)}"
+            raise NotAStore(name, f"{lacks} (another schema)")
+
+
+def _first_names(names: list[str]) -> str:
+    """The first few `names`, comma-separated, with ", ..." when there are more."""
+    more = ", ..." if len(names) > SHOWN_NAMES else ""
+    return ", ".join(names[:SHOWN_NAMES]) + more
