@@ -101,7 +101,8 @@ async def database_failure(request: Request, error: Exception) -> Response:
     store = state.store
     reason = error.orig if isinstance(error, DatabaseError) else error
     state.failures.log_once(f"the store's database {store.database} cannot be used: {reason}")
-    shown = PurePath(store.database).name if store.engine.dialect.name == "sqlite" else "database"
+    dialect = store.engine.dialect.name
+    shown = PurePath(store.database).name if dialect == "sqlite" else dialect
     message = f"the store's database ({shown}) cannot be used: {reason}"
     return JSONResponse({"success": False, "msg": message}, status_code=503)
 
