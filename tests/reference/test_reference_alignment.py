@@ -259,5 +259,11 @@ def test_bad_points_and_thickness() -> None:
         image_to_reference(section, data_set, [1, 2, 3])
     with pytest.raises(ValueError, match="finite"):
         image_to_reference(section, data_set, [1, float("inf")])
-    with pytest.raises(ValueError, match="section_thickness"):
+    with pytest.raises(ValueError, match="section_thickness must be above 0, not 0"):
         DataSetAlignment.from_record(HAND_3D, 0)
+    with pytest.raises(ValueError, match="section_thickness must be a number, not None"):
+        DataSetAlignment.from_record(HAND_3D, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="section_number must be a number, not None"):
+        SectionAlignment.from_record(HAND_2D, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="section_number must be finite"):
+        SectionAlignment.from_record(HAND_2D, float("nan"))

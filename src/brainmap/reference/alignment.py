@@ -122,6 +122,15 @@ def as_points(values: ArrayLike, width: int) -> Points:
     return array
 
 
+def _number(value: object, name: str) -> float:
+    """A finite number given beside a record (a section number, a thickness)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    if not np.isfinite(float(value)):
+        raise ValueError(f"{name} must be finite, not {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class SectionAlignment:
     """A section image's Alignment2d, lifted: ``to_volume = L(tsv)``, ``from_volume = L(tvs)``."""
@@ -135,7 +144,7 @@ class SectionAlignment:
         """From an Alignment2d record (a mapping or an object with ``tsv_00``... attributes)."""
         tsv = lift_section(section_matrix(record, "tsv"))
         tvs = lift_section(section_matrix(record, "tvs"))
-        return cls(tsv, tvs, float(section_number))
+        return cls(tsv, tvs, _number(section_number, "section_number"))
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,7 @@ class DataSetAlignment:
         """From an Alignment3d record (a mapping or an object with ``tvr_00``... attributes)."""
         tvr = lift_volume(volume_matrix(record, "tvr"))
         trv = lift_volume(volume_matrix(record, "trv"))
-        return cls(tvr, trv, float(section_thickness))
+        return cls(tvr, trv, _number(section_thickness, "section_thickness"))
 
 
 def image_to_reference_matrix(section: SectionAlignment, data_set: DataSetAlignment) -> Matrix:
