@@ -53,7 +53,7 @@ NOT_STORES: list[tuple[str, Callable[[Path], None], str]] = [
     (
         "same table names, other columns",
         lambda db: _sqlite(db, "CREATE TABLE genes (gene_symbol TEXT)"),
-        "its table genes lacks the columns id, acronym",
+        "its table genes lacks the columns id (another schema)",
     ),
 ]
 

@@ -128,15 +128,19 @@ def _columns(engine: Engine) -> dict[str, set[str]]:
 
 
 def _check_tables(name: str, columns: dict[str, set[str]], required: bool) -> None:
-    """Every brainmap table present has its columns; with `required`, at least one is present
-    (the others are created, as tables a newer brainmap defines)."""
+    """Every brainmap table present has its columns, but for the nullable ones a newer brainmap
+    added (opening adds them); with `required`, at least one table is present (the others are
+    created, as tables a newer brainmap defines)."""
     ours = [table for table in Base.metadata.sorted_tables if table.name in columns]
     if required and not ours:
         found = _first_names(sorted(columns)) or "none"
         raise NotAStore(name, f"it has none of brainmap's tables (its tables: {found})")
     for table in ours:
         missing = [
-            column.name for column in table.columns if column.name not in columns[table.name]
+            column.name
+            for column in table.columns
+            if column.name not in columns[table.name]
+            and not (column.nullable and not column.primary_key)
         ]
         if missing:
             lacks = f"its table {table.name} lacks the columns {_first_names(missing)}"
