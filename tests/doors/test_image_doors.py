@@ -359,6 +359,16 @@ MATRIX: list[tuple[str, str, str, int, str]] = [
         "no image with id 99999999999999999999",
     ),
     (
+        DOWNLOAD,
+        "image id of 5000 digits",
+        "image_download/" + "7" * 5000,
+        404,
+        "no image with id 7777777777",
+    ),
+    (DOWNLOAD, "image id abc", "image_download/abc", 404, "no image with id abc"),
+    (IIIF_IMAGE, "identifier of 5000 digits", "7" * 5000 + f"/{FULL}", 404, "no image with id 777"),
+    (IIIF_INFO, "identifier of 5000 digits", "7" * 5000 + "/info.json", 404, "no image with id 7"),
+    (
         IIIF_IMAGE,
         "region x 99999999999999999999",
         f"{RGB}/99999999999999999999,0,10,10/max/0/default.jpg",

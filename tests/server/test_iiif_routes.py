@@ -278,7 +278,7 @@ def test_formats(small_server: str) -> None:
     ("path", "status", "message"),
     [
         ("999999/full/max/0/default.jpg", 404, "no image with id 999999"),
-        ("abc/full/max/0/default.jpg", 404, "no image with id 'abc'"),
+        ("abc/full/max/0/default.jpg", 404, "no image with id abc"),
         ("999999/info.json", 404, "no image with id 999999"),
         (f"{ISH_IMAGE}/full/max/0/default.jpg?view=projection", 404, "has no projection mask"),
         (f"{ISH_IMAGE}/full/max/0/default.tif", 400, "format: 'tif' is not supported"),

@@ -38,7 +38,12 @@ from brainmap.server.responses import (
     respond,
     unreadable_response,
 )
-from brainmap.server.routes.images import first_pixel_file, prepare_image, resolve_image
+from brainmap.server.routes.images import (
+    first_pixel_file,
+    image_id,
+    prepare_image,
+    resolve_image,
+)
 from brainmap.server.state import ImageLimits, ServerState, server_state
 from brainmap.service import IIIF_JPEG_QUALITY, JPEG_MAX_SIDE
 
@@ -49,13 +54,6 @@ IIIF_HEADERS = {"Access-Control-Allow-Origin": "*", "Link": PROFILE_LINK}
 IIIF_STATUSES: ErrorStatuses = ((NotFound, 404), (BadParameter, 400))
 INFO_MEDIA_TYPE = f'application/ld+json;profile="{CONTEXT}"'
 GEOMETRY_PARAMETERS = ("downsample", "left", "top", "width", "height", "downsample_dimensions")
-
-
-def image_id(identifier: str) -> int:
-    """The SubImage id an identifier names; NotFound for anything but digits."""
-    if not (identifier.isascii() and identifier.isdigit()):
-        raise NotFound(f"no image with id {identifier!r}")
-    return int(identifier)
 
 
 def filter_request(query: Sequence[tuple[str, str]]) -> ImageRequest:

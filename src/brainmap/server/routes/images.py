@@ -62,11 +62,20 @@ class ResolvedImage:
     scale: int
 
 
+def image_id(text: str) -> int:
+    """The image id a path segment names; NotFound for anything but ASCII digits and for ids no
+    record can have (SQLite cannot even compare them; thousands of digits would not convert)."""
+    digits = text.lstrip("0") or "0"
+    if not (text.isascii() and text.isdigit()) or len(digits) > len(str(LARGEST_ID)):
+        raise NotFound(f"no image with id {text[:40]}")
+    if int(digits) > LARGEST_ID:
+        raise NotFound(f"no image with id {digits}")
+    return int(digits)
+
+
 def resolve_image(state: ServerState, image_id: int, request: ImageRequest) -> ResolvedImage:
     """Look up the image, its alternate (NotFound names a missing one), its colours and its
     scale, which bounds the request's ``range`` (BadParameter above it)."""
-    if image_id > LARGEST_ID:  # no record can have it, and SQLite cannot even compare it
-        raise NotFound(f"no image with id {image_id}")
     with state.store.session() as session:
         source = resolve_source(session, image_id, request)
         held = held_levels(session, source.path)
@@ -136,10 +145,10 @@ def _paint(
 
 
 def _prepare_download(
-    state: ServerState, image_id: int, query: list[tuple[str, str]]
+    state: ServerState, identifier: str, query: list[tuple[str, str]]
 ) -> PreparedImage:
     request = ImageRequest.parse(query)
-    image = resolve_image(state, image_id, request)
+    image = resolve_image(state, image_id(identifier), request)
     plan = plan_request(image.source.extent, request)
     check_limits(plan, state.limits.max_pixels, state.limits.max_side)
     draw = partial(_draw_download, request)
@@ -174,6 +183,6 @@ def image_routes() -> list[Route]:
     """Routes for the four endpoint names, to mount under the API prefix; ids must be integers
     (others are 404)."""
     return [
-        Route(f"/{name}/{{image_id:int}}", download_image, methods=["GET", "HEAD"])
+        Route(f"/{name}/{{image_id}}", download_image, methods=["GET", "HEAD"])
         for name in ENDPOINTS
     ]

@@ -29,6 +29,7 @@ from brainmap.pyramid.local import open_pyramid
 from brainmap.rma.ast import Filter, Literal, ModelStage
 from brainmap.server.formats import FORMATS, Format
 from brainmap.server.responses import PixelFile, UnreadablePixels, unreadable_response
+from brainmap.server.routes.images import image_id as parse_image_id
 from brainmap.server.state import ServerState, server_state
 from brainmap.store.lookups import resolve_source
 from brainmap.store.mirrored import held_levels
@@ -48,9 +49,10 @@ async def image_to_structure(request: Request) -> Response:
     image_text = request.path_params["image_id"]
     if form is None:
         return PlainTextResponse("unknown format (use json, xml or csv)", status_code=404)
-    if not image_text.isascii() or not image_text.isdigit() or int(image_text) > LARGEST_ID:
-        return PlainTextResponse(f"no image with id {image_text}", status_code=404)
-    image_id = int(image_text)
+    try:
+        image = parse_image_id(image_text)
+    except NotFound as error:
+        return PlainTextResponse(str(error), status_code=404)
     state = server_state(request.app)
     params = request.query_params
     try:
@@ -59,7 +61,7 @@ async def image_to_structure(request: Request) -> Response:
         atlas_id = None if atlas is None else _whole("atlas", atlas)
         if atlas_id is not None and atlas_id < 0:
             raise BadParameter("atlas", f"must not be negative, got {atlas_id}")
-        body = await anyio.to_thread.run_sync(_answer, state, form, image_id, x, y, atlas_id)
+        body = await anyio.to_thread.run_sync(_answer, state, form, image, x, y, atlas_id)
     except BadParameter as error:
         return PlainTextResponse(str(error), status_code=400)
     except NotFound as error:
