@@ -77,6 +77,11 @@ class ChunkCache:
     def gather(self, index: NDArray[np.intp]) -> NDArray[Any]:
         """The voxels at indices (N, 3), all inside the array."""
         sizes = np.asarray(self.chunks)
+        if len(index) == 1:  # one point (a request's): skip the grouping by chunk
+            key = index[0] // sizes
+            data = self.chunk((int(key[0]), int(key[1]), int(key[2])))
+            single: NDArray[Any] = np.asarray(data[tuple(index[0] - key * sizes)]).reshape(1)
+            return single
         keys, which = np.unique(index // sizes, axis=0, return_inverse=True)
         which = which.ravel()
         out: NDArray[Any] | None = None
