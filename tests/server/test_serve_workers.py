@@ -34,6 +34,18 @@ def test_app_from_environment_opens_the_named_store(
     assert state.responses.maxsize == 0
 
 
+def test_a_worker_finding_the_store_damaged_exits_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "brainmap.sqlite").write_text("not a database, whatever serve checked before")
+    monkeypatch.setenv(STORE_ENV, str(tmp_path))
+    with pytest.raises(SystemExit) as exited:
+        app_from_environment()
+    assert str(exited.value).startswith("brainmap: ")
+    assert "brainmap.sqlite is not a brainmap store" in str(exited.value)
+    assert "\n" not in str(exited.value)
+
+
 def _serve(store: Path, port: int, *extra: str) -> subprocess.Popen[str]:
     command = [str(Path(sys.executable).with_name("brainmap")), "serve", "--store", str(store)]
     command += ["--port", str(port), *extra]

@@ -14,7 +14,7 @@ from brainmap.server.routes.images import image_routes
 from brainmap.server.routes.structure_lookup import structure_lookup_routes
 from brainmap.server.routes.web import web_routes
 from brainmap.server.state import ImageLimits, ServerState, install_state
-from brainmap.store.folder import Store
+from brainmap.store.folder import NotAStore, Store
 
 API_PREFIX = "/api/v2"
 """Where the RMA data and image download routes are mounted."""
@@ -63,7 +63,10 @@ def app_from_environment() -> Starlette:
     processes), named by ``BRAINMAP_STORE`` and optionally ``BRAINMAP_DB_URL``;
     ``BRAINMAP_CACHE_BYTES`` and ``BRAINMAP_RENDER_WORKERS`` override the defaults."""
     configure_process()
-    store = Store.open(os.environ[STORE_ENV], os.environ.get(DB_URL_ENV) or None)
+    try:
+        store = Store.open(os.environ[STORE_ENV], os.environ.get(DB_URL_ENV) or None)
+    except NotAStore as error:  # damaged after `serve` checked it: one line, not a traceback
+        raise SystemExit(f"brainmap: {error}") from None
     limits = ImageLimits()
     if cache_bytes := os.environ.get(CACHE_BYTES_ENV):
         limits = ImageLimits(cache_bytes=int(cache_bytes))
