@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from brainmap.ingest import catalogue
 from brainmap.ingest.annotation import LABEL_IMAGE_TYPE, annotation_atlas
 from brainmap.ingest.decode import Checked
-from brainmap.ingest.decode import open_image as open_image
 from brainmap.ingest.errors import IngestError as IngestError
 from brainmap.ingest.plan import Inputs, Item, Options, Plan, plan
 from brainmap.pyramid.tiers import whole_image

@@ -22,7 +22,7 @@ from brainmap.client.bulk.engine import run_bulk
 from brainmap.client.bulk.manifest import Job
 from brainmap.client.bulk.progress import ProgressCallback
 from brainmap.client.bulk.verify import expected_size
-from brainmap.ingest.images import open_image
+from brainmap.ingest.decode import open_image
 from brainmap.ingest.records import Importer
 from brainmap.mirror.metadata import Metadata, Selection, check_found, fetch_metadata
 from brainmap.params import ImageRequest
