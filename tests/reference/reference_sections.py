@@ -7,28 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from brainmap.reference.alignment import (
-    DataSetAlignment,
-    SectionAlignment,
-    image_to_reference,
-    lift_section,
-)
-from brainmap.reference.planes import PLANES, plane_axes
+from brainmap.reference.alignment import DataSetAlignment, SectionAlignment, image_to_reference
+from brainmap.reference.construct import tilted_data_set, turned_section
+from brainmap.reference.planes import plane_axes
 
 THICKNESS = 25.0
-SECTION_NUMBER = 37
-
-
-def rotation(degrees: tuple[float, float, float]) -> np.ndarray:
-    """Rotations about the p, i and r axes, in that order."""
-    out = np.eye(3)
-    for axis, angle in enumerate(np.radians(degrees)):
-        a, b = [k for k in range(3) if k != axis]
-        turn = np.eye(3)
-        turn[a, a] = turn[b, b] = np.cos(angle)
-        turn[a, b], turn[b, a] = -np.sin(angle), np.sin(angle)
-        out = turn @ out
-    return out
 
 
 @dataclass(frozen=True)
@@ -62,29 +45,18 @@ def cut(
     size: tuple[int, int] = (360, 320),
     turn_degrees: float = 7.0,
 ) -> Cut:
-    """A section of `plane` whose image centre lies at `centre_um`; image x runs along the grid's
-    columns and y along its rows before the in-plane turn and the tilt."""
+    """A section of `plane` whose image centre lies at `centre_um` (a multiple of the thickness
+    along the normal), turned in its plane and tilted about its centre."""
     normal, row_axis, col_axis = plane_axes(plane)
-    assert PLANES[plane] == normal
-    angle = np.radians(turn_degrees)
-    tsv = np.array(
-        [
-            [pixel_um * np.cos(angle), -pixel_um * np.sin(angle), 0.0],
-            [pixel_um * np.sin(angle), pixel_um * np.cos(angle), 0.0],
-            [0.0, 0.0, 1.0],
-        ]
-    )
-    stack = np.zeros((3, 3))  # volume (x, y, depth) -> reference (col axis, row axis, normal)
-    stack[col_axis, 0] = stack[row_axis, 1] = stack[normal, 2] = 1.0
-    linear = rotation(tilt_degrees) @ stack
+    number = centre_um[normal] / THICKNESS
+    assert number == int(number)
     width, height = size
-    centre_volume = tsv @ np.array([(width - 1) / 2, (height - 1) / 2, 1.0])
-    centre_volume[2] = SECTION_NUMBER * THICKNESS
-    tvr = np.eye(4)
-    tvr[:3, :3] = linear
-    tvr[:3, 3] = np.asarray(centre_um) - linear @ centre_volume
-    section = SectionAlignment(
-        lift_section(tsv[:2]), lift_section(np.linalg.inv(tsv)[:2]), SECTION_NUMBER
+    section = turned_section(
+        number,
+        pixel_um,
+        turn_degrees,
+        at_pixel=((width - 1) / 2, (height - 1) / 2),
+        at_volume_um=(centre_um[col_axis], centre_um[row_axis]),
     )
-    data_set = DataSetAlignment(tvr, np.linalg.inv(tvr), THICKNESS)
+    data_set = tilted_data_set(plane, THICKNESS, tilt_degrees, pivot_um=centre_um)
     return Cut(section, data_set, width, height)
