@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from brainmap.reference.alignment import section_fields, volume_fields
+from brainmap.reference.construct import tilted_data_set
 from brainmap.reference.planes import plane_axes
 
 
@@ -52,17 +53,16 @@ def plate_geometry(
     shift = 0.5 / u - 0.5
     tsv = np.array([[col_um / u, 0.0, col_um * shift], [0.0, row_um / u, row_um * shift]])
     tvs = np.array([[u / col_um, 0.0, -u * shift], [0.0, u / row_um, -u * shift]])
-    # Volume (x, y, depth) -> reference (p, i, r): a permutation.
-    tvr = np.zeros((4, 4))
-    tvr[col_axis, 0] = tvr[row_axis, 1] = tvr[normal, 2] = tvr[3, 3] = 1.0
+    # Volume (x, y, depth) -> reference (p, i, r): the axes renamed.
+    volume = tilted_data_set(plane, resolution_um[normal])
     return PlateGeometry(
         plane,
         index,
         width=shape[col_axis] * u,
         height=shape[row_axis] * u,
-        section_thickness=float(resolution_um[normal]),
+        section_thickness=volume.section_thickness,
         alignment2d=section_fields(tsv, tvs),
-        alignment3d=volume_fields(tvr, tvr.T),
+        alignment3d=volume_fields(volume.to_reference, volume.from_reference),
     )
 
 
