@@ -28,6 +28,7 @@ from test_records_doors import (  # the same rows and before/after check as `imp
 from brainmap.cli import main
 from brainmap.store.folder import Store
 from brainmap.store.schema import AtlasDataSet
+from brainmap.store.writes import OWN_IDS_FROM as FIRST
 
 RNG = np.random.default_rng(7)
 GREY = np.tile(np.arange(96, dtype=np.uint8), (64, 1))
@@ -343,4 +344,4 @@ def test_ctrl_c_ends_quietly_and_a_rerun_completes(tmp_path: Path) -> None:
     with sqlite3.connect(f"file:{store / 'brainmap.sqlite'}?immutable=1", uri=True) as db:
         assert db.execute("select count(*) from sub_images").fetchone() == (0,)
     rerun = subprocess.run(command, capture_output=True, timeout=300, check=True)
-    assert b"4 new section images (ids 1-4)" in rerun.stdout
+    assert f"4 new section images (ids {FIRST}-{FIRST + 3})".encode() in rerun.stdout

@@ -19,6 +19,7 @@ from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
 from brainmap.store.schema import Equalization, SectionImage
+from brainmap.store.writes import OWN_IDS_FROM as FIRST
 from loopback import jpeg
 
 RNG = np.random.default_rng(5)
@@ -130,9 +131,12 @@ def test_cli(tmp_path: Path, inputs: dict[str, Path]) -> None:
     arguments = ["ingest", "--store", str(store_dir), "--data-set", "5", str(inputs["grey"])]
     result = CliRunner().invoke(main, [*arguments, "--range", "0,100,0,200,0,300"])
     assert result.exit_code == 0, result.output
-    assert "data set 5: 1 new section images (id 1), listed under product 1" in result.output
+    assert (
+        f"data set 5: 1 new section images (id {FIRST}), listed under product {FIRST}"
+        in result.output
+    )
     assert f"brainmap serve --store {store_dir}" in result.output
-    assert "http://127.0.0.1:8080/#image=1" in result.output
+    assert f"http://127.0.0.1:8080/#image={FIRST}\n" in result.output
     inputs["junk"].write_bytes(b"not an image")
     failed = CliRunner().invoke(main, [*arguments[:-1], str(inputs["junk"])])
     assert failed.exit_code == 1 and "not a readable TIFF, PNG or JPEG" in failed.output

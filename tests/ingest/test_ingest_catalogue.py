@@ -20,6 +20,7 @@ from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
 from brainmap.store.schema import PlaneOfSection, Product
+from brainmap.store.writes import OWN_IDS_FROM as FIRST
 from loopback import get_json
 
 # The viewer's catalogue (web/src/catalog.js): products, then a product's data sets.
@@ -106,8 +107,9 @@ def test_the_cli_prints_the_ids_and_the_viewer_link(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert 'data set 8: 3 new section images (ids 1-3), listed under product 1 "lab"' in (
+    ids = f"ids {FIRST}-{FIRST + 2}"
+    assert f'data set 8: 3 new section images ({ids}), listed under product {FIRST} "lab"' in (
         result.output
     )
     assert f"brainmap serve --store {store_dir}" in result.output
-    assert "http://127.0.0.1:8080/#image=1" in result.output
+    assert f"http://127.0.0.1:8080/#image={FIRST}\n" in result.output

@@ -30,6 +30,11 @@ def import_session(store: Store) -> Iterator[Session]:
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
+OWN_IDS_FROM = 10**12
+"""The first id brainmap gives a record it creates: far above every id the public API uses
+(theirs are below 10**10), so Allen records imported later never land on a lab's own."""
+
+
 def next_id(session: Session, column: InstrumentedAttribute[int]) -> int:
-    """One more than the largest id in `column` (1 in an empty table)."""
-    return int(session.scalar(select(func.max(column))) or 0) + 1
+    """One more than the largest id in `column`, and at least `OWN_IDS_FROM`."""
+    return max(int(session.scalar(select(func.max(column))) or 0) + 1, OWN_IDS_FROM)
