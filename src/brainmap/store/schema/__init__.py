@@ -42,6 +42,7 @@ from brainmap.store.schema.ontology import (
     atlases_graphic_group_labels,
     structure_sets_structures,
 )
+from brainmap.store.schema.reference_spaces import ReferenceSpace
 from brainmap.store.schema.subjects import Age, Donor, Organism, Specimen
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "PlaneOfSection",
     "Product",
     "Record",
+    "ReferenceSpace",
     "SectionDataSet",
     "SectionImage",
     "Specimen",
