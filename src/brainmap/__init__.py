@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from brainmap.client import Client as Client
     from brainmap.client import ImageDownloadApi as ImageDownloadApi
     from brainmap.client import RmaApi as RmaApi
+    from brainmap.client import SvgApi as SvgApi
+    from brainmap.client import SynchronizationApi as SynchronizationApi
     from brainmap.params import ImageRequest as ImageRequest
 
     __version__: str
@@ -25,6 +27,8 @@ _LAZY = {
     "Client": "brainmap.client",
     "ImageDownloadApi": "brainmap.client",
     "RmaApi": "brainmap.client",
+    "SvgApi": "brainmap.client",
+    "SynchronizationApi": "brainmap.client",
     "ImageRequest": "brainmap.params",
 }
 """Public names imported on first access, and where from."""
@@ -41,6 +45,8 @@ __all__ = [
     "QueryFailed",
     "RmaApi",
     "RmaError",
+    "SvgApi",
+    "SynchronizationApi",
 ]
 
 

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from brainmap.client.allensdk.image_download_api import ImageDownloadApi as ImageDownloadApi
     from brainmap.client.allensdk.rma_api import RmaApi as RmaApi
     from brainmap.client.allensdk.rma_template import RmaTemplate as RmaTemplate
+    from brainmap.client.allensdk.svg_api import SvgApi as SvgApi
+    from brainmap.client.allensdk.synchronization_api import (
+        SynchronizationApi as SynchronizationApi,
+    )
     from brainmap.client.async_client import AsyncClient as AsyncClient
     from brainmap.client.bulk.engine import BulkReport as BulkReport
     from brainmap.client.bulk.progress import ProgressEvent as ProgressEvent
@@ -52,6 +56,8 @@ _HOMES = {
     "ImageDownloadApi": "allensdk.image_download_api",
     "RmaApi": "allensdk.rma_api",
     "RmaTemplate": "allensdk.rma_template",
+    "SvgApi": "allensdk.svg_api",
+    "SynchronizationApi": "allensdk.synchronization_api",
     "AsyncClient": "async_client",
     "BulkReport": "bulk.engine",
     "ProgressEvent": "bulk.progress",
@@ -79,6 +85,8 @@ __all__ = [
     "RetryPolicy",
     "RmaApi",
     "RmaTemplate",
+    "SvgApi",
+    "SynchronizationApi",
     "Timeouts",
     "Transport",
     "cacheable",

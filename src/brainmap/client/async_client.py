@@ -18,6 +18,7 @@ from brainmap.client.bulk.verify import EXTENT_FIELDS, decode, expected_size, ex
 from brainmap.client.frames import to_dataframe
 from brainmap.client.paging import Record, query_rows
 from brainmap.client.ranges import Window, image_windows
+from brainmap.client.sync_services import SyncServices
 from brainmap.client.tiling import Pixels, fetch_tiled, grid
 from brainmap.client.urls import Service
 from brainmap.errors import NotFound
@@ -39,8 +40,9 @@ IMAGE_FIELDS = (*EXTENT_FIELDS, "data_set_id")
 """The SubImage fields the client asks for: the geometry and the data set."""
 
 
-class AsyncClient:
-    """Bulk downloads, arrays and paged queries against one Allen-compatible server.
+class AsyncClient(SyncServices):
+    """Bulk downloads, arrays, paged queries and the image-sync services (see
+    `brainmap.client.sync_services`) against one Allen-compatible server.
 
     `api_url` is the server's root URL (default api.brain-map.org), with or without ``/api/v2``
     and trailing slashes. `concurrency` bounds the

@@ -75,6 +75,14 @@ class Client:
     download_section_data_set = _blocking(AsyncClient.download_section_data_set)
     download_atlas = _blocking(AsyncClient.download_atlas)
     get_image = _blocking(AsyncClient.get_image)
+    image_to_reference = _blocking(AsyncClient.image_to_reference)
+    reference_to_image = _blocking(AsyncClient.reference_to_image)
+    image_to_image = _blocking(AsyncClient.image_to_image)
+    image_to_image_2d = _blocking(AsyncClient.image_to_image_2d)
+    image_to_atlas = _blocking(AsyncClient.image_to_atlas)
+    structure_to_image = _blocking(AsyncClient.structure_to_image)
+    svg = _blocking(AsyncClient.svg)
+    download_svg = _blocking(AsyncClient.download_svg)
 
 
 def _close_connections(core: AsyncClient) -> None:
