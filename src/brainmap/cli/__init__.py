@@ -10,6 +10,7 @@ from brainmap.cli.download import download, query
 from brainmap.cli.ingest import ingest
 from brainmap.cli.mirror import mirror
 from brainmap.cli.records import import_command
+from brainmap.cli.reference import reference
 from brainmap.cli.serve import serve
 
 
@@ -19,5 +20,15 @@ def main() -> None:
     """Allen Brain Map image API: a drop-in client and a self-hosted server."""
 
 
-for command in (serve, demo, demo_store, ingest, import_command, mirror, download, query):
+for command in (
+    serve,
+    demo,
+    demo_store,
+    ingest,
+    import_command,
+    reference,
+    mirror,
+    download,
+    query,
+):
     main.add_command(command)

@@ -1,0 +1,190 @@
+"""``brainmap reference``: reference volumes into a store, and atlases of plates cut from them.
+
+Everything is checked before anything is written; a failure is one line on stderr and an exit
+code: 1 an input file cannot be used, 2 a bad option value, 5 an id that matches nothing, 130
+interrupted (the store is left as it was; a rerun of ``plates`` reuses the plates written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from brainmap.cli.ingest import EXIT_BAD_INPUT, EXIT_BAD_VALUE, _ctrl_c_between_steps, _fail
+from brainmap.cli.options import EXIT_NOT_FOUND, folder_option, new_store_option, user_errors
+from brainmap.errors import BrainmapError
+
+store_option = folder_option("--store", "store_dir", "Store folder.", required=True)
+
+
+def _resolution(text: str | None) -> float | tuple[float, ...] | None:
+    """``25`` or ``25,25,50`` (p,i,r) µm."""
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise click.BadParameter("µm per voxel: one number or three (p,i,r)") from None
+    return values[0] if len(values) == 1 else values
+
+
+@contextmanager
+def _failures() -> Iterator[None]:
+    """Refusals as one line and their exit code; Ctrl-C and API errors as `user_errors` says."""
+    from brainmap.ingest.errors import IngestError, IngestNotFound, IngestUsageError
+    from brainmap.reference.volume_files import VolumeFileError
+
+    try:
+        with user_errors():
+            yield
+    except IngestError as error:
+        code = (
+            EXIT_NOT_FOUND
+            if isinstance(error, IngestNotFound)
+            else EXIT_BAD_VALUE
+            if isinstance(error, IngestUsageError)
+            else EXIT_BAD_INPUT
+        )
+        _fail(f"{error} (nothing was written)", code)
+    except VolumeFileError as error:
+        _fail(f"{error} (nothing was written)", EXIT_BAD_INPUT)
+
+
+@contextmanager
+def _progress(total: int, what: str) -> Iterator[Callable[[str], None]]:
+    """A progress bar of `total` steps; the callback advances it and stops the work when
+    Ctrl-C was pressed since the last step."""
+    from rich.progress import Progress
+
+    with _ctrl_c_between_steps() as stop_if_pressed, Progress() as progress:
+        task = progress.add_task(what, total=total or None)
+
+        def step(description: str) -> None:
+            progress.update(task, advance=1, description=description)
+            stop_if_pressed()
+
+        yield step
+
+
+@click.group()
+def reference() -> None:
+    """Reference volumes (3-D annotation and template) and the plates cut from them."""
+
+
+@reference.command()
+@new_store_option
+@click.option("--id", "space_id", type=click.IntRange(min=1), required=True, help="Its id.")
+@click.option("--name", required=True, help='Its name, such as "P56 Brain".')
+@click.option(
+    "--annotation",
+    type=Path,
+    required=True,
+    help="3-D label volume of structure ids: NRRD (.nrrd, .nhdr), NIfTI (.nii, .nii.gz), TIFF.",
+)
+@click.option("--template", type=Path, help="3-D intensity volume of the same shape.")
+@click.option(
+    "--structure-graph", "graph_id", type=click.IntRange(min=1), help="Ontology of the labels."
+)
+@click.option("--resolution", help="µm per voxel, one or p,i,r (default: the file's header).")
+def add(
+    store_dir: Path,
+    space_id: int,
+    name: str,
+    annotation: Path,
+    template: Path | None,
+    graph_id: int | None,
+    resolution: str | None,
+) -> None:
+    """Add a reference space: its annotation volume (and template), checked in full, stored
+    chunked in the store under reference/ID/."""
+    from brainmap.ingest.reference_volume import (
+        SpaceRequest,
+        add_reference_space,
+        plan_reference,
+        slab_count,
+    )
+
+    request = SpaceRequest(space_id, name, annotation, template, graph_id, _resolution(resolution))
+    with _open(store_dir, create=True) as store, _failures():
+        with _progress(slab_count(request), "checking the volume") as step:
+            checked = plan_reference(store, request, lambda: step("checking the volume"))
+        with _spinner("writing the chunked volume"):
+            added = add_reference_space(store, checked)
+    shape = " x ".join(str(n) for n in added.shape)
+    size = ", ".join(f"{v:g}" for v in added.resolution_um)
+    graph = f" of structure graph {added.structure_graph_id}" if added.structure_graph_id else ""
+    click.echo(
+        f"reference space {added.space_id}: {shape} voxels of {size} µm (p, i, r), "
+        f"{added.labels} labels{graph}, in {store_dir / added.path}"
+    )
+
+
+@contextmanager
+def _spinner(what: str) -> Iterator[None]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn(what), TimeElapsedColumn())
+    with Progress(*columns) as progress:
+        progress.add_task(what, total=None)
+        yield
+
+
+@contextmanager
+def _open(store_dir: Path, create: bool) -> Iterator[Any]:
+    """The store (made when `create` and missing), closed at the end."""
+    from brainmap.store.folder import DATABASE_FILE, Store
+
+    if not create and not (store_dir / DATABASE_FILE).is_file():
+        _fail(f"{store_dir}: no store here (brainmap.sqlite is missing)", EXIT_BAD_VALUE)
+    try:
+        store = Store.create(store_dir) if create else Store.open(store_dir)
+    except BrainmapError as error:
+        _fail(str(error), EXIT_BAD_VALUE)
+    except OSError as error:
+        _fail(f"cannot create a store in {store_dir}: {error.strerror}", EXIT_BAD_VALUE)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@reference.command()
+@store_option
+@click.option(
+    "--reference-space", "space_id", type=click.IntRange(min=1), required=True, help="Its id."
+)
+@click.option("--atlas", "atlas_id", type=click.IntRange(min=1), required=True, help="New id.")
+@click.option(
+    "--plane", type=click.Choice(["coronal", "sagittal", "horizontal"]), default="coronal"
+)
+@click.option("--every", "every_um", type=float, required=True, help="µm between plates.")
+@click.option(
+    "--pixels-per-voxel", type=click.IntRange(1, 64), default=1, help="Plate pixels per voxel."
+)
+def plates(
+    store_dir: Path,
+    space_id: int,
+    atlas_id: int,
+    plane: str,
+    every_um: float,
+    pixels_per_voxel: int,
+) -> None:
+    """Cut an atlas of annotated plates from a reference space's volume, one every EVERY µm
+    along the plane's normal."""
+    from brainmap.ingest.plates import PlateRequest, cut_plates, plan_plates, record_plates
+
+    request = PlateRequest(space_id, atlas_id, plane, every_um, pixels_per_voxel)
+    with _open(store_dir, create=False) as store, _failures():
+        plan = plan_plates(store, request)
+        with _progress(len(plan.indices), "cutting plates") as step:
+            cut = cut_plates(store, plan, lambda index: step(f"cut plate {index}"))
+        result = record_plates(store, plan, cut)
+    first = f" (ids {result.image_ids[0]}-{result.image_ids[-1]})" if result.image_ids else ""
+    click.echo(
+        f"atlas {result.atlas_id}: {len(result.image_ids)} {plane} plates{first} in atlas data "
+        f"set {result.data_set_id}, cut from reference space {space_id}, in {store_dir}"
+    )
