@@ -1,32 +1,120 @@
-"""The image-sync services and reference_to_structure over loopback, and the ReferenceSpace
-model they rest on."""
+"""The image-sync services and reference_to_structure over loopback on the sync store, whose
+answers are known by construction; and the ReferenceSpace model they rest on."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pytest
 from click.testing import CliRunner
+from sync_store import (
+    ATLAS,
+    ATLAS_SET,
+    CORONAL,
+    EMPTY,
+    IN_UNALIGNED_SET,
+    LEFT,
+    LEFT_CHILD,
+    NO_SPACE_SET,
+    PARENTS,
+    RESOLUTION,
+    RIGHT,
+    ROOT,
+    SAGITTAL,
+    SPACE,
+    SPACE_WITHOUT_VOLUME,
+    UNALIGNED_IMAGE,
+    SyncStore,
+    build_sync_store,
+)
 
 from brainmap.cli import main
+from brainmap.reference import alignment as maths
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
-from loopback import get_json
+from loopback import call, get_json
 
-SPACE = {"id": 9, "name": "P56 Brain", "structure_graph_id": None, "age_id": 15}
+SPACE_RECORD = {"id": 9, "name": "P56 Brain", "structure_graph_id": None, "age_id": 15}
+
+
+@pytest.fixture(scope="module")
+def sync(tmp_path_factory: pytest.TempPathFactory) -> SyncStore:
+    return build_sync_store(tmp_path_factory.mktemp("sync"))
+
+
+@pytest.fixture(scope="module")
+def server(sync: SyncStore) -> Iterator[str]:
+    with BackgroundServer(create_app(sync.store)) as running:
+        yield running.url
+
+
+def msg(server: str, path: str, query: str) -> Any:
+    reply = get_json(server, path, query)
+    assert reply["success"] is True
+    return reply["msg"]
+
+
+def pixels(seed: int, count: int = 4) -> list[tuple[float, float]]:
+    """Pixels as allensdk sends them (``%f``): the values the server reads."""
+    rng = np.random.default_rng(seed)
+    return [(float(f"{x:f}"), float(f"{y:f}")) for x, y in rng.uniform(-50, 450, (count, 2))]
+
+
+def located(sync: SyncStore, image_id: int, xy: tuple[float, float]) -> np.ndarray:
+    data_set = sync.data_sets[sync.image_sets[image_id]]
+    return maths.image_to_reference(sync.sections[image_id], data_set, xy)
+
+
+def syncs(sync: SyncStore, data_set_id: int, pir: np.ndarray, annotated: bool = False) -> list[Any]:
+    """The image_sync answers brainmap.reference.alignment gives for reference points."""
+    images = sync.images_of(data_set_id)
+    if annotated:
+        images = [i for i in images if i % 2 == 0]
+    found = maths.reference_to_image(
+        sync.data_sets[data_set_id], [sync.sections[i] for i in images], pir
+    )
+    return [
+        {
+            "section_data_set_id": str(data_set_id),
+            "section_image_id": images[index],
+            "section_number": int(sync.sections[images[index]].section_number),
+            "x": x,
+            "y": y,
+        }
+        for index, x, y in zip(found.index, found.x, found.y, strict=True)
+    ]
+
+
+def close(answer: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
+    assert len(answer) == len(expected)
+    for got, want in zip(answer, expected, strict=True):
+        assert {k: v for k, v in got.items() if k not in "xy"} == {
+            k: v for k, v in want.items() if k not in "xy"
+        }
+        assert got["x"] == pytest.approx(want["x"], abs=1e-9)
+        assert got["y"] == pytest.approx(want["y"], abs=1e-9)
+
+
+# -- the model -----------------------------------------------------------------------------
 
 
 def test_reference_space_imports_and_is_served(tmp_path: Path) -> None:
     records = tmp_path / "spaces.json"
-    records.write_text(json.dumps([SPACE]))
+    records.write_text(json.dumps([SPACE_RECORD]))
     store = tmp_path / "store"
     result = CliRunner().invoke(
         main, ["import", "--store", str(store), "--model", "ReferenceSpace", str(records)]
     )
     assert result.exit_code == 0, result.output
-    with BackgroundServer(create_app(Store.open(store))) as server:
-        reply = get_json(server.url, "/api/v2/data/ReferenceSpace/9.json")
+    with BackgroundServer(create_app(Store.open(store))) as running:
+        reply = get_json(running.url, "/api/v2/data/ReferenceSpace/9.json")
     assert reply["msg"] == [
         {
             "age_id": 15,
@@ -38,3 +126,261 @@ def test_reference_space_imports_and_is_served(tmp_path: Path) -> None:
             "structure_graph_id": None,
         }
     ]
+
+
+# -- answers -------------------------------------------------------------------------------
+
+
+def test_image_to_reference_by_hand(sync: SyncStore, server: str) -> None:
+    # untilted coronal sets: volume x = r, y = i, depth = p; every section has its pixel
+    # (200, 150) at volume (400, 300) µm, 2 µm pixels, and lies n * thickness µm deep
+    plate = sync.images_of(ATLAS_SET)[2]  # section 3, 100 µm thick, turned 8°
+    answer = msg(server, f"/api/v2/image_to_reference/{plate}.json", "x=200.000000&y=150.000000")
+    assert answer == {"image_to_reference": pytest.approx({"x": 300.0, "y": 300.0, "z": 400.0})}
+    plate = sync.images_of(ATLAS_SET)[0]  # section 1, not turned
+    answer = msg(server, f"/api/v2/image_to_reference/{plate}.json", "x=210&y=145")
+    assert answer == {"image_to_reference": pytest.approx({"x": 100.0, "y": 290.0, "z": 420.0})}
+    [section] = sync.images_of(NO_SPACE_SET)  # section 5, 25 µm thick, turned -4°
+    answer = msg(server, f"/api/v2/image_to_reference/{section}.json", "x=200&y=150")
+    assert answer == {"image_to_reference": pytest.approx({"x": 125.0, "y": 300.0, "z": 400.0})}
+
+
+def test_image_to_reference_equals_the_maths(sync: SyncStore, server: str) -> None:
+    for image_id in sync.images_of(CORONAL) + sync.images_of(SAGITTAL):
+        for x, y in pixels(image_id):
+            answer = msg(server, f"/api/v2/image_to_reference/{image_id}.json", f"x={x:f}&y={y:f}")
+            p, i, r = located(sync, image_id, (x, y))[0]
+            assert answer["image_to_reference"] == pytest.approx({"x": p, "y": i, "z": r})
+
+
+def test_round_trip_through_the_services(sync: SyncStore, server: str) -> None:
+    """image -> reference -> image lands on the same pixel of the same image within 0.01 px."""
+    for data_set_id in (CORONAL, SAGITTAL):
+        for image_id in sync.images_of(data_set_id):
+            for x, y in pixels(image_id + 7, 3):
+                where = msg(
+                    server, f"/api/v2/image_to_reference/{image_id}.json", f"x={x:f}&y={y:f}"
+                )["image_to_reference"]
+                query = f"x={where['x']:f}&y={where['y']:f}&z={where['z']:f}"
+                [back] = msg(
+                    server,
+                    f"/api/v2/reference_to_image/{SPACE}.json",
+                    f"{query}&section_data_set_ids={data_set_id}",
+                )
+                found = back["image_sync"]
+                assert found["section_image_id"] == image_id
+                assert abs(found["x"] - x) < 0.01 and abs(found["y"] - y) < 0.01
+
+
+def test_reference_to_image_equals_the_maths(sync: SyncStore, server: str) -> None:
+    rng = np.random.default_rng(3)
+    for p, i, r in rng.uniform(0, 900, (6, 3)):
+        point = np.array([[float(f"{v:f}") for v in (p, i, r)]])
+        answer = msg(
+            server,
+            f"/api/v2/reference_to_image/{SPACE}.json",
+            f"x={p:f}&y={i:f}&z={r:f}&section_data_set_ids={CORONAL},{SAGITTAL}",
+        )
+        expected = syncs(sync, CORONAL, point) + syncs(sync, SAGITTAL, point)
+        close([item["image_sync"] for item in answer], expected)
+
+
+def test_image_to_image_equals_the_maths(sync: SyncStore, server: str) -> None:
+    for image_id in sync.images_of(CORONAL)[::3]:
+        for x, y in pixels(image_id + 1):
+            answer = msg(
+                server,
+                f"/api/v2/image_to_image/{image_id}.json",
+                f"x={x:f}&y={y:f}&section_data_set_ids={SAGITTAL},{CORONAL}",
+            )
+            pir = located(sync, image_id, (x, y))
+            expected = syncs(sync, SAGITTAL, pir) + syncs(sync, CORONAL, pir)
+            close([item["image_sync"] for item in answer], expected)
+            assert answer[1]["image_sync"]["section_image_id"] == image_id
+
+
+def test_image_to_image_2d_equals_the_maths(sync: SyncStore, server: str) -> None:
+    source = sync.images_of(CORONAL)[1]
+    targets = [sync.images_of(CORONAL)[4], sync.images_of(SAGITTAL)[2]]
+    for x, y in pixels(5):
+        answer = msg(
+            server,
+            f"/api/v2/image_to_image_2d/{source}.json",
+            f"x={x:f}&y={y:f}&section_image_ids={targets[0]},{targets[1]}",
+        )
+        expected = []
+        for target in targets:
+            [(tx, ty)] = maths.image_to_image_2d(
+                sync.sections[source], sync.sections[target], (x, y)
+            )
+            expected.append(
+                {
+                    "section_data_set_id": str(sync.image_sets[target]),
+                    "section_image_id": target,
+                    "section_number": int(sync.sections[target].section_number),
+                    "x": tx,
+                    "y": ty,
+                }
+            )
+        close([item["image_sync"] for item in answer], expected)
+
+
+def test_image_to_atlas_lands_on_annotated_plates_only(sync: SyncStore, server: str) -> None:
+    unannotated_nearest = 0
+    for image_id in sync.images_of(CORONAL):
+        for x, y in pixels(image_id + 2, 2):
+            answer = msg(
+                server,
+                f"/api/v2/image_to_atlas/{image_id}.json",
+                f"x={x:f}&y={y:f}&atlas_id={ATLAS}",
+            )
+            pir = located(sync, image_id, (x, y))
+            [expected] = syncs(sync, ATLAS_SET, pir, annotated=True)
+            del expected["section_data_set_id"]
+            close([answer["image_sync"]], [expected])
+            [nearest] = syncs(sync, ATLAS_SET, pir)
+            unannotated_nearest += nearest["section_image_id"] % 2
+    assert unannotated_nearest > 0  # the rule was put to the test
+
+
+def _descendants(structure: int) -> set[int]:
+    found = {structure}
+    while grown := {s for s, p in PARENTS.items() if p in found} - found:
+        found |= grown
+    return found
+
+
+def test_structure_to_image_from_the_volume_centres(sync: SyncStore, server: str) -> None:
+    structures = [LEFT_CHILD, LEFT, RIGHT, ROOT]
+    answer = msg(
+        server,
+        f"/api/v2/structure_to_image/{CORONAL}.json",
+        "structure_ids=" + ",".join(map(str, structures)),
+    )
+    centres = np.array(
+        [
+            np.argwhere(np.isin(sync.labels, list(_descendants(s)))).mean(axis=0) * RESOLUTION
+            for s in structures
+        ]
+    )
+    close([item["image_sync"] for item in answer], syncs(sync, CORONAL, centres))
+
+
+def test_reference_to_structure(sync: SyncStore, server: str) -> None:
+    path = f"/api/v2/reference_to_structure/{SPACE}.json"
+    at = {"x": 6 * RESOLUTION, "y": 5 * RESOLUTION + 12, "z": 20 * RESOLUTION - 12}
+    reply = get_json(server, path, "&".join(f"{k}={v:f}" for k, v in at.items()))
+    assert [record["id"] for record in reply["msg"]] == [LEFT_CHILD]
+    assert reply["msg"][0]["acronym"] == f"S{LEFT_CHILD}" and reply["num_rows"] == 1
+    for empty in ("x=0&y=0&z=0", "x=925&y=25&z=25", "x=-1000&y=0&z=0", "x=1e300&y=1&z=1"):
+        assert msg(server, path, empty) == [], empty  # background, no record, outside
+
+
+# -- XML -----------------------------------------------------------------------------------
+
+
+def xml(server: str, path: str, query: str) -> ET.Element:
+    status, headers, body = call(server, path, query)
+    assert status == 200 and headers["content-type"] == "application/xml", body
+    root = ET.fromstring(body)
+    assert root.tag == "Response" and root.get("success") == "true"
+    return root
+
+
+def test_xml_answers(sync: SyncStore, server: str) -> None:
+    image = sync.images_of(CORONAL)[2]
+    [element] = xml(server, f"/api/v2/image_to_reference/{image}.xml", "x=10&y=20")
+    assert element.tag == "image-to-reference" and [e.tag for e in element] == ["x", "y", "z"]
+    json_answer = msg(server, f"/api/v2/image_to_reference/{image}.json", "x=10&y=20")
+    assert float(element.findtext("z") or "") == json_answer["image_to_reference"]["z"]
+    lists = {
+        f"image_to_image/{image}": f"x=10&y=20&section_data_set_ids={SAGITTAL},{CORONAL}",
+        f"reference_to_image/{SPACE}": f"x=1&y=2&z=3&section_data_set_ids={SAGITTAL}",
+        f"image_to_image_2d/{image}": f"x=10&y=20&section_image_ids={image}",
+        f"structure_to_image/{CORONAL}": f"structure_ids={LEFT},{RIGHT}",
+    }
+    for path, query in lists.items():
+        [collection] = xml(server, f"/api/v2/{path}.xml", query)
+        items = msg(server, f"/api/v2/{path}.json", query)
+        assert collection.tag == "image-sync-helper-image-syncs"
+        assert len(collection) == len(items)
+        for element, item in zip(collection, items, strict=True):
+            fields = item["image_sync"]
+            assert element.tag == "image-sync-helper-image-sync"
+            assert [e.tag for e in element] == [k.replace("_", "-") for k in fields]
+            assert int(element.findtext("section-image-id") or "") == fields["section_image_id"]
+            assert float(element.findtext("x") or "") == fields["x"]
+    [atlas] = xml(server, f"/api/v2/image_to_atlas/{image}.xml", f"x=1&y=2&atlas_id={ATLAS}")
+    assert atlas.tag == "image-sync"
+    assert [e.tag for e in atlas] == ["section-image-id", "section-number", "x", "y"]
+    [structures] = xml(server, f"/api/v2/reference_to_structure/{SPACE}.xml", "x=150&y=150&z=150")
+    assert structures.tag == "structures"
+    assert [s.findtext("id") for s in structures] == [str(LEFT)]
+
+
+# -- errors --------------------------------------------------------------------------------
+
+XY = "x=1&y=2"
+ERRORS = [
+    (f"image_to_reference/999999.json?{XY}", 404, "no image with id 999999"),
+    (f"image_to_reference/{UNALIGNED_IMAGE}.json?{XY}", 404, "image 1099 has no Alignment2d"),
+    (f"image_to_reference/{IN_UNALIGNED_SET}.json?{XY}", 404, "data set 300 has no Alignment3d"),
+    (f"image_to_reference/{2**64}.json?{XY}", 404, f"no image with id {2**64}"),
+    (f"image_to_reference/{'0' * 30}{2**64}.json?{XY}", 404, f"no image with id {2**64}"),
+    ("image_to_reference/1001.csv?x=1&y=2", 404, "unknown format"),
+    ("image_to_reference/1001.json?y=2", 400, "x: missing"),
+    ("image_to_reference/1001.json?x=1&y=", 400, "y: missing"),
+    ("image_to_reference/1001.json?x=one&y=2", 400, "x: not a number"),
+    ("image_to_reference/1001.json?x=nan&y=2", 400, "x: not a number"),
+    ("image_to_reference/1001.json?x=1e999&y=2", 400, "x: 1e999 does not fit"),
+    ("image_to_reference/1001.json?x=1e308&y=1e308", 400, "not a finite number"),
+    (f"reference_to_image/77.json?x=1&y=2&z=3&section_data_set_ids={CORONAL}", 404,
+     "no reference space with id 77"),
+    (f"reference_to_image/{SPACE}.json?x=1&y=2&section_data_set_ids={CORONAL}", 400, "z: missing"),
+    (f"reference_to_image/{SPACE}.json?x=1&y=2&z=3", 400, "section_data_set_ids: missing"),
+    (f"reference_to_image/{SPACE}.json?x=1&y=2&z=3&section_data_set_ids=100,a", 400,
+     "section_data_set_ids: not a whole id: 'a'"),
+    (f"reference_to_image/{SPACE}.json?x=1&y=2&z=3&section_data_set_ids=100,300", 404,
+     "data set 300 has no Alignment3d"),
+    (f"reference_to_image/{SPACE}.json?x=1&y=2&z=3&section_data_set_ids=4242", 404,
+     "no data set with id 4242"),
+    (f"image_to_image/1001.json?{XY}&section_data_set_ids={2**63}", 404,
+     f"no data set with id {2**63}"),
+    (f"image_to_image_2d/1001.json?{XY}&section_image_ids={UNALIGNED_IMAGE}", 404,
+     "image 1099 has no Alignment2d"),
+    (f"image_to_atlas/1001.json?{XY}", 400, "atlas_id: missing"),
+    (f"image_to_atlas/1001.json?{XY}&atlas_id=1,2", 400, "atlas_id: one id"),
+    (f"image_to_atlas/1001.json?{XY}&atlas_id=77", 404, "no atlas with id 77"),
+    (f"structure_to_image/{CORONAL}.json", 400, "structure_ids: missing"),
+    (f"structure_to_image/{CORONAL}.json?structure_ids={EMPTY}", 404,
+     "structure 13 has no voxels in reference space 9"),
+    (f"structure_to_image/{CORONAL}.json?structure_ids=10,77", 404, "no structure with id 77"),
+    (f"structure_to_image/{NO_SPACE_SET}.json?structure_ids=10", 404,
+     "data set 500 names no reference space"),
+    ("structure_to_image/4242.json?structure_ids=10", 404, "no data set with id 4242"),
+    (f"reference_to_structure/{SPACE_WITHOUT_VOLUME}.json?x=1&y=2&z=3", 404,
+     "reference space 10 has no annotation volume"),
+    ("reference_to_structure/77.xml?x=1&y=2&z=3", 404, "no reference space with id 77"),
+    (f"reference_to_structure/{SPACE}.xml?x=1&y=2", 400, "z: missing"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("target", "status", "message"), ERRORS)
+def test_errors(server: str, target: str, status: int, message: str) -> None:
+    path, _, query = target.partition("?")
+    code, headers, body = call(server, f"/api/v2/{path}", query)
+    assert (code, headers["content-type"].split(";")[0]) == (status, "text/plain")
+    assert message in body.decode() and "\n" not in body.decode().strip()
+
+
+def test_unreadable_volume_is_500_naming_it(tmp_path: Path) -> None:
+    damaged = build_sync_store(tmp_path)
+    shutil.rmtree(damaged.store.root / "reference" / str(SPACE) / "annotation.zarr" / "annotation")
+    (damaged.store.root / "reference" / str(SPACE) / "annotation.zarr" / "zarr.json").unlink()
+    with BackgroundServer(create_app(damaged.store)) as running:
+        code, _, body = call(
+            running.url, f"/api/v2/reference_to_structure/{SPACE}.json", "x=150&y=150&z=150"
+        )
+    assert code == 500
+    assert body.decode().startswith("reference space 9: volume reference/9/annotation.zarr ")
+    assert str(tmp_path) not in body.decode()

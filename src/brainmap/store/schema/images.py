@@ -107,6 +107,10 @@ class Alignment2d(Base):
         Column("extra", JSON, info=HIDDEN),
     )
 
+    if TYPE_CHECKING:  # the columns above, typed for the queries that name them
+        id: Mapped[int]
+        section_image_id: Mapped[int | None]
+
 
 class Alignment3d(Base):
     """3x4 affine of a data set: to the reference volume (trv) and back (tvr)."""
@@ -121,6 +125,11 @@ class Alignment3d(Base):
         *_affine("tvr", 12),
         Column("extra", JSON, info=HIDDEN),
     )
+
+    if TYPE_CHECKING:  # the columns above, typed for the queries that name them
+        id: Mapped[int]
+        aligned_id: Mapped[int | None]
+        aligned_type: Mapped[str | None]
 
 
 mirrored_pyramids = Table(
