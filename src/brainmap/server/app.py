@@ -12,6 +12,7 @@ from brainmap.server.routes import iiif
 from brainmap.server.routes.data import data_routes
 from brainmap.server.routes.images import image_routes
 from brainmap.server.routes.structure_lookup import structure_lookup_routes
+from brainmap.server.routes.svg import svg_routes
 from brainmap.server.routes.sync import sync_routes
 from brainmap.server.routes.web import web_routes
 from brainmap.server.state import ImageLimits, ServerState, install_state
@@ -32,9 +33,9 @@ def create_app(
     limits: ImageLimits | None = None,
     render_workers: int | None = None,
 ) -> Starlette:
-    """The app serving `store`: RMA queries, images, the structure lookup and the image-sync
-    services under /api/v2, IIIF under /iiif/3, the web viewer at /. `limits` and
-    `render_workers` as in `ServerState.create`."""
+    """The app serving `store`: RMA queries, images, the structure lookup, the image-sync
+    services and the SVG drawings under /api/v2, IIIF under /iiif/3, the web viewer at /.
+    `limits` and `render_workers` as in `ServerState.create`."""
     app = Starlette(
         routes=[
             Mount(
@@ -44,6 +45,7 @@ def create_app(
                     *image_routes(),
                     *structure_lookup_routes(),
                     *sync_routes(),
+                    *svg_routes(),
                 ],
             ),
             Mount(iiif.PREFIX, routes=iiif.iiif_routes()),
