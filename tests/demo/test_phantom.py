@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from demo_scale import SCALE
 from sqlalchemy import select
 
 from brainmap.demo.phantom import MARKER, build_demo_store
@@ -26,12 +27,10 @@ from brainmap.store.schema import (
     SubImage,
 )
 
-SCALE = 0.06
 
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    return build_demo_store(tmp_path_factory.mktemp("phantom") / "demo", scale=SCALE)
+@pytest.fixture()
+def store(demo_store: Store) -> Store:
+    return demo_store
 
 
 def _dump(store: Store) -> list[tuple[str, list[tuple[object, ...]]]]:

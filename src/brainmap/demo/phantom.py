@@ -3,9 +3,13 @@
 ``build_demo_store(root)`` writes products, planes, genes, a 47-structure ontology, four ISH
 data sets (coronal and sagittal, with expression masks), one 3-channel 12-bit connectivity data
 set (with equalization and projection masks) and the coronal reference atlas 1 (Nissl plates
-with annotation label maps). Every image is cut from the same 3-D phantom
-(:mod:`~brainmap.demo.phantom_anatomy`), so stain, annotation and signal agree. Label maps
-hold structure ids, and 0 outside the brain.
+with annotation label maps), and the reference space 9 made from the phantom
+(:mod:`~brainmap.demo.phantom_reference`). Every data set has its Alignment3d and every image
+its Alignment2d, known by construction (:mod:`~brainmap.demo.phantom_space`: data sets tilted
+by a few degrees, sections turned within their plane), and every image is cut from the same 3-D
+phantom (:mod:`~brainmap.demo.phantom_anatomy`) through the plane those records give, so stain,
+annotation, signal and registration agree. Label maps hold structure ids, and 0 outside the
+brain.
 
 The store is built in a hidden sibling folder and renamed into place when complete, so an
 interrupted build is detected (no ``phantom.json`` marker) and redone.
@@ -29,11 +33,16 @@ from brainmap.demo import phantom_catalog as catalog
 from brainmap.demo import phantom_stains as stains
 from brainmap.demo.phantom_anatomy import FIELDS, Plane
 from brainmap.demo.phantom_ontology import BY_ACRONYM, GRAPH_ID, ONTOLOGY_ID, REGIONS, ROOT_ID
+from brainmap.demo.phantom_reference import write_reference_space
+from brainmap.demo.phantom_space import REFERENCE_SPACE_ID, data_set_alignment, place
 from brainmap.pyramid.tiers import whole_image
 from brainmap.pyramid.writer import PyramidKind, write_pyramid
+from brainmap.reference.alignment import DataSetAlignment, section_fields, volume_fields
 from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK, VIEW_BY_ALTERNATE
 from brainmap.store.folder import Store
 from brainmap.store.schema import (
+    Alignment2d,
+    Alignment3d,
     AlternateImage,
     AtlasDataSet,
     AtlasImage,
@@ -48,7 +57,7 @@ from brainmap.store.schema import (
 )
 
 MARKER = "phantom.json"
-VERSION = 1
+VERSION = 2  # 2: the reference space, alignments and sections cut through them
 QC_DATE = dt.datetime(2024, 1, 15, 12, 0, 0)
 Progress = Callable[[str], None]
 
@@ -70,24 +79,32 @@ class Plan:
     jobs: list[Job]
 
 
-def _section(plane: Plane, depth: float, width: int, scale: float, factor: int) -> stains.Section:
+def _size(plane: Plane, width: int, scale: float) -> tuple[int, int]:
     """A section `width` pixels wide at scale 1, its height from the plane's field of view."""
     field = FIELDS[plane]
     scaled = max(64, round(width * scale))
-    height = round(scaled * field.height / field.width)
-    while factor > 1 and scaled / factor < 200:
+    return scaled, round(scaled * field.height / field.width)
+
+
+def _factor(width: int, factor: int) -> int:
+    """The coarse grid's factor: at most `factor`, with at least 200 blocks across."""
+    while factor > 1 and width / factor < 200:
         factor //= 2
-    return stains.Section(plane, depth, scaled, height, factor)
+    return factor
+
+
+def _turn(index: int) -> float:
+    """A section's turn within its plane (degrees): -3 to 3, varying from section to section."""
+    return (index % 5 - 2) * 1.5
 
 
 def _depths(first: float, last: float, number: int) -> list[float]:
     return [round(first + (last - first) * i / (number - 1), 3) for i in range(number)]
 
 
-def _image(
-    kind: type[SubImage], id_: int, section: stains.Section, resolution: float, **fields: object
-) -> SubImage:
-    """A SubImage record over `section` (the whole image unless `fields` give a box)."""
+def _image(kind: type[SubImage], id_: int, section: stains.Section, **fields: object) -> SubImage:
+    """A SubImage record over `section` (the whole image unless `fields` give a box); its
+    resolution is the pixel size the section's alignment gives."""
     values: dict[str, object] = {
         **whole_image(section.width, section.height),
         "annotated": False,
@@ -95,14 +112,10 @@ def _image(
         "number_of_components": 3,
         "failed": False,
         "image_type": "Primary",
-        "section_number": round(section.depth * 40) + 1,
+        "section_number": section.placement.section_number,
     }
     values.update(fields)
-    return kind(
-        id=id_,
-        resolution=round(resolution, 4),
-        **values,
-    )
+    return kind(id=id_, resolution=round(section.step * 1000.0, 4), **values)
 
 
 def _ish_pixels(
@@ -156,6 +169,7 @@ class _Planner:
         self.image_ids = count(900_100_001)
         self.alternate_ids = count(900_500_001)
         self.specimen_ids = count(900_010_001)
+        self.alignment_ids = count(900_800_001)
         self.product = {row.id: row for row in catalog.products()}
         self.genes = {
             profile.acronym: Gene(
@@ -177,13 +191,35 @@ class _Planner:
         self.plan.jobs.append(Job(path, kind, pixels))
         return path
 
+    def section(
+        self,
+        data_set: DataSetAlignment,
+        plane: Plane,
+        depth: float,
+        width: int,
+        factor: int,
+        turn: float,
+    ) -> stains.Section:
+        """The section of a data set nearest `depth` mm, `width` pixels wide at scale 1, turned
+        by `turn` degrees in its plane."""
+        size = _size(plane, width, self.scale)
+        placement = place(plane, data_set, depth, size, turn)
+        return stains.Section(placement, _factor(size[0], factor))
+
+    def align(self, image: SubImage, section: stains.Section) -> None:
+        """The Alignment2d of `image`, the section's own."""
+        alignment = section.placement.section
+        fields = section_fields(alignment.to_volume, alignment.from_volume)
+        self.plan.rows.append(
+            Alignment2d(id=next(self.alignment_ids), section_image_id=image.id, **fields)
+        )
+
     def masked_section(
         self,
         section: stains.Section,
         pixels: Callable[[int], pyvips.Image],
         kind: PyramidKind,
         mask_type: str,
-        resolution: float,
         **fields: object,
     ) -> None:
         """A SectionImage of `kind` and its RGB mask (an alternate of `mask_type`): `pixels(0)`
@@ -196,8 +232,9 @@ class _Planner:
         if mask_type == EXPRESSION_MASK:
             fields["expression_path"] = mask
         path = self.job(f"{id_}", kind, partial(pixels, 0))
-        image = _image(SectionImage, id_, section, resolution, path=path, **fields)
+        image = _image(SectionImage, id_, section, path=path, **fields)
         self.plan.rows.append(image)
+        self.align(image, section)
         self.alternate(image, mask_type, mask, None)
 
     def alternate(self, image: SubImage, image_type: str, path: str, atlas: int | None) -> None:
@@ -222,16 +259,25 @@ class _Planner:
         self.plan.rows.append(specimen)
         return specimen
 
-    def data_set(self, kind: type[SectionDataSet] | type[AtlasDataSet], **fields: object) -> int:
+    def data_set(
+        self,
+        kind: type[SectionDataSet] | type[AtlasDataSet],
+        plane: Plane,
+        tilt: tuple[float, float, float],
+        **fields: object,
+    ) -> tuple[int, DataSetAlignment]:
+        """A data set of `plane` sections tilted by `tilt` degrees (about p, i, r), with its
+        Alignment3d; returns its id and alignment."""
         id_ = next(self.data_set_ids)
-        plane = fields.pop("plane")
-        assert isinstance(plane, Plane)
         products = fields.pop("products")
         assert isinstance(products, list)
+        thickness = fields["section_thickness"]
+        assert isinstance(thickness, float)
+        alignment = data_set_alignment(plane, thickness, tilt)
         data_set = kind(
             id=id_,
             plane_of_section_id=plane.value,
-            reference_space_id=9 if plane is Plane.CORONAL else 10,
+            reference_space_id=REFERENCE_SPACE_ID,
             failed_facet=catalog.FAILED_FALSE_FACET,
             qc_date=QC_DATE,
             sphinx_id=id_ - 900_000_000,
@@ -241,14 +287,30 @@ class _Planner:
             **fields,
         )
         self.plan.rows.append(data_set)
-        return id_
+        self.plan.rows.append(
+            Alignment3d(
+                id=next(self.alignment_ids),
+                aligned_id=id_,
+                aligned_type="DataSet",
+                **volume_fields(alignment.to_reference, alignment.from_reference),
+            )
+        )
+        return id_, alignment
 
-    def ish(self, gene: str, plane: Plane, depths: list[float], width: int) -> None:
+    def ish(
+        self,
+        gene: str,
+        plane: Plane,
+        depths: list[float],
+        width: int,
+        tilt: tuple[float, float, float],
+    ) -> None:
         """An ISH data set: one gene, Primary images with expression masks."""
         specimen = self.specimen(f"{gene}-{plane.name.lower()}-PH", "both", "root")
-        data_set = self.data_set(
+        data_set, alignment = self.data_set(
             SectionDataSet,
-            plane=plane,
+            plane,
+            tilt,
             products=[1],
             expression=True,
             section_thickness=25.0,
@@ -257,7 +319,7 @@ class _Planner:
         )
         profile = next(p for p in catalog.GENES if p.acronym == gene)
         for index, depth in enumerate(depths):
-            section = _section(plane, depth, width, self.scale, 8)
+            section = self.section(alignment, plane, depth, width, 8, _turn(index))
             pixels = partial(_ish_pixels, section, profile.levels, 101 * index + len(gene))
             whole = (0, 0, section.width, section.height)
             x, y, width_, height = section.box(0.3) if plane is Plane.SAGITTAL else whole
@@ -266,7 +328,6 @@ class _Planner:
                 pixels,
                 PyramidKind.RGB8,
                 EXPRESSION_MASK,
-                1.63 / self.scale,
                 data_set_id=data_set,
                 specimen_id=specimen.id,
                 x=x,
@@ -293,9 +354,10 @@ class _Planner:
             contra=0.3,
         )
         specimen = self.specimen("Phantom-Conn-378-1234", "right", "ISO5")
-        data_set = self.data_set(
+        data_set, alignment = self.data_set(
             SectionDataSet,
-            plane=Plane.CORONAL,
+            Plane.CORONAL,
+            (0.5, -2.5, 1.0),
             products=[5],
             red_channel="background fluorescence",
             green_channel="rAAV",
@@ -315,47 +377,45 @@ class _Planner:
             )
         )
         for index, depth in enumerate(depths):
-            section = _section(Plane.CORONAL, depth, width, self.scale, 16)
+            section = self.section(alignment, Plane.CORONAL, depth, width, 16, _turn(index + 2))
             pixels = partial(_fluorescence_pixels, section, injection, 211 * index + 5)
             self.masked_section(
                 section,
                 pixels,
                 PyramidKind.LOSSLESS,
                 PROJECTION_MASK,
-                0.35 / self.scale,
                 bits_per_component=12,
                 data_set_id=data_set,
                 specimen_id=specimen.id,
-                section_number=round(depth * 10) + 1,
             )
 
     def atlas(self, depths: list[float], width: int) -> None:
         """Atlas 1: Nissl plates; the annotated ones carry a label map of structure ids."""
         specimen = self.specimen("Phantom-Atlas-P56", "both", "root")
-        data_set = self.data_set(
+        data_set, alignment = self.data_set(
             AtlasDataSet,
-            plane=Plane.CORONAL,
+            Plane.CORONAL,
+            (0.0, 1.0, -1.5),
             products=[12],
             section_thickness=25.0,
             specimen_id=specimen.id,
         )
         self.plan.rows.append(catalog.atlas(data_set))
         for index, depth in enumerate(depths):
-            section = _section(Plane.CORONAL, depth, width, self.scale, 8)
+            section = self.section(alignment, Plane.CORONAL, depth, width, 8, _turn(index + 1))
             id_ = next(self.image_ids)
             annotated = 0 < index < len(depths) - 1
             image = _image(
                 AtlasImage,
                 id_,
                 section,
-                1.049 / self.scale,
                 path=self.job(f"{id_}", PyramidKind.RGB8, partial(stains.nissl, section, index)),
                 annotated=annotated,
                 data_set_id=data_set,
                 specimen_id=specimen.id,
-                section_number=index + 1,
             )
             self.plan.rows.append(image)
+            self.align(image, section)
             if annotated:
                 labels = self.job(
                     f"{id_}_annotation", PyramidKind.LABELS, partial(stains.label_map, section)
@@ -366,10 +426,10 @@ class _Planner:
 def plan_store(store: Store, scale: float = 1.0) -> Plan:
     """The demo store's rows and pyramids at `scale` (1 = full size; tests use less)."""
     planner = _Planner(store, scale)
-    planner.ish("Gad1", Plane.CORONAL, _depths(2.4, 10.2, 6), 4400)
-    planner.ish("Slc17a7", Plane.CORONAL, _depths(2.8, 10.6, 6), 4400)
-    planner.ish("Calb1", Plane.SAGITTAL, _depths(0.3, 3.9, 6), 5200)
-    planner.ish("Pvalb", Plane.SAGITTAL, _depths(0.5, 4.1, 6), 5200)
+    planner.ish("Gad1", Plane.CORONAL, _depths(2.4, 10.2, 6), 4400, (0.0, 2.0, -1.5))
+    planner.ish("Slc17a7", Plane.CORONAL, _depths(2.8, 10.6, 6), 4400, (1.0, -1.5, 2.5))
+    planner.ish("Calb1", Plane.SAGITTAL, _depths(0.3, 3.9, 6), 5200, (2.0, -1.5, 0.5))
+    planner.ish("Pvalb", Plane.SAGITTAL, _depths(0.5, 4.1, 6), 5200, (-1.5, 2.5, -1.0))
     planner.connectivity([4.9, 6.6], 16000)
     planner.atlas(_depths(1.3, 11.5, 12), 5600)
     return planner.plan
@@ -413,8 +473,13 @@ def build_demo_store(
             written = pool.map(lambda job: _write(store, job), largest_first)
             for done, path in enumerate(written, start=1):
                 report(f"pyramid {done}/{len(plan.jobs)}: {path}")
+        report("reference space: annotation and template volumes")
+        plan.rows.append(write_reference_space(partial, scale))
+        aligned = (Alignment2d, Alignment3d)
         with store.session() as session:
-            session.add_all(plan.rows)
+            session.add_all(row for row in plan.rows if not isinstance(row, aligned))
+            session.flush()  # alignments name their images by key alone, not by relationship
+            session.add_all(row for row in plan.rows if isinstance(row, aligned))
         report(f"metadata: {len(plan.rows)} rows")
     finally:
         store.close()

@@ -1,9 +1,11 @@
-"""The phantom brain: a 3-D arrangement of ellipsoids, cut into coronal or sagittal label maps.
+"""The phantom brain: a 3-D arrangement of ellipsoids, labelled at any point in space.
 
 Coordinates are millimetres: ``x`` medio-lateral (0 = midline, right positive), ``y``
 dorso-ventral (0 = top of the brain), ``z`` antero-posterior (0 = tip of the olfactory bulb).
-Every image of the demo store (Nissl plates, ISH, connectivity) is rendered from these label
-maps, so stain, annotation and expression always agree.
+Every image of the demo store (Nissl plates, ISH, connectivity) is rendered from the labels at
+the points its pixels lie on (:mod:`~brainmap.demo.phantom_space`), and the reference space's
+annotation volume from the labels on its voxel grid, so stain, annotation, expression and the
+atlas always agree.
 """
 
 from __future__ import annotations
@@ -107,68 +109,68 @@ BLOBS: tuple[Blob, ...] = (
 )
 
 
-def _paint(
-    labels: np.ndarray, blob: Blob, plane: Plane, u: np.ndarray, v: np.ndarray, depth: float
-) -> None:
-    """Paint one ellipsoid's cut at `depth` into `labels` (pixel centres at `u`, `v`)."""
+def _radius(blob: Blob, cu: np.ndarray, cv: np.ndarray, cw: np.ndarray) -> np.ndarray:
+    """The blob's normalised radius at offsets `cu`, `cv`, `cw` from a centre (along x, y, z,
+    divided by the radii; arrays that broadcast)."""
+    power = blob.power
+    radius = (np.abs(cu) ** power + np.abs(cv) ** power + np.abs(cw) ** power) ** (1.0 / power)
+    if blob.folia:  # lobules along the antero-posterior arc of the cerebellum
+        radius = radius * (1.0 + blob.folia * (1.0 - np.abs(np.sin(6.0 * np.arctan2(cv, cw)))))
+    out: np.ndarray = radius
+    return out
+
+
+def _kept(blob: Blob, radius: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Where points of normalised `radius`, at height `y` mm, belong to `blob`."""
+    keep: np.ndarray = (radius >= blob.shell[0]) & (radius < blob.shell[1])
+    return keep & (y < blob.above) & (y >= blob.below)
+
+
+def _centres(blob: Blob) -> list[Vector]:
     cx, cy, cz = blob.center
-    rx, ry, rz = blob.radii
-    label = BY_ACRONYM[blob.acronym].id if blob.acronym else 0
-    for x0 in (cx, -cx) if blob.mirror else (cx,):
-        if plane is Plane.CORONAL:
-            du, ru, dw = u - x0, rx, (depth - cz) / rz
-        else:
-            du, ru, dw = u - cz, rz, (depth - x0) / rx
-        if abs(dw) >= 1.0:
-            continue
-        reach = (1.0 - abs(dw) ** blob.power) ** (1.0 / blob.power)
-        columns = np.flatnonzero(np.abs(du) < ru * reach)
-        rows = np.flatnonzero(np.abs(v - cy) < ry * reach)
-        if columns.size == 0 or rows.size == 0:
-            continue
-        cu = (du[columns] / ru)[None, :]
-        cv = ((v[rows] - cy) / ry)[:, None]
-        power = blob.power
-        radius = (np.abs(cu) ** power + np.abs(cv) ** power + abs(dw) ** power) ** (1.0 / power)
-        if blob.folia:
-            along = dw if plane is Plane.CORONAL else cu
-            radius = radius * (
-                1.0 + blob.folia * (1.0 - np.abs(np.sin(6.0 * np.arctan2(cv, along))))
-            )
-        ys = v[rows][:, None]
-        keep = (radius >= blob.shell[0]) & (radius < blob.shell[1])
-        keep &= (ys < blob.above) & (ys >= blob.below)
-        window = labels[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
-        window[keep] = label
+    return [(cx, cy, cz), (-cx, cy, cz)] if blob.mirror else [(cx, cy, cz)]
 
 
-def section_labels(plane: Plane, depth: float, columns: int, rows: int, step: float) -> np.ndarray:
-    """Structure ids (uint32, 0 outside the brain) of the cut at `depth` mm.
+def _label(blob: Blob) -> int:
+    return BY_ACRONYM[blob.acronym].id if blob.acronym else 0
 
-    `depth` is ``z`` for a coronal cut and ``x`` for a sagittal one. The grid has `columns` x
-    `rows` pixels of `step` mm from the top-left corner of the plane's :data:`FIELDS` window.
-    """
-    u, v = _axes(plane, columns, rows, step)
-    labels = np.zeros((rows, columns), dtype=np.uint32)
+
+def labels_at(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Structure ids (uint32, 0 outside the brain) at brain points: `x`, `y`, `z` in mm, arrays
+    of one shape (the answer's)."""
+    xs, ys, zs = (np.asarray(a, dtype=np.float64).ravel() for a in (x, y, z))
+    labels = np.zeros(xs.size, dtype=np.uint32)
+    shapes: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = {}  # shells share one
     for blob in BLOBS:
-        _paint(labels, blob, plane, u, v, depth)
+        rx, ry, rz = blob.radii
+        for cx, cy, cz in _centres(blob):
+            shape = ((cx, cy, cz), blob.radii, blob.power, blob.folia)
+            if shape not in shapes:
+                near = np.flatnonzero(np.abs(ys - cy) < ry)  # one axis at a time: faster
+                near = near[np.abs(xs[near] - cx) < rx]
+                near = near[np.abs(zs[near] - cz) < rz]
+                offsets = (xs[near] - cx) / rx, (ys[near] - cy) / ry, (zs[near] - cz) / rz
+                shapes[shape] = near, _radius(blob, *offsets)
+            near, radius = shapes[shape]
+            labels[near[_kept(blob, radius, ys[near])]] = _label(blob)
+    return labels.reshape(np.shape(x))
+
+
+def labels_on_grid(xs: np.ndarray, ys: np.ndarray, zs: np.ndarray) -> np.ndarray:
+    """Structure ids on the grid of increasing axes `xs`, `ys`, `zs` (mm), indexed (z, y, x):
+    `labels_at` on every grid point, painting only each blob's box."""
+    labels = np.zeros((zs.size, ys.size, xs.size), dtype=np.uint32)
+    for blob in BLOBS:
+        rx, ry, rz = blob.radii
+        for cx, cy, cz in _centres(blob):
+            spans = [
+                slice(*np.searchsorted(axis, (c - r, c + r), side="right"))
+                for axis, c, r in ((zs, cz, rz), (ys, cy, ry), (xs, cx, rx))
+            ]
+            cw = ((zs[spans[0]] - cz) / rz)[:, None, None]
+            cv = ((ys[spans[1]] - cy) / ry)[None, :, None]
+            cu = ((xs[spans[2]] - cx) / rx)[None, None, :]
+            inside = (np.abs(cw) < 1) & (np.abs(cv) < 1) & (np.abs(cu) < 1)
+            keep = inside & _kept(blob, _radius(blob, cu, cv, cw), ys[spans[1]][None, :, None])
+            labels[tuple(spans)][keep] = _label(blob)
     return labels
-
-
-def section_points(
-    plane: Plane, depth: float, columns: int, rows: int, step: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Brain coordinates ``(x, y, z)`` in mm of the pixel centres of the same grid."""
-    u, v = _axes(plane, columns, rows, step)
-    across, down = np.meshgrid(u, v)
-    fixed = np.full_like(across, depth)
-    if plane is Plane.CORONAL:
-        return across, down, fixed
-    return fixed, down, across
-
-
-def _axes(plane: Plane, columns: int, rows: int, step: float) -> tuple[np.ndarray, np.ndarray]:
-    window = FIELDS[plane]
-    u = window.left + (np.arange(columns) + 0.5) * step
-    v = window.top + (np.arange(rows) + 0.5) * step
-    return u, v

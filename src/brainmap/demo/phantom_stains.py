@@ -12,42 +12,49 @@ import numpy as np
 import pyvips
 
 from brainmap.demo import phantom_pixels as px
-from brainmap.demo.phantom_anatomy import FIELDS, Plane, section_labels, section_points
+from brainmap.demo.phantom_anatomy import labels_at
 from brainmap.demo.phantom_ontology import REGIONS, inherited, lineage
+from brainmap.demo.phantom_space import Placement, brain_points
 
 NISSL = px.stain_table((246, 243, 248), (0.62, 1.0, 0.3))
 ISH = px.stain_table((241, 239, 243), (0.9, 1.05, 0.55))
 SLIDE = 6  # optical density of bare glass: the background is not pure white
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Section:
-    """One cut to render: its plane and depth (mm), full-resolution size, coarse-grid factor."""
+    """One cut to render: where it lies (its size, pixel size and alignments) and the factor of
+    the coarse grid on which anatomy is decided."""
 
-    plane: Plane
-    depth: float
-    width: int
-    height: int
+    placement: Placement
     factor: int
+
+    @property
+    def width(self) -> int:
+        return self.placement.width
+
+    @property
+    def height(self) -> int:
+        return self.placement.height
 
     @property
     def step(self) -> float:
         """Millimetres per full-resolution pixel."""
-        return FIELDS[self.plane].width / self.width
+        return self.placement.step
 
-    def _grid(self) -> tuple[int, int, float]:
+    def points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Brain coordinates (mm) of the coarse grid: each block's centre, on the section's
+        plane (full-resolution pixels ``k * factor`` to ``k * factor + factor - 1``)."""
         columns = math.ceil(self.width / self.factor)
         rows = math.ceil(self.height / self.factor)
-        return columns, rows, self.step * self.factor
+        centre = (self.factor - 1) / 2
+        y, x = np.mgrid[0:rows, 0:columns].astype(np.float64) * self.factor + centre
+        return brain_points(self.placement, x, y)
 
     @cached_property
     def coarse(self) -> np.ndarray:
         """Structure ids on the coarse grid."""
-        return section_labels(self.plane, self.depth, *self._grid())
-
-    def points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Brain coordinates (mm) of the coarse grid."""
-        return section_points(self.plane, self.depth, *self._grid())
+        return labels_at(*self.points())
 
     def box(self, margin: float) -> tuple[int, int, int, int]:
         """Full-resolution ``x, y, width, height`` of the tissue, grown by `margin` mm."""

@@ -1,0 +1,71 @@
+"""The demo store's reference space: the phantom's annotation volume (labels of the phantom
+ontology on a voxel grid over the CCF's extent) and a Nissl-like template, written with
+:func:`brainmap.reference.volume.write_volume` under the store's ``reference/<id>/``, and the
+``ReferenceSpace`` record naming them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from brainmap.demo.phantom_anatomy import labels_on_grid
+from brainmap.demo.phantom_ontology import GRAPH_ID
+from brainmap.demo.phantom_space import OFFSET_MM, REFERENCE_SPACE_ID
+from brainmap.demo.phantom_stains import DENSITY
+from brainmap.reference.planes import CCF_EXTENT_UM
+from brainmap.reference.volume import write_volume
+from brainmap.store.schema import ReferenceSpace
+
+NAME = "Phantom P56 Brain (brainmap demo)"
+FOLDER = f"reference/{REFERENCE_SPACE_ID}/annotation.zarr"
+"""Store-relative folder of the volume: its annotation and template layers."""
+
+
+def resolution_um(scale: float) -> float:
+    """The voxel size: 50 µm for the demo, 100 µm for the small stores tests build."""
+    return 50.0 if scale >= 0.5 else 100.0
+
+
+def annotation(resolution: float) -> np.ndarray:
+    """The phantom's labels (uint32, (p, i, r)) on voxels centred on ``k * resolution`` µm."""
+    axes = [np.arange(int(extent // resolution)) * resolution / 1000.0 for extent in CCF_EXTENT_UM]
+    p, i, r = (axis - offset for axis, offset in zip(axes, OFFSET_MM, strict=True))
+    return labels_on_grid(r, i, p)  # brain x = r, y = i, z = p
+
+
+def template(labels: np.ndarray) -> np.ndarray:
+    """A Nissl-like intensity (uint8): each structure's cell density, 0 outside the brain."""
+    out: np.ndarray = np.round(DENSITY[labels] * 250.0).astype(np.uint8)
+    return out
+
+
+def write_reference_space(root: Path, scale: float) -> ReferenceSpace:
+    """Write the volume under store `root` and return the record naming it."""
+    resolution = resolution_um(scale)
+    labels = annotation(resolution)
+    with tempfile.TemporaryDirectory() as scratch:
+        files = {name: Path(scratch) / f"{name}.tif" for name in ("annotation", "template")}
+        tifffile.imwrite(files["annotation"], labels)
+        tifffile.imwrite(files["template"], template(labels))
+        destination = root / FOLDER
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        write_volume(
+            destination,
+            files["annotation"],
+            template=files["template"],
+            resolution_um=resolution,
+        )
+    return ReferenceSpace(
+        id=REFERENCE_SPACE_ID,
+        name=NAME,
+        structure_graph_id=GRAPH_ID,
+        resolution_p=resolution,
+        resolution_i=resolution,
+        resolution_r=resolution,
+        annotation_path=FOLDER,
+        template_path=FOLDER,
+    )
