@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     from brainmap.client.bulk.progress import ProgressCallback
 
 
-class PlateParams(TypedDict, total=False):
-    """Every image parameter except ``annotation`` (which `download_atlas` takes itself)."""
+class PixelParams(TypedDict, total=False):
+    """The image parameters that change the pixels, not the region or the downsample (those a
+    warp to the reference takes)."""
 
-    downsample: int
     quality: int
     tumor_feature_annotation: bool
     tumor_feature_boundary: bool
@@ -32,13 +32,19 @@ class PlateParams(TypedDict, total=False):
     rgb: Sequence[float]
     contrast: Sequence[float]
     view: str
+    structure: int | Sequence[int]
+    """Structures to highlight on an annotated plate (a brainmap extension)."""
+
+
+class PlateParams(PixelParams, total=False):
+    """Every image parameter except ``annotation`` (which `download_atlas` takes itself)."""
+
+    downsample: int
     left: int
     top: int
     width: int
     height: int
     downsample_dimensions: bool
-    structure: int | Sequence[int]
-    """Structures to highlight on an annotated plate (a brainmap extension)."""
 
 
 class ImageParams(PlateParams, total=False):

@@ -75,6 +75,7 @@ class Client:
     download_section_data_set = _blocking(AsyncClient.download_section_data_set)
     download_atlas = _blocking(AsyncClient.download_atlas)
     get_image = _blocking(AsyncClient.get_image)
+    warp_to_reference = _blocking(AsyncClient.warp_to_reference)
     image_to_reference = _blocking(AsyncClient.image_to_reference)
     reference_to_image = _blocking(AsyncClient.reference_to_image)
     image_to_image = _blocking(AsyncClient.image_to_image)

@@ -128,9 +128,26 @@ def exists_url(rma: str, model: str, record_id: int) -> str:
     return _records_url(rma, model, f"[id$eq{int(record_id)}]", paged=False, only=["id"])
 
 
-def section_images_url(rma: str, data_set_id: int, *, paged: bool) -> str:
-    """The SectionImages of a section data set, counted (for `brainmap.client.paging`)."""
-    return _records_url(rma, "SectionImage", f"[data_set_id$eq{int(data_set_id)}]", paged)
+def section_images_url(
+    rma: str, data_set_id: int, *, paged: bool, include: str | None = None
+) -> str:
+    """The SectionImages of a section data set (with the associations `include` names),
+    counted (for `brainmap.client.paging`)."""
+    criteria = f"[data_set_id$eq{int(data_set_id)}]"
+    return _records_url(rma, "SectionImage", criteria, paged, include=include)
+
+
+def aligned_images_url(rma: str, image_ids: Iterable[int]) -> str:
+    """SectionImages by id with their Alignment2d."""
+    criteria = "[id$in" + ",".join(str(int(image_id)) for image_id in image_ids) + "]"
+    return _records_url(rma, "SectionImage", criteria, paged=False, include="alignment2d")
+
+
+def aligned_data_set_url(rma: str, data_set_id: int) -> str:
+    """A SectionDataSet with its Alignment3d and PlaneOfSection."""
+    criteria = f"[id$eq{int(data_set_id)}]"
+    include = "alignment3d,plane_of_section"
+    return _records_url(rma, "SectionDataSet", criteria, paged=False, include=include)
 
 
 def sub_images_url(rma: str, image_ids: Iterable[int], fields: Sequence[str]) -> str:
@@ -140,11 +157,17 @@ def sub_images_url(rma: str, image_ids: Iterable[int], fields: Sequence[str]) ->
 
 
 def _records_url(
-    rma: str, model: str, criteria: str, paged: bool, only: Sequence[str] | None = None
+    rma: str,
+    model: str,
+    criteria: str,
+    paged: bool,
+    only: Sequence[str] | None = None,
+    include: str | None = None,
 ) -> str:
     """Rows ordered by id when `paged` (so pages are stable), else all rows at once."""
     if paged:
         options = StageOptions(only=only, order=["id"])
     else:
         options = StageOptions(only=only, num_rows=ALL)
-    return query_url(rma, model_stage(model, criteria=criteria, options=options))
+    stage = model_stage(model, criteria=criteria, include=include, options=options)
+    return query_url(rma, stage)

@@ -83,24 +83,30 @@ async def fetch_one(transport: Transport, job: Job, destination: Destination) ->
 
     A local destination's file is written by the check that verified the body (at most one
     thread hop per file); a remote one is written on a worker thread afterwards, never on the
-    event loop. Write errors are not retried.
+    event loop, as is a job's `render` (with the write, in the same hop). Write errors are not
+    retried.
     """
     verify = jpeg_check(job.url, job.size)
-    local = destination.local is not None
-    digests: list[str] = []
+    local = destination.local is not None and job.render is None
+    written: list[tuple[int, str]] = []
 
     def land(body: bytes) -> None:
         verify(body)
         if local:
-            digests.append(destination.write(job.path, body))
+            written.append((len(body), destination.write(job.path, body)))
+
+    def render_and_write(body: bytes) -> None:
+        out = job.render(body) if job.render is not None else body
+        written.append((len(out), destination.write(job.path, out)))
 
     try:
         response = await transport.get(job.url, check=land)
         if not local:
-            digests.append(await asyncio.to_thread(destination.write, job.path, response.body))
-    except (ApiError, OSError) as error:
+            await asyncio.to_thread(render_and_write, response.body)
+    except (ApiError, OSError, ValueError) as error:
         return Outcome(job.path, error=str(error))
-    return Outcome(job.path, len(response.body), digests[-1])
+    size, digest = written[-1]
+    return Outcome(job.path, size, digest)
 
 
 async def fetch_all(

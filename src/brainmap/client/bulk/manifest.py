@@ -11,7 +11,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from brainmap.errors import BadParameter
@@ -35,15 +35,21 @@ CREATE TABLE IF NOT EXISTS files (
 """
 
 
+Render = Callable[[bytes], bytes]
+"""Turns a verified body into the file to write (e.g. a section warped to the reference)."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One file to fetch: where it goes (relative to the folder), from where, and its expected
-    width and height (None when unknown)."""
+    width and height (None when unknown). With `render`, the file written is `render(body)`
+    (picklable, for dask workers), not the body itself."""
 
     path: str
     url: str
     width: int | None = None
     height: int | None = None
+    render: Render | None = field(default=None, compare=False, repr=False)
 
     @property
     def size(self) -> tuple[int, int] | None:
