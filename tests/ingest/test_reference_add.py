@@ -4,17 +4,24 @@ with a small ontology, blocky label volumes in Allen's NRRD layout, the CLI run 
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import nibabel
 import nrrd
 import numpy as np
+import pytest
+import tifffile
 from click.testing import CliRunner, Result
 
 from brainmap.cli import main
+from brainmap.reference.volume import ReferenceVolume
 from brainmap.store.folder import Store
 from brainmap.store.ontology import write_id_paths
-from brainmap.store.schema import Ontology, Structure, StructureGraph
+from brainmap.store.schema import Ontology, ReferenceSpace, Structure, StructureGraph
 
 GRAPH = 77
 # id: (acronym, colour, parent)
@@ -74,3 +81,231 @@ def store_with_ontology(folder: Path) -> Path:
 def brainmap(*args: object) -> Result:
     """`brainmap ARGS` in-process."""
     return CliRunner().invoke(main, [str(a) for a in args])
+
+
+SHAPE = (10, 7, 12)
+SPACING = (25.0, 20.0, 10.0)
+
+
+def write_nifti(path: Path, data: np.ndarray, spacing: tuple[float, float, float]) -> Path:
+    image = nibabel.Nifti1Image(data, np.diag([*spacing, 1.0]))
+    image.header.set_xyzt_units("micron")
+    nibabel.save(image, path)
+    return path
+
+
+def write_tiff(path: Path, data: np.ndarray, spacing: tuple[float, float, float]) -> Path:
+    tifffile.imwrite(
+        path,
+        data,
+        imagej=True,
+        resolution=(1 / spacing[2], 1 / spacing[1]),
+        metadata={"spacing": spacing[0], "unit": "um", "axes": "ZYX"},
+    )
+    return path
+
+
+def stored(folder: Path, space_id: int) -> tuple[ReferenceSpace, ReferenceVolume]:
+    """The space's record and its volume as the store holds them."""
+    store = Store.open(folder)
+    with store.session() as session:
+        space = session.get(ReferenceSpace, space_id)
+        assert space is not None
+    store.close()
+    return space, ReferenceVolume.open(folder / str(space.annotation_path))
+
+
+def whole(volume: ReferenceVolume, layer: str = "annotation") -> np.ndarray:
+    return np.stack([volume.plane("p", k, layer) for k in range(volume.shape[0])])
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        write_nrrd,
+        lambda path, data, spacing: write_nrrd(path.with_suffix(".nrrd"), data, spacing),
+        lambda path, data, spacing: write_nifti(path.with_suffix(".nii.gz"), data, spacing),
+        lambda path, data, spacing: write_nifti(path.with_suffix(".nii"), data, spacing),
+        lambda path, data, spacing: write_tiff(path.with_suffix(".tif"), data, spacing),
+    ],
+    ids=["nrrd-gzip", "nrrd", "nifti-gz", "nifti", "tiff"],
+)
+def test_each_format_is_stored_whole_with_the_resolution_of_its_header(
+    tmp_path: Path, write: Callable[[Path, np.ndarray, tuple[float, ...]], Path]
+) -> None:
+    data = blocks(SHAPE, size=2).astype(np.uint16)
+    annotation = write(tmp_path / "annotation.nrrd", data, SPACING)
+    result = brainmap("reference", "add", "--store", tmp_path / "store", "--id", 9,
+                      "--name", " P56 Brain ", "--annotation", annotation)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    labels = len(set(np.unique(data).tolist()) - {0})
+    assert (
+        f"reference space 9: 10 x 7 x 12 voxels of 25, 20, 10 µm (p, i, r), {labels} labels, in "
+        in result.output
+    )
+    space, volume = stored(tmp_path / "store", 9)
+    assert (space.name, space.structure_graph_id, space.template_path) == ("P56 Brain", None, None)
+    assert (space.resolution_p, space.resolution_i, space.resolution_r) == SPACING
+    assert space.annotation_path == "reference/9/volume.zarr"
+    assert volume.resolution_um == SPACING
+    assert (whole(volume) == data).all()
+
+
+def test_a_template_an_ontology_and_a_resolution_given(tmp_path: Path) -> None:
+    folder = store_with_ontology(tmp_path / "store")
+    data = blocks(SHAPE)
+    template = np.random.default_rng(2).random(SHAPE).astype(np.float32)
+    result = brainmap("reference", "add", "--store", folder, "--id", 3, "--name", "space",
+                      "--annotation", write_nrrd(tmp_path / "a.nrrd", data, SPACING),
+                      "--template", write_nrrd(tmp_path / "t.nrrd", template, SPACING),
+                      "--structure-graph", GRAPH, "--resolution", "5,6,7")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"labels of structure graph {GRAPH}" in result.output
+    space, volume = stored(folder, 3)
+    assert space.structure_graph_id == GRAPH
+    assert space.template_path == space.annotation_path
+    assert (space.resolution_p, space.resolution_i, space.resolution_r) == (5.0, 6.0, 7.0)
+    assert (whole(volume) == data).all()
+    assert (whole(volume, "template") == template).all()
+
+
+def test_an_imported_record_gets_its_volume_checked_against_its_ontology(tmp_path: Path) -> None:
+    folder = store_with_ontology(tmp_path / "store")
+    records = tmp_path / "spaces.json"
+    records.write_text(json.dumps([{"id": 9, "name": "P56 Brain", "structure_graph_id": GRAPH}]))
+    imported = brainmap("import", "--store", folder, "--model", "ReferenceSpace", records)
+    assert imported.exit_code == 0, imported.output
+    stray = blocks(SHAPE)
+    stray[0, 0, 0] = 7  # not a structure of the graph
+    refused = brainmap("reference", "add", "--store", folder, "--id", 9, "--name", "P56 Brain",
+                       "--annotation", write_nrrd(tmp_path / "b.nrrd", stray, SPACING))  # fmt: skip
+    assert refused.exit_code == 1
+    assert f"labels not in structure graph {GRAPH}: 7 (nothing was written)" in refused.output
+    # A volume folder a stopped run left unrecorded is replaced.
+    (folder / "reference/9/volume.zarr").mkdir(parents=True)
+    data = blocks(SHAPE)
+    added = brainmap("reference", "add", "--store", folder, "--id", 9, "--name", "P56 Brain",
+                     "--annotation", write_nrrd(tmp_path / "a.nrrd", data, SPACING))  # fmt: skip
+    assert added.exit_code == 0, added.output
+    space, volume = stored(folder, 9)
+    assert space.structure_graph_id == GRAPH
+    assert (whole(volume) == data).all()
+
+
+def truncated(write: Callable[[Path], Path], keep: float = 0.6) -> Callable[[Path], Path]:
+    def cut(folder: Path) -> Path:
+        path = write(folder)
+        path.write_bytes(path.read_bytes()[: int(path.stat().st_size * keep)])
+        return path
+
+    return cut
+
+
+def nrrd_of(data: np.ndarray, name: str = "in.nrrd", **header: Any) -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        fields = {"encoding": "gzip", "space directions": np.diag([25.0] * data.ndim), **header}
+        fields = {key: value for key, value in fields.items() if value is not None}
+        nrrd.write(str(folder / name), data, fields, index_order="F")
+        return folder / name
+
+    return write
+
+
+def nifti_of(data: np.ndarray) -> Callable[[Path], Path]:
+    return lambda folder: write_nifti(folder / "in.nii", data, SPACING)
+
+
+def tiff_of(data: np.ndarray) -> Callable[[Path], Path]:
+    return lambda folder: write_tiff(folder / "in.tif", data, SPACING)
+
+
+def junk(name: str) -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        (folder / name).write_bytes(b"not a volume at all\n" * 20)
+        return folder / name
+
+    return write
+
+
+GOOD = blocks(SHAPE)
+NOISE = np.random.default_rng(4).integers(0, 100, size=(40, 30, 50), dtype=np.uint32)
+NOISE16 = NOISE.astype(np.uint16)  # ImageJ TIFF holds no 32-bit integers
+# (id, annotation file, extra options, exit code, what the message says)
+BAD: list[tuple[str, Callable[[Path], Path] | None, list[object], int, str]] = [
+    ("missing file", None, [], 1, "missing.nrrd: no such file"),
+    ("not a volume", junk("in.png"), [], 1, "in.png: not a volume file"),
+    ("junk nrrd", junk("in.nrrd"), [], 1, "in.nrrd: not a NRRD header"),
+    ("junk nifti", junk("in.nii"), [], 1, "in.nii: not a NIfTI file"),
+    ("junk tiff", junk("in.tif"), [], 1, "in.tif: not a TIFF volume"),
+    ("gzip cut", truncated(nrrd_of(NOISE)), [], 1, "in.nrrd: the data cannot be read"),
+    ("raw cut", truncated(nrrd_of(GOOD, encoding="raw")), [], 1, "in.nrrd: the data end early"),
+    ("nifti cut", truncated(nifti_of(GOOD)), [], 1, "in.nii: the data end early"),
+    ("tiff cut", truncated(tiff_of(NOISE16)), [], 1, "in.tif: a volume has 3 axes"),
+    ("tiff end cut", truncated(tiff_of(NOISE16), 0.99), [], 1, "in.tif: the data cannot be read"),
+    ("2-D", nrrd_of(GOOD[0]), [], 1, "a volume has 3 axes, this file has shape (7, 12)"),
+    ("float labels", nrrd_of(GOOD.astype(np.float32)), [], 1, "labels must be integers"),
+    ("negative", nrrd_of(GOOD.astype(np.int32) - 1), [], 1, "labels must lie in 0..4294967295"),
+    ("no spacing", nrrd_of(GOOD, **{"space directions": None}), [], 1, "gives no voxel size"),
+    (
+        "template shape",
+        nrrd_of(GOOD),
+        ["--template", "small.nrrd"],
+        1,
+        "small.nrrd: template shape (10, 7, 11) differs from the annotation's (10, 7, 12)",
+    ),
+    ("unknown labels", nrrd_of(GOOD + 1), ["--structure-graph", GRAPH], 1, "labels not in"),
+    ("unknown graph", nrrd_of(GOOD), ["--structure-graph", 999], 5, "--structure-graph 999: no"),
+    ("taken id", nrrd_of(GOOD), ["--id", 9], 2, "--id 9: reference space 9 already has a volume"),
+    ("bad resolution", nrrd_of(GOOD), ["--resolution", "x"], 2, "Invalid value for --resolution"),
+    ("zero resolution", nrrd_of(GOOD), ["--resolution", "0"], 2, "--resolution 0.0: one size"),
+    ("two sizes", nrrd_of(GOOD), ["--resolution", "1,2"], 2, "--resolution (1.0, 2.0): one size"),
+    ("blank name", nrrd_of(GOOD), ["--name", " "], 2, "--name: give the reference space a name"),
+]
+
+
+@pytest.fixture()
+def workspace(tmp_path: Path) -> Path:
+    """A store with the ontology and reference space 9, worth keeping."""
+    folder = store_with_ontology(tmp_path / "store")
+    data = write_nrrd(tmp_path / "first.nrrd", blocks(SHAPE), SPACING)
+    first = brainmap("reference", "add", "--store", folder, "--id", 9, "--name", "first",
+                     "--annotation", data, "--structure-graph", GRAPH)  # fmt: skip
+    assert first.exit_code == 0, first.output
+    nrrd_of(GOOD[:, :, :11], "small.nrrd")(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("make", "extra", "code", "message"), [row[1:] for row in BAD],
+                         ids=[row[0] for row in BAD])  # fmt: skip
+def test_bad_input_is_refused_in_one_line_and_the_store_is_unchanged(
+    workspace: Path,
+    make: Callable[[Path], Path] | None,
+    extra: list[object],
+    code: int,
+    message: str,
+) -> None:
+    annotation = make(workspace) if make else workspace / "missing.nrrd"
+    given: dict[str, object] = {"--id": 12, "--name": "second", "--annotation": annotation}
+    for name, value in zip(extra[::2], extra[1::2], strict=True):
+        given[str(name)] = workspace / str(value) if name == "--template" else value
+    before = snapshot(workspace / "store")
+    result = brainmap("reference", "add", "--store", workspace / "store",
+                      *[item for pair in given.items() for item in pair])  # fmt: skip
+    assert result.exit_code == code, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert message in last
+    assert last.startswith("Error: " if code == 2 and "Invalid" in message else "brainmap: ")
+    assert "Traceback" not in result.output
+    assert snapshot(workspace / "store") == before
+
+
+def snapshot(store: Path) -> dict[str, object]:
+    """Every file under the store (names and bytes) and the database's rows."""
+    state: dict[str, object] = {
+        str(path.relative_to(store)): path.read_bytes()
+        for path in sorted(store.rglob("*"))
+        if path.is_file() and not path.name.startswith("brainmap.sqlite")
+    }
+    with sqlite3.connect(f"file:{store / 'brainmap.sqlite'}?immutable=1", uri=True) as db:
+        state["rows"] = list(db.iterdump())
+    return state

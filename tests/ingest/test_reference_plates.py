@@ -9,13 +9,24 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import pyvips
 from sqlalchemy import select
-from test_reference_add import GRAPH, STRUCTURES, blocks, brainmap, store_with_ontology, write_nrrd
+from test_reference_add import (
+    GRAPH,
+    STRUCTURES,
+    blocks,
+    brainmap,
+    snapshot,
+    store_with_ontology,
+    write_nrrd,
+)
 
 from brainmap.client.allensdk.image_download_api import ImageDownloadApi
 from brainmap.reference.alignment import DataSetAlignment, SectionAlignment, image_to_reference
@@ -30,6 +41,17 @@ SHAPE = (12, 9, 15)
 RESOLUTION = (25.0, 20.0, 10.0)
 SPACE, ATLAS = 9, 5
 TOLERANCE = 40  # JPEG's halved chroma bleeds across 4-pixel blocks; a boundary is 115 darker
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """The base URL of the real server over the store in `folder`."""
+    store = Store.open(folder)
+    try:
+        with BackgroundServer(create_app(store)) as server:
+            yield server.url
+    finally:
+        store.close()
 
 
 def rma(base: str, criteria: str) -> list[dict]:
@@ -74,7 +96,7 @@ def voxel_labels(data: np.ndarray, pir: np.ndarray) -> np.ndarray:
 def test_every_plate_pixel_has_the_label_of_the_voxel_its_alignment_names(
     tmp_path: Path, plane: str, every: float, pixels_per_voxel: int
 ) -> None:
-    data = blocks(SHAPE)
+    data, rng = blocks(SHAPE), np.random.default_rng(11)
     store = prepared(tmp_path, data)
     cut = brainmap("reference", "plates", "--store", store, "--reference-space", SPACE,
                    "--atlas", ATLAS, "--plane", plane, "--every", every,
@@ -82,18 +104,18 @@ def test_every_plate_pixel_has_the_label_of_the_voxel_its_alignment_names(
     assert cut.exit_code == 0, cut.output
     indices = plate_indices(plane, SHAPE, RESOLUTION, every)
     assert f"atlas {ATLAS}: {len(indices)} {plane} plates" in cut.output
-    with BackgroundServer(create_app(Store.open(store))) as server:
-        plates = ImageDownloadApi(base_uri=server.url).atlas_image_query(ATLAS)
+    with serving(store) as base:
+        plates = ImageDownloadApi(base_uri=base).atlas_image_query(ATLAS)
         assert [plate["section_number"] for plate in plates] == indices
         data_set_id = plates[0]["data_set_id"]
-        (data_set,) = rma(server.url, f"model::AtlasDataSet,rma::criteria,[id$eq{data_set_id}]")
+        (data_set,) = rma(base, f"model::AtlasDataSet,rma::criteria,[id$eq{data_set_id}]")
         assert data_set["reference_space_id"] == SPACE
         criteria = f"model::Alignment3d,rma::criteria,[aligned_id$eq{data_set_id}]"
-        (volume,) = rma(server.url, criteria)
+        (volume,) = rma(base, criteria)
         stack = DataSetAlignment.from_record(volume, data_set["section_thickness"])
         for plate in plates:
             (record,) = rma(
-                server.url, f"model::Alignment2d,rma::criteria,[section_image_id$eq{plate['id']}]"
+                base, f"model::Alignment2d,rma::criteria,[section_image_id$eq{plate['id']}]"
             )
             section = SectionAlignment.from_record(record, plate["section_number"])
             labels = labels_of(store, plate["id"])
@@ -101,6 +123,22 @@ def test_every_plate_pixel_has_the_label_of_the_voxel_its_alignment_names(
             y, x = np.mgrid[0 : plate["height"], 0 : plate["width"]]
             pir = image_to_reference(section, stack, np.column_stack([x.ravel(), y.ravel()]))
             assert (voxel_labels(data, pir) == labels.ravel()).all()
+            for pixel in rng.choice(len(pir), size=6, replace=False):
+                x, y = pixel % plate["width"], pixel // plate["width"]
+                point = sync(base, f"image_to_reference/{plate['id']}", f"x={x}&y={y}")
+                found = point["image_to_reference"]
+                assert [found["x"], found["y"], found["z"]] == pytest.approx(pir[pixel])
+                query = f"x={found['x']}&y={found['y']}&z={found['z']}"
+                structures = sync(base, f"reference_to_structure/{SPACE}", query)
+                label = int(labels.ravel()[pixel])
+                assert [s["id"] for s in structures] == ([label] if label else [])
+
+
+def sync(base: str, service: str, query: str) -> Any:
+    """The `msg` of an image-sync service's JSON answer."""
+    answer = get_json(base, f"/api/v2/{service}.json", query)
+    assert answer["success"], answer
+    return answer["msg"]
 
 
 def colour(triplet: str) -> list[int]:
@@ -114,15 +152,15 @@ def test_plates_are_served_coloured_highlighted_and_drawn(tmp_path: Path) -> Non
                    "--atlas", ATLAS, "--plane", "coronal", "--every", 25,
                    "--pixels-per-voxel", 4)  # fmt: skip
     assert cut.exit_code == 0, cut.output
-    with BackgroundServer(create_app(Store.open(store))) as server:
-        plates = ImageDownloadApi(base_uri=server.url).atlas_image_query(ATLAS)
-        base = f"{server.url}/api/v2/atlas_image_download"
+    with serving(store) as base:
+        plates = ImageDownloadApi(base_uri=base).atlas_image_query(ATLAS)
+        download = f"{base}/api/v2/atlas_image_download"
         checked = 0
         for plate in plates[::3]:
             ident, index = plate["id"], plate["section_number"]
-            coloured = jpeg(f"{base}/{ident}?annotation=true")
-            drawing = jpeg(f"{base}/{ident}")
-            faded = jpeg(f"{base}/{ident}?annotation=true&structure=101")
+            coloured = jpeg(f"{download}/{ident}?annotation=true")
+            drawing = jpeg(f"{download}/{ident}")
+            faded = jpeg(f"{download}/{ident}?annotation=true&structure=101")
             # Voxel (row, col) is the 4x4 block of pixels from (4 row, 4 col): its inside pixel
             # (4 row + 2, 4 col + 2) is no boundary.
             for row in range(SHAPE[1]):
@@ -150,10 +188,10 @@ def test_a_template_gives_the_plates_their_picture(tmp_path: Path) -> None:
     cut = brainmap("reference", "plates", "--store", store, "--reference-space", SPACE,
                    "--atlas", ATLAS, "--plane", "sagittal", "--every", 30)  # fmt: skip
     assert cut.exit_code == 0, cut.output
-    with BackgroundServer(create_app(Store.open(store))) as server:
-        plates = ImageDownloadApi(base_uri=server.url).atlas_image_query(ATLAS)
+    with serving(store) as base:
+        plates = ImageDownloadApi(base_uri=base).atlas_image_query(ATLAS)
         for plate in plates:
-            picture = jpeg(f"{server.url}/api/v2/atlas_image_download/{plate['id']}")
+            picture = jpeg(f"{base}/api/v2/atlas_image_download/{plate['id']}")
             plane = template[:, :, plate["section_number"]].astype(float)
             low, high = template.min(), 999  # the window: minimum to the 99.9 % quantile
             expected = np.clip(np.rint((plane - low) * 255 / (high - low)), 0, 255)
@@ -187,18 +225,6 @@ def test_bad_requests_are_refused_and_write_nothing(
     assert result.exit_code == code, result.output
     assert message in result.output.strip().splitlines()[-1]
     assert snapshot(store) == before
-
-
-def snapshot(store: Path) -> dict[str, object]:
-    """Every file under the store (names and bytes) and the database's rows."""
-    state: dict[str, object] = {
-        str(path.relative_to(store)): path.read_bytes()
-        for path in sorted(store.rglob("*"))
-        if path.is_file() and not path.name.startswith("brainmap.sqlite")
-    }
-    with sqlite3.connect(f"file:{store / 'brainmap.sqlite'}?immutable=1", uri=True) as db:
-        state["rows"] = list(db.iterdump())
-    return state
 
 
 def test_ctrl_c_leaves_no_records_and_a_rerun_completes(tmp_path: Path) -> None:

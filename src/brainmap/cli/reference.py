@@ -28,7 +28,9 @@ def _resolution(text: str | None) -> float | tuple[float, ...] | None:
     try:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise click.BadParameter("µm per voxel: one number or three (p,i,r)") from None
+        raise click.BadParameter(
+            "µm per voxel: one number or three (p,i,r)", param_hint="--resolution"
+        ) from None
     return values[0] if len(values) == 1 else values
 
 

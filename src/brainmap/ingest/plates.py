@@ -17,12 +17,11 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 import pyvips
 from numpy.typing import NDArray
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from brainmap.imaging.annotate import PlatePalette
 from brainmap.ingest.annotation import LABEL_IMAGE_TYPE
@@ -306,7 +305,7 @@ def record_plates(store: Store, plan: PlatePlan, plates: Sequence[Plate]) -> Cut
         if plates:
             session.add(
                 Alignment3d(
-                    id=_alignment_id(session, Alignment3d),
+                    id=next_id(session, Alignment3d.id),
                     aligned_id=data_set_id,
                     aligned_type="DataSet",
                     **plates[0].geometry.alignment3d,
@@ -317,11 +316,6 @@ def record_plates(store: Store, plan: PlatePlan, plates: Sequence[Plate]) -> Cut
     return CutPlates(request.atlas_id, data_set_id, image_ids)
 
 
-def _alignment_id(session: Session, model: type[Alignment2d | Alignment3d]) -> int:
-    """A fresh id for an alignment record (their models map a table, not Record's columns)."""
-    return next_id(session, cast("InstrumentedAttribute[int]", model.__table__.c.id))
-
-
 def _add_images(
     session: Session, plan: PlatePlan, plates: Sequence[Plate], data_set_id: int
 ) -> list[int]:
@@ -329,7 +323,7 @@ def _add_images(
     pixel_um = plan.resolution_um[col_axis] / plan.request.pixels_per_voxel
     image_id = next_id(session, SubImage.id)
     alternate_id = next_id(session, AlternateImage.id)
-    alignment_id = _alignment_id(session, Alignment2d)
+    alignment_id = next_id(session, Alignment2d.id)
     image_ids = []
     for offset, plate in enumerate(plates):
         geometry = plate.geometry

@@ -149,7 +149,9 @@ def _slabs(volume: VolumeFile, on_slab: Callable[[], None] | None) -> Iterator[N
             yield slab
             if on_slab is not None:
                 on_slab()
-    except (EOFError, OSError, zlib.error) as error:
+    except VolumeFileError:
+        raise
+    except (EOFError, OSError, ValueError, zlib.error) as error:  # gzip, bzip2, tifffile
         raise VolumeFileError(f"{volume.path}: the data cannot be read ({error})") from None
 
 
