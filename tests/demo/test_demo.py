@@ -34,7 +34,7 @@ def test_demo_writes_every_workflow_and_a_contact_sheet(tmp_path: Path) -> None:
         assert any(expected in name for name in names), expected
     for path in files:
         image = pyvips.Image.new_from_file(str(path))
-        assert image.width > 0 and image.bands == 3
+        assert image.width > 0 and image.bands == (4 if path.suffix == ".svg" else 3)
     text = console.export_text()
     assert "4 ISH data sets" in text
     assert "display ranges [0, 880, 0, 1010, 0, 4095]" in text
@@ -43,9 +43,31 @@ def test_demo_writes_every_workflow_and_a_contact_sheet(tmp_path: Path) -> None:
     (iiif,) = [path for path in files if path.name.startswith("iiif_")]
     section = pyvips.Image.new_from_file(str(iiif))
     assert section.width == 480  # the middle half of the 960-pixel section at this scale
+    registration_in_summary(text, files)
     hint = re.search(r"web viewer: (.+) serve --store (\S+), then open", text)
     assert hint is not None, text
     runs_as_printed([*shlex.split(hint[1]), "serve", "--help"])
+
+
+def registration_in_summary(text: str, files: list[Path]) -> None:
+    """The printout names a point's structure, a section warped and a plate's SVG drawing, and
+    the files are there: the warped section on the 25 µm coronal grid, a drawing of paths."""
+    flat = " ".join(text.split())
+    assert "reference point (5,000, 4,200, 7,600) µm (p, i, r): Caudoputamen (CP)" in flat
+    assert re.search(r"that pixel lies at \([\d,]+, [\d,]+, [\d,]+\) µm: Caudoputamen", flat)
+    warped = re.search(r"warped to the 25 µm coronal grid \(320 x 456, i/r\)", flat)
+    assert warped, flat
+    assert re.search(r"tilted plane runs from p = [\d,]+ to [\d,]+ µm", flat)
+    drawn = re.search(r"plate (\d+): SVG drawing of (\d+) structure outlines", flat)
+    assert drawn is not None and int(drawn[2]) > 5
+    by_name = {path.name: path for path in files}
+    png = next(path for name, path in by_name.items() if name.endswith("_reference_25um.png"))
+    warped_image = pyvips.Image.new_from_file(str(png))
+    assert (warped_image.width, warped_image.height) == (456, 320)
+    svg = by_name[f"atlas_{drawn[1]}.svg"].read_text()
+    assert svg.count("<path") == int(drawn[2]) and "structure_id" in svg
+    for what in ("section warped to the reference", "atlas plate, SVG drawing"):
+        assert what in text
 
 
 def runs_as_printed(command: list[str], path: str | None = None) -> None:

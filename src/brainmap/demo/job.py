@@ -4,7 +4,9 @@ Builds the synthetic store if missing, serves it on a free loopback port, then d
 drop-in `ImageDownloadApi` exactly as an allensdk user would: data sets by product, the sections
 of one, display ranges, a whole ISH series at downsample 4, a full-resolution region, a windowed
 connectivity section, its projection mask, an atlas plate with and without annotation; then the
-same server's IIIF Image API (info.json, a region with a colormap). Files go under the output
+same server's IIIF Image API (info.json, a region with a colormap); then registration
+(`brainmap.demo.registration`): a reference point's structure, the nearest section and back, that
+section warped to the reference grid, the nearest plate's SVG drawing. Files go under the output
 folder with a contact sheet; a summary table is printed.
 """
 
@@ -13,7 +15,6 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from rich.table import Table
 from brainmap.client import ImageDownloadApi
 from brainmap.demo.hint import current_command
 from brainmap.demo.phantom import build_demo_store
+from brainmap.demo.registration import RegistrationTour
+from brainmap.demo.written import Download
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 
@@ -32,21 +35,6 @@ CONNECTIVITY = 5
 ATLAS = 1
 THUMBNAIL = 240
 ROI_SIDE = 1000
-
-
-@dataclass(frozen=True)
-class Download:
-    """One file the demo wrote, for the summary."""
-
-    what: str
-    path: Path
-    seconds: float
-
-    def describe(self) -> tuple[str, str, str, str]:
-        image = pyvips.Image.new_from_file(str(self.path))
-        size = f"{image.width} x {image.height}"
-        kib = f"{self.path.stat().st_size / 1024:,.0f}"
-        return self.what, self.path.name, size, f"{kib} KiB in {self.seconds:.2f} s"
 
 
 class DemoSession:
@@ -66,7 +54,8 @@ class DemoSession:
         method(*args, str(path), **kw)
         self.downloads.append(Download(what, path, time.perf_counter() - started))
 
-    def ish_series(self) -> None:
+    def ish_series(self) -> int:
+        """The first ISH data set's sections, a region and an expression mask; returns its id."""
         data_sets = self.api.get_section_data_sets_by_product([MOUSE_BRAIN])
         self.console.print(f"product {MOUSE_BRAIN} (Mouse Brain): {len(data_sets)} ISH data sets")
         data_set = data_sets[0]
@@ -100,6 +89,7 @@ class DemoSession:
             downsample=4,
             view="expression",
         )
+        return int(data_set["id"])
 
     def connectivity(self) -> tuple[int, list[int]]:
         """The windowed section and its projection mask; returns the section id and ranges."""
@@ -159,9 +149,18 @@ class DemoSession:
             f"{service}/pct:25,25,50,50/!800,800/0/default.jpg?range={window}&colormap=jet",
         )
 
+    def registration(self, data_set_id: int) -> None:
+        """The image-sync services, a section warped to the reference, a plate's drawing."""
+        tour = RegistrationTour(self.api, self.out_dir, self.console)
+        try:
+            tour.run(data_set_id)
+        finally:
+            tour.close()
+        self.downloads += tour.written
+
     def contact_sheet(self) -> Path:
         thumbnails = [
-            pyvips.Image.thumbnail(str(download.path), THUMBNAIL, height=THUMBNAIL)
+            _opaque(pyvips.Image.thumbnail(str(download.path), THUMBNAIL, height=THUMBNAIL))
             for download in self.downloads
         ]
         sheet = pyvips.Image.arrayjoin(
@@ -178,6 +177,11 @@ class DemoSession:
         for download in self.downloads:
             table.add_row(*download.describe())
         return table
+
+
+def _opaque(image: pyvips.Image) -> pyvips.Image:
+    """An image on white (a drawing's transparent background), as RGB."""
+    return image.flatten(background=[255, 255, 255]) if image.hasalpha() else image
 
 
 def run_demo(
@@ -198,10 +202,11 @@ def run_demo(
     with BackgroundServer(create_app(store)) as server:
         console.print(f"server: {server.url}/api/v2/ (store {store_dir})")
         session = DemoSession(ImageDownloadApi(base_uri=server.url), out_dir, console)
-        session.ish_series()
+        data_set = session.ish_series()
         section, ranges = session.connectivity()
         session.atlas()
         session.iiif(section, ranges)
+        session.registration(data_set)
     sheet = session.contact_sheet()
     console.print(session.summary())
     console.print(f"contact sheet: {sheet}")
