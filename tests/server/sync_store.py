@@ -31,8 +31,8 @@ from brainmap.store.schema import (
     SectionImage,
     Structure,
     StructureGraph,
-    SubImage,
 )
+from rma_store import _image
 
 SPACE = 9
 SPACE_WITHOUT_VOLUME = 10
@@ -80,23 +80,6 @@ class SyncStore:
     def images_of(self, data_set_id: int) -> list[int]:
         """The aligned images of a data set, by id."""
         return sorted(i for i, d in self.image_sets.items() if d == data_set_id)
-
-
-def _image(
-    kind: type[SubImage], image_id: int, data_set: int, section: int, **kw: object
-) -> SubImage:
-    return kind(
-        id=image_id,
-        data_set_id=data_set,
-        section_number=section,
-        path=f"pyramids/{image_id}.tif",
-        width=400,
-        height=300,
-        image_width=400,
-        image_height=300,
-        tier_count=1,
-        **kw,
-    )
 
 
 def build_sync_store(root: Path) -> SyncStore:

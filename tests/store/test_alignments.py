@@ -24,21 +24,7 @@ from brainmap.store.schema import (
     SectionImage,
     Structure,
 )
-
-
-def _image(kind: Any, image_id: int, data_set: int, number: int | None, **kw: Any) -> Any:
-    return kind(
-        id=image_id,
-        data_set_id=data_set,
-        section_number=number,
-        path=f"{image_id}.tif",
-        width=10,
-        height=10,
-        image_width=10,
-        image_height=10,
-        tier_count=1,
-        **kw,
-    )
+from rma_store import _image
 
 
 def _section(record_id: int, image_id: int, number: int, turn: float = 0.0) -> Alignment2d:
