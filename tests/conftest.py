@@ -1,8 +1,11 @@
-"""Shared fixtures: the test stores, and the real server on loopback over each."""
+"""Shared fixtures: the test stores, and the real server on loopback over each. The stores of
+the RMA engine and the record imports run on each database brainmap supports (`DATABASES`):
+SQLite, and PostgreSQL in a throw-away cluster (`postgres.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +15,46 @@ from brainmap.server.background import BackgroundServer
 from brainmap.server.state import ImageLimits
 from brainmap.store.folder import Store
 from bulk_store import build_bulk_store
+from postgres import Cluster, ClusterUnavailable, start_cluster
 from rma_store import make_store
 from small_store import SmallStore, build_small_store
 
 SMALL_LIMITS = ImageLimits(max_pixels=2_000_000, max_side=4096)
+DATABASES = ("sqlite", "postgresql")
+REQUIRE_POSTGRES = "BRAINMAP_REQUIRE_POSTGRES"
+"""Set (by `make test` once PostgreSQL is installed): a cluster that cannot start fails the
+PostgreSQL tests instead of skipping them."""
+
+NewDatabase = Callable[[str], "str | None"]
+"""A new empty database named after its argument: its URL, or None for the store's own SQLite
+file."""
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A PostgreSQL cluster for the session (one per test worker)."""
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as error:
+        if os.environ.get(REQUIRE_POSTGRES):
+            pytest.fail(f"PostgreSQL is installed but cannot run: {error}", pytrace=False)
+        pytest.skip(f"PostgreSQL cannot run here: {error}")
+    yield cluster
+    cluster.stop()
+
+
+def _databases(request: pytest.FixtureRequest) -> NewDatabase:
+    """New databases of the kind `request.param` names."""
+    if request.param == "sqlite":
+        return lambda _stem: None
+    cluster: Cluster = request.getfixturevalue("postgres")
+    return cluster.database
+
+
+@pytest.fixture(params=DATABASES)
+def new_database(request: pytest.FixtureRequest) -> NewDatabase:
+    """Each test using it runs once per database: `new_database(stem)` gives a store's URL."""
+    return _databases(request)
 
 
 @pytest.fixture(scope="session")
@@ -44,10 +83,15 @@ def bulk_server(bulk_store: Store) -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture(scope="session")
-def rma_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """Metadata only, for the RMA compiler and the data routes (`rma_store.py`)."""
-    return make_store(tmp_path_factory.mktemp("rma"))
+@pytest.fixture(scope="session", params=DATABASES)
+def rma_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """Metadata only, for the RMA compiler and the data routes (`rma_store.py`), on each
+    database."""
+    store = make_store(tmp_path_factory.mktemp("rma"), _databases(request)("rma"))
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="session")

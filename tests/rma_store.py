@@ -36,10 +36,11 @@ def _image(kind: type[s.SubImage], image_id: int, data_set: int, section: int, *
     )
 
 
-def make_store(root: Path) -> Store:
+def make_store(root: Path, db_url: str | None = None) -> Store:
     """Genes 1-120 (15 Adora2a, 17 an injection-looking name), four SectionDataSets with images
-    and equalizations, two AtlasDataSets with three atlases, plates and their annotations."""
-    store = Store.create(root)
+    and equalizations, two AtlasDataSets with three atlases, plates and their annotations; in
+    the database at `db_url` (by default the store's SQLite file)."""
+    store = Store.create(root, db_url)
     with store.session() as db:
         mouse = s.Organism(id=2, name="Mus musculus")
         genes = [

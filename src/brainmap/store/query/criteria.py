@@ -12,13 +12,14 @@ from collections.abc import Callable
 from operator import eq
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, String, and_, cast, inspect, select, true
+from sqlalchemy import ColumnElement, and_, inspect, select, true
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
 from sqlalchemy.sql.elements import BinaryExpression
 
 from brainmap.rma.ast import Filter, Literal, Path, Variable
+from brainmap.store.query.dialect import as_text, comparable, python_type
 from brainmap.store.query.scope import Condition, StageScope, table_names
-from brainmap.store.query.values import MAX_PATTERN, like, python_type, typed_value
+from brainmap.store.query.values import MAX_PATTERN, like, typed_value
 from brainmap.store.schema import Base
 from brainmap.store.serialize import visible_columns
 
@@ -125,7 +126,12 @@ def _comparison(
         raise scope.fail("$is is only valid in pipe:: parameters")
     other = _column_reference(scope, owner, item)
     if other is not None:
-        return _COLUMN_COMPARISONS[item.op](column, other)
+        kinds = {python_type(column), python_type(other)}
+        if len(kinds) > 1 and not kinds <= {int, float}:
+            names = " and ".join(sorted(kind.__name__ for kind in kinds))
+            raise scope.fail(f"cannot compare {item.lhs} with {other.key} ({names})")
+        terms = (comparable(column, scope.dialect), comparable(other, scope.dialect))
+        return _COLUMN_COMPARISONS[item.op](*terms)
     values = [_typed(scope, column, text, item) for text in _texts(scope, item)]
     if item.op in ("$eq", "$in"):
         return column == values[0] if len(values) == 1 else column.in_(values)
@@ -137,15 +143,17 @@ def _comparison(
     if item.op in LIKE_OPERATORS:
         if len(str(value)) > MAX_PATTERN:
             raise scope.fail(f"{item.op} pattern longer than {MAX_PATTERN} characters")
-        text: SQLColumnExpression[Any] = column
-        if python_type(column) is not str:
-            text = cast(column, String)
+        try:
+            text = as_text(column, scope.dialect)
+        except ValueError as error:
+            raise scope.fail(f"{item.op} matches text and {item.lhs} {error}") from None
         return like(text, str(value), item.op == "$li", scope.dialect)
+    term = comparable(column, scope.dialect)
     compare: dict[str, Callable[[Any], Condition]] = {
-        "$lt": column.__lt__,
-        "$gt": column.__gt__,
-        "$le": column.__le__,
-        "$ge": column.__ge__,
+        "$lt": term.__lt__,
+        "$gt": term.__gt__,
+        "$le": term.__le__,
+        "$ge": term.__ge__,
     }
     return compare[item.op](value)
 

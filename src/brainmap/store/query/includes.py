@@ -17,6 +17,7 @@ from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from brainmap.rma.ast import Path
 from brainmap.store.query.criteria import filter_condition, path_condition, with_filters
+from brainmap.store.query.dialect import comparable, ordered
 from brainmap.store.query.scope import Condition, StageScope, table_names
 from brainmap.store.schema import Base
 from brainmap.store.serialize import IncludeShape, RecordShape, select_fields, visible_columns
@@ -77,7 +78,7 @@ def order_column(
         if name not in visible_columns(model):
             raise scope.fail(f"cannot order by {key}: unknown attribute of {model.__name__}")
         column: ColumnElement[Any] = getattr(model, name)
-        return column.desc() if descending else column.asc()
+        return ordered(comparable(column, scope.dialect), descending, scope.dialect)
     for item in _breadth_first(includes):
         if qualifier in (*table_names(item.target), item.name):
             if name not in visible_columns(item.target):

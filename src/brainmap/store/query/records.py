@@ -3,13 +3,16 @@ order, each with its included associations loaded eagerly, streamed in batches."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from brainmap.store.query.criteria import path_condition, with_filters
 from brainmap.store.query.includes import include_shape, loader, order_column, resolve_include
 from brainmap.store.query.paging import BATCH_ROWS, Page
-from brainmap.store.query.result import QueryResult
+from brainmap.store.query.result import QueryResult, stream
 from brainmap.store.query.scope import Condition, StageScope, table_names
 from brainmap.store.schema import Base
 from brainmap.store.serialize import RecordShape, select_fields, to_record, visible_columns
@@ -40,20 +43,17 @@ def run_records(
     fields = select_fields(model, table_names(model), options.only, options.except_, top=True)
     _check_fields(scope, model)
     shape = RecordShape(fields, tuple(include_shape(scope, item) for item in includes))
-    rows = (
-        ()
-        if preview
-        else session.scalars(
-            statement.execution_options(yield_per=BATCH_ROWS, populate_existing=True)
-        )
-    )
+    records: Iterator[dict[str, Any]] = iter(())
+    if not preview:
+        streamed = statement.execution_options(yield_per=BATCH_ROWS, populate_existing=True)
+        records = stream(session.scalars(streamed), lambda row: to_record(row, shape))
     return QueryResult(
         model=stage.model,
         columns=tuple(name for name in visible_columns(model) if name in fields),
         start_row=page.start,
         num_rows=page.rows(total),
         total_rows=total,
-        records=(to_record(row, shape) for row in rows),
+        records=records,
     )
 
 

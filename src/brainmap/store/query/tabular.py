@@ -18,8 +18,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from brainmap.rma.ast import Path
 from brainmap.store.query.criteria import filter_condition
+from brainmap.store.query.dialect import comparable, ordered
 from brainmap.store.query.paging import BATCH_ROWS, Page
-from brainmap.store.query.result import QueryResult
+from brainmap.store.query.result import QueryResult, stream
 from brainmap.store.query.scope import Condition, StageScope, table_names
 from brainmap.store.schema import Base
 from brainmap.store.serialize import json_value, visible_columns
@@ -86,8 +87,10 @@ def run_tabular(
     joins: list[InstrumentedAttribute[Any]] = []
     for path in scope.stage.include:
         conditions += _join_include(scope, model, path, sources, joins)
-    selected = [
-        getattr(_source(scope, model, column, sources), column.name).label(column.alias)
+    selected: list[ColumnElement[Any]] = [
+        comparable(
+            getattr(_source(scope, model, column, sources), column.name), scope.dialect
+        ).label(column.alias)
         for column in spec.columns
     ]
     statement = select(*selected).select_from(model)
@@ -102,8 +105,9 @@ def run_tabular(
         source = f"{column.qualifier}.{column.name}" if column.qualifier else column.name
         by_name.update({column.alias: term, source: term})
     order = [_order_term(scope, key, desc, by_name) for key, desc in options.order]
+    order += [ordered(term, False, scope.dialect) for term in selected]
     page = Page.of(options)
-    statement = statement.order_by(*order, *selected).offset(page.start).limit(page.limit)
+    statement = statement.order_by(*order).offset(page.start).limit(page.limit)
     rows = session.execute(statement.execution_options(yield_per=BATCH_ROWS))
     return QueryResult(
         model=scope.stage.model,
@@ -111,9 +115,11 @@ def run_tabular(
         start_row=page.start,
         num_rows=page.rows(total),
         total_rows=total,
-        records=(
-            {alias: json_value(value) for alias, value in zip(spec.aliases, row, strict=True)}
-            for row in rows
+        records=stream(
+            rows,
+            lambda row: {
+                alias: json_value(value) for alias, value in zip(spec.aliases, row, strict=True)
+            },
         ),
     )
 
@@ -159,4 +165,4 @@ def _order_term(
     term = by_name.get(key)
     if term is None:
         raise scope.fail(f"cannot order by {key}: not one of the tabular columns")
-    return term.desc() if descending else term.asc()
+    return ordered(term, descending, scope.dialect)

@@ -2,7 +2,8 @@
 
 Numbers must be whole numbers in range (integers fit 64 bits, floats are finite), booleans are
 ``true``/``false``/``t``/``f`` in any case, datetimes ISO 8601 (aware ones become naive UTC), and
-text must be encodable as UTF-8. A ValueError says what is wrong with the text.
+text must be encodable as UTF-8 and free of NUL characters (PostgreSQL cannot hold them, so no
+store has them to match). A ValueError says what is wrong with the text.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import SQLColumnExpression
-from sqlalchemy.orm import InstrumentedAttribute
 
 from brainmap.rma.numbers import parse_int64
+from brainmap.store.query.dialect import CODE_POINT_ORDER, SQLITE
 from brainmap.store.query.scope import Condition
 
 MAX_PATTERN = 10_000  # SQLite refuses LIKE/GLOB patterns over 50,000 bytes
@@ -24,15 +25,6 @@ NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 RMA_TRUE = ("true", "t")
 RMA_FALSE = ("false", "f")
 """Boolean values as RMA filters write them (not the image service's words in `service.py`)."""
-
-
-def python_type(column: InstrumentedAttribute[Any]) -> type:
-    """The column's Python type; text for types that do not say."""
-    try:
-        kind: type = column.type.python_type
-    except NotImplementedError:
-        return str
-    return kind
 
 
 def typed_value(kind: type, text: str) -> object:
@@ -43,13 +35,17 @@ def typed_value(kind: type, text: str) -> object:
 def like(
     column: SQLColumnExpression[Any], pattern: str, case_sensitive: bool, dialect: str
 ) -> Condition:
-    """RMA `*` wildcards, every other character literal. SQLite's LIKE ignores case: GLOB there."""
-    if case_sensitive and dialect == "sqlite":
+    """RMA `*` wildcards, every other character literal; ignoring case folds ASCII letters
+    only. SQLite's LIKE ignores case: GLOB there for `$li`. PostgreSQL's ILIKE folds every
+    letter its locale knows: in code-point collation ("C") it folds ASCII letters only."""
+    if case_sensitive and dialect == SQLITE:
         glob = "".join(f"[{char}]" if char in "?[" else char for char in pattern)
         return column.op("GLOB", is_comparison=True)(glob)
     escaped = re.sub(r"([\\%_])", r"\\\1", pattern).replace("*", "%")
     if case_sensitive:
         return column.like(escaped, escape="\\")
+    if dialect != SQLITE:
+        column = column.collate(CODE_POINT_ORDER)
     return column.ilike(escaped, escape="\\")
 
 
@@ -81,6 +77,8 @@ def _to_text(text: str) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("not valid unicode text") from None
+    if "\x00" in text:
+        raise ValueError("text with a NUL character")
     return text
 
 
