@@ -15,13 +15,14 @@ from brainmap.client.bulk.engine import DEFAULT_CONCURRENCY, BulkReport, Runner,
 from brainmap.client.bulk.manifest import Job
 from brainmap.client.bulk.naming import AUTO, FileNamer
 from brainmap.client.bulk.verify import EXTENT_FIELDS, decode, expected_size, extent_of, jpeg_check
+from brainmap.client.extras import import_extra
 from brainmap.client.frames import to_dataframe
 from brainmap.client.paging import Record, query_rows
 from brainmap.client.ranges import Window, image_windows
 from brainmap.client.sync_services import SyncServices
 from brainmap.client.tiling import Pixels, fetch_tiled, grid
 from brainmap.client.urls import Service
-from brainmap.errors import NotFound
+from brainmap.errors import BadParameter, NotFound
 from brainmap.geometry import plan_request
 from brainmap.params import ImageRequest
 from brainmap.reference.planes import CCF_EXTENT_UM
@@ -216,12 +217,6 @@ class AsyncClient(SyncServices):
             records = await self.sub_images(ids)
         namer = FileNamer(request, implied or ImageRequest(), auto_range=auto)
         jobs = await self._plan(ids, records, service, request, namer)
-        runner: Runner | None = None
-        if client is not None:
-            from brainmap.client.bulk.distributed import DaskRunner, WorkerSettings
-
-            settings = WorkerSettings(self.concurrency, self.timeouts, self.retry)
-            runner = DaskRunner(client, settings)
         return await run_bulk(
             self.transport,
             jobs,
@@ -231,15 +226,46 @@ class AsyncClient(SyncServices):
             quiet=quiet,
             callback=progress,
             label=f"{service} images",
-            runner=runner,
+            runner=self._runner(client),
         )
 
+    def _runner(self, client: Any) -> Runner | None:
+        """The dask runner for a ``client=`` option (None: fetch in this process)."""
+        if client is None:
+            return None
+        from brainmap.client.bulk.distributed import DaskRunner, WorkerSettings
+
+        return DaskRunner(client, WorkerSettings(self.concurrency, self.timeouts, self.retry))
+
     async def download_section_data_set(
-        self, data_set_id: int, out_dir: str | os.PathLike[str], **options: Unpack[ImageDownload]
+        self,
+        data_set_id: int,
+        out_dir: str | os.PathLike[str],
+        *,
+        to_reference: float | None = None,
+        ome_zarr: bool = False,
+        **options: Unpack[ImageDownload],
     ) -> BulkReport:
         """Every section image of a section data set; `options` (``quiet``, ``progress``,
         ``client``, ``manifest`` and the image parameters) as in `download_images`. NotFound
-        when there is no such data set."""
+        when there is no such data set.
+
+        With ``to_reference=25`` each section is warped onto the reference grid of its plane at
+        that spacing in µm (as `warp_to_reference` does, pixels fetched at the coarsest
+        sufficient downsample unless ``downsample`` is given) and saved as
+        ``<id>_reference-25um.png`` (RGBA: alpha marks the section; see
+        `brainmap.client.warped_png`), with ``reference.json`` giving every section's file,
+        section number, position along the plane's normal and the grid's origin and spacing;
+        ``ome_zarr=True`` also assembles them into one OME-Zarr volume ``reference.ome.zarr``
+        (NGFF 0.4, each section at its own reference position) once every file is in place.
+        NotFound when the data set or one of its images has no alignment (nothing is written).
+        """
+        if to_reference is not None:
+            return await self._download_warped(
+                data_set_id, out_dir, to_reference, ome_zarr, dict(options)
+            )
+        if ome_zarr:
+            raise BadParameter("ome_zarr", "an OME-Zarr volume needs to_reference")
         checked_request(options)
         prepare(out_dir, options.get("manifest"))
         records = await self.section_images(data_set_id)
@@ -247,6 +273,66 @@ class AsyncClient(SyncServices):
             await self._must_exist("SectionDataSet", data_set_id, "section data set")
         ids = [record["id"] for record in records]
         return await self.download_images(ids, out_dir, records=records, **options)
+
+    async def _download_warped(
+        self,
+        data_set_id: int,
+        out_dir: str | os.PathLike[str],
+        resolution: float,
+        ome_zarr: bool,
+        options: dict[str, Any],
+    ) -> BulkReport:
+        """`download_section_data_set` with ``to_reference``: every check before any fetch."""
+        from brainmap.client import alignments, warping
+        from brainmap.client.bulk import to_reference as warped
+
+        quiet, progress = options.pop("quiet", False), options.pop("progress", None)
+        client, manifest = options.pop("client", None), options.pop("manifest", None)
+        downsample = options.pop("downsample", None)
+        resolution_um = warping.checked_resolution(resolution)
+        warping.checked_downsample(downsample)
+        warping.refuse_region(options)
+        request, auto = checked_request(options)
+        warping.need_opencv()
+        destination, _ = prepare(out_dir, manifest)
+        if ome_zarr:
+            import_extra("zarr", "reference", "OME-Zarr volumes need zarr")
+            if destination.local is None:
+                raise BadParameter("ome_zarr", "the volume is written into a local folder only")
+        data_set = await alignments.aligned_data_set(self.transport, self._rma, data_set_id)
+        images = await alignments.data_set_images(self.transport, self._rma, data_set_id)
+        windows: dict[int, Window | None] = {}
+        if auto:
+            windows = await image_windows(self.transport, self._rma, [i.record for i in images])
+        namer = FileNamer(request, auto_range=auto, ending=warped.file_ending(resolution_um))
+        endpoint = urls.image_endpoint(self.api_url, "section")
+        plans = []
+        for image in images:
+            own = request.replace(range=windows[image.id]) if auto else request
+            plan = warping.plan_warp(image, data_set, own, resolution_um, downsample=downsample)
+            plans.append(
+                (plan, urls.image_url(endpoint, image.id, plan.request), namer.name(image.id))
+            )
+        report = await run_bulk(
+            self.transport,
+            warped.warp_jobs(plans),
+            out_dir,
+            manifest=manifest,
+            concurrency=self.concurrency,
+            quiet=quiet,
+            callback=progress,
+            label=f"sections to {resolution_um:g} µm",
+            runner=self._runner(client),
+        )
+        sections = [(plan, file) for plan, _, file in plans]
+        document = warped.reference_document(data_set, resolution_um, sections)
+        await asyncio.to_thread(warped.write_reference_json, destination, document)
+        if ome_zarr and report.ok and sections and destination.local is not None:
+            from brainmap.client.bulk.reference_volume import build_volume
+
+            name = f"section data set {data_set_id} at {resolution_um:g} um"
+            await asyncio.to_thread(build_volume, destination.local, sections, name)
+        return report
 
     async def download_atlas(
         self,
