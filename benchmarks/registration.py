@@ -16,18 +16,24 @@ its own Alignment2d (1.63 µm/px, a turn of a few degrees) under one Alignment3d
   NRRD file into the chunked store (time, peak RSS), `label_at` on one point at a time (look-ups
   per second: the work of a `reference_to_structure` request without HTTP), and every coronal
   plane read in turn (time, peak RSS; what cutting coronal plates reads), and one pass for
-  every label's centroid (what structure centres need).
+  every label's centroid (what structure centres need);
+* plates and look-ups through a store: the same NRRD added as a reference space over an ontology
+  of its 2,000 labels (`brainmap reference add`: labels checked, volume written; time, peak RSS),
+  every coronal plate cut (`brainmap reference plates --every 25`: 528 plates with label maps,
+  atlas drawings and alignment records; time, peak RSS), and `reference_to_structure` requests
+  per second over HTTP against `brainmap serve` (one kept-alive connection, then 4 at once).
 
 atldld runs in its own venv, made on first use under the user's cache folder
 (``$XDG_CACHE_HOME/brainmap-benchmarks/atldld-0.3.4``, default ``~/.cache``); when it cannot be
 installed the benchmark says so and prints brainmap's numbers alone. Targets (issue 13): points
-agree within 0.01 px; warping >= 3x atldld on one core; plate reads under 500 MB peak RSS.
+agree within 0.01 px; warping >= 3x atldld on one core; cutting plates under 500 MB peak RSS.
 Run: ``.venv/bin/python benchmarks/registration.py [--sections 40] [--no-atldld]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import itertools
 import json
 import multiprocessing
@@ -37,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +69,10 @@ IMAGE_SHAPE = (617, 1124, 3)
 CCF_SHAPE = (528, 320, 456)
 ROUNDS = 7  # each section's best: the machine may be shared, the fastest is least disturbed
 FULL_RESOLUTION_SECTIONS = 4
+LABELS = 2000
+SPACE, ATLAS = 9, 1
+STRUCTURE_AT = f"/api/v2/reference_to_structure/{SPACE}.json?x={{p}}&y={{i}}&z={{r}}"
+ONE_STRUCTURE = "/api/v2/data/query.json?criteria=model::Structure,rma::criteria,[id$eq1]"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "brainmap-benchmarks"
 
 ATLDLD_RUN = """
@@ -266,7 +277,7 @@ def _make_volume(root: Path) -> dict[str, float]:
     import nrrd
 
     p, i, r = np.ogrid[: CCF_SHAPE[0], : CCF_SHAPE[1], : CCF_SHAPE[2]]
-    labels = ((p // 8) * 613 + (i // 8) * 37 + r // 12) % 2000 + 1
+    labels = ((p // 8) * 613 + (i // 8) * 37 + r // 12) % LABELS + 1
     header = {"encoding": "gzip", "space directions": np.diag([25.0] * 3)}
     nrrd.write(str(root / "annotation_25.nrrd"), labels.astype(np.uint32), header, index_order="F")
     return {}
@@ -305,7 +316,57 @@ def _read_volume(root: Path) -> dict[str, float]:
     return numbers | {"moments_s": time.perf_counter() - start}
 
 
-PHASES = {"make": _make_volume, "write": _write_volume, "read": _read_volume}
+def _store_with_space(root: Path) -> dict[str, float]:
+    """A store holding an ontology of the volume's labels, then the volume added to it."""
+    from brainmap.ingest.reference_volume import SpaceRequest, add_reference_space, plan_reference
+    from brainmap.store.folder import Store
+    from brainmap.store.ontology import write_id_paths
+    from brainmap.store.schema import Ontology, Structure, StructureGraph
+
+    store = Store.create(root / "store")
+    colours = np.random.default_rng(2).integers(0, 256, size=(LABELS + 1, 3))
+    with store.session() as session:
+        session.add_all([Ontology(id=1, name="bench"), StructureGraph(id=1, ontology_id=1)])
+        session.flush()
+        session.add(Structure(id=LABELS + 1, acronym="root", graph_id=1, ontology_id=1))
+        session.add_all(
+            Structure(id=label, acronym=f"S{label}", graph_id=1, ontology_id=1,
+                      parent_structure_id=LABELS + 1, color_hex_triplet=bytes(rgb.tolist()).hex())
+            for label, rgb in enumerate(colours[1:], start=1)
+        )  # fmt: skip
+        session.flush()
+        write_id_paths(session, 1)
+    start = time.perf_counter()
+    request = SpaceRequest(SPACE, "bench CCF", root / "annotation_25.nrrd", structure_graph_id=1)
+    add_reference_space(store, plan_reference(store, request))
+    store.close()
+    return {"add_s": time.perf_counter() - start, "add_peak_mb": _peak_mb()}
+
+
+def _cut_plates(root: Path) -> dict[str, float]:
+    """Every coronal plate of the stored space, as `brainmap reference plates` cuts them."""
+    from brainmap.ingest.plates import PlateRequest, cut_plates, plan_plates, record_plates
+    from brainmap.store.folder import Store
+
+    store = Store.open(root / "store")
+    start = time.perf_counter()
+    plan = plan_plates(store, PlateRequest(SPACE, ATLAS, "coronal", 25.0))
+    plates = record_plates(store, plan, cut_plates(store, plan)).image_ids
+    store.close()
+    return {
+        "plates": len(plates),
+        "plates_s": time.perf_counter() - start,
+        "plates_peak_mb": _peak_mb(),
+    }
+
+
+PHASES = {
+    "make": _make_volume,
+    "write": _write_volume,
+    "read": _read_volume,
+    "store": _store_with_space,
+    "plates": _cut_plates,
+}
 
 
 def _phase(name: str, folder: str, queue: Any) -> None:
@@ -323,6 +384,43 @@ def volume_numbers(folder: Path) -> dict[str, float]:
         numbers |= queue.get(timeout=1800)
         child.join()
     return numbers
+
+
+def _structure_requests(
+    connection: http.client.HTTPConnection, points: np.ndarray, service: str = STRUCTURE_AT
+) -> float:
+    """Seconds for one request of `service` per point over `connection`."""
+    start = time.perf_counter()
+    for p, i, r in points:
+        connection.request("GET", service.format(p=p, i=i, r=r))
+        reply = json.loads(connection.getresponse().read())
+        if not reply["success"]:
+            raise RuntimeError(reply["msg"])
+    return time.perf_counter() - start
+
+
+def structure_requests_per_s(root: Path, count: int = 2000, clients: int = 4) -> dict[str, float]:
+    """`reference_to_structure` requests/s against `brainmap serve` over the store: one client
+    on a kept-alive connection, then `clients` at once (warm: the volume opened first)."""
+    from rma import free_port, serve  # benchmarks/rma.py: `brainmap serve` in its own process
+
+    points = np.random.default_rng(5).uniform(0, [13200, 8000, 11400], size=(count, 3)).round(1)
+    server = serve(root / "store", port := free_port())
+    try:
+        connections = [http.client.HTTPConnection("127.0.0.1", port) for _ in range(clients)]
+        _structure_requests(connections[0], points[:50])
+        one = count / _structure_requests(connections[0], points)
+        floor = count / _structure_requests(connections[0], points, ONE_STRUCTURE)
+        with ThreadPoolExecutor(clients) as pool:
+            start = time.perf_counter()
+            list(pool.map(_structure_requests, connections, np.array_split(points, clients)))
+            many = count / (time.perf_counter() - start)
+        for connection in connections:
+            connection.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"structure_one": one, "structure_many": many, "rma_one": floor}
 
 
 def main() -> None:
@@ -391,6 +489,23 @@ def main() -> None:
             )
             moments = numbers["moments_s"]
             print(f"every label's voxel count and centroid sums (centres): {moments:.1f} s")
+            print(
+                f"brainmap reference add (labels checked against a {LABELS:,}-structure "
+                f"ontology, volume written): {numbers['add_s']:.1f} s, "
+                f"peak RSS {numbers['add_peak_mb']:.0f} MB"
+            )
+            print(
+                f"brainmap reference plates, every coronal plate ({numbers['plates']:.0f}, label "
+                f"maps + atlas drawings + records): {numbers['plates_s']:.1f} s, "
+                f"peak RSS {numbers['plates_peak_mb']:.0f} MB (target < 500 MB)"
+            )
+            served = structure_requests_per_s(folder)
+            print(
+                f"reference_to_structure over HTTP (brainmap serve): "
+                f"{served['structure_one']:,.0f} requests/s on one connection, "
+                f"{served['structure_many']:,.0f}/s from 4 clients (a one-row RMA query, "
+                f"the server's floor: {served['rma_one']:,.0f}/s on one connection)"
+            )
 
 
 if __name__ == "__main__":
