@@ -153,10 +153,28 @@ def section_image(image_ids: tuple[int, ...], service: Service, **values: Any) -
 
 @download.command("data-set")
 @click.argument("data_set_id", metavar="ID", type=int)
+@click.option(
+    "--to-reference",
+    "to_reference",
+    type=float,
+    metavar="UM",
+    help="Warp each section onto the reference grid of its plane, UM µm apart: "
+    "<ID>_reference-<UM>um.png (RGBA, alpha marks the section) and reference.json.",
+)
+@click.option(
+    "--ome-zarr",
+    is_flag=True,
+    help="With --to-reference: also one 3-D OME-Zarr volume, reference.ome.zarr (NGFF 0.4).",
+)
 @bulk_options
-def data_set(data_set_id: int, **values: Any) -> None:
-    """Download every section image of section data set ID."""
-    _bulk(values, lambda bulk, out, **kw: bulk.download_section_data_set(data_set_id, out, **kw))
+def data_set(data_set_id: int, to_reference: float | None, ome_zarr: bool, **values: Any) -> None:
+    """Download every section image of section data set ID (or, with --to-reference, every
+    section warped to the reference atlas)."""
+    warp = {"to_reference": to_reference, "ome_zarr": ome_zarr}
+    _bulk(
+        values,
+        lambda bulk, out, **kw: bulk.download_section_data_set(data_set_id, out, **warp, **kw),
+    )
 
 
 @download.command("atlas")
