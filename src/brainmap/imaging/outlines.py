@@ -26,6 +26,8 @@ import numpy as np
 
 from brainmap.imaging.annotate import BACKGROUND, BOUNDARY_SHADE, FADE, UNKNOWN, Colour
 
+BAND_ROWS = 256
+"""Rows of the label map looked up at once when classing its pixels."""
 TOLERANCE_FRACTION = 2000
 """A plate's outlines may stray from its pixels by 1/2000 of its longer side (below what a
 screen shows of the whole plate), and never less than one pixel."""
@@ -82,46 +84,83 @@ def plan_tracing(sizes: Sequence[tuple[int, int]]) -> TracingPlan:
 def trace_regions(
     labels: np.ndarray, plan: TracingPlan, size: tuple[int, int] | None = None
 ) -> list[Region]:
-    """Every connected region of every non-zero label of `labels` (a 2-D label map at the
-    plan's level), by structure id then in tracing order. `size` is the full-resolution
-    (width, height), by default the level's size times the scale."""
+    """Every connected region of every non-zero label of `labels` (a 2-D label map of unsigned
+    integers of at most 32 bits, at the plan's level), by structure id then position. `size`
+    is the full-resolution (width, height), by default the level's size times the scale.
+
+    Regions are found class by class (`_classes`: labels that touch are in different classes),
+    so each is traced within its own bounding box, whatever the rest of its structure."""
+    if labels.dtype.kind != "u" or labels.dtype.itemsize > 4:
+        raise ValueError(
+            f"label maps hold unsigned integers of at most 32 bits, not {labels.dtype}"
+        )
     height, width = labels.shape
     full = size or (width * plan.scale, height * plan.scale)
+    classes = _classes(labels)
     regions: list[Region] = []
-    for structure_id, (top, bottom, left, right) in _label_boxes(labels):
-        mask = labels[top:bottom, left:right] == structure_id
-        offset = np.array((left, top))
-        for rings in _trace_mask(mask):
-            simple = (_simplify(ring, plan.epsilon) + offset for ring in rings)
-            placed = tuple(_to_full(ring, plan.scale, labels.shape, full) for ring in simple)
-            regions.append(Region(structure_id, placed))
+    for kind in range(1, int(classes.max(initial=0)) + 1):
+        count, components, boxes, _ = cv2.connectedComponentsWithStats(
+            (classes == kind).view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+        )
+        for index in range(1, count):
+            left, top, box_width, box_height = (int(v) for v in boxes[index, :4])
+            mask = components[top : top + box_height, left : left + box_width] == index
+            structure_id = int(labels[top, left + int(np.argmax(mask[0]))])
+            offset = np.array((left, top))
+            for rings in _trace_mask(mask):
+                simple = (_simplify(ring, plan.epsilon) + offset for ring in rings)
+                placed = tuple(_to_full(ring, plan.scale, labels.shape, full) for ring in simple)
+                regions.append(Region(structure_id, placed))
+    regions.sort(key=lambda region: (region.structure_id, *region.rings[0][0, ::-1].tolist()))
     return regions
 
 
-def _label_boxes(labels: np.ndarray) -> Iterable[tuple[int, tuple[int, int, int, int]]]:
-    """Each non-zero label with its bounding box (top, bottom, left, right; ends exclusive),
-    from one sort of the map."""
-    flat = labels.ravel()
-    order = np.argsort(flat, kind="stable")
-    ordered = flat[order]
-    starts = np.concatenate([[0], np.flatnonzero(ordered[1:] != ordered[:-1]) + 1])
-    width = labels.shape[1]
-    rows, columns = np.divmod(order, width)
-    boxes = zip(
-        np.minimum.reduceat(rows, starts),
-        np.maximum.reduceat(rows, starts) + 1,
-        np.minimum.reduceat(columns, starts),
-        np.maximum.reduceat(columns, starts) + 1,
-        strict=True,
-    )
-    for label, box in zip(ordered[starts], boxes, strict=True):
+def _classes(labels: np.ndarray) -> np.ndarray:
+    """Each pixel's class (0 for label 0): labels touching by a side or a corner never share a
+    class, so an 8-connected region of one class lies in one label. Classes are given greedily,
+    labels with the most neighbours first: a handful for an atlas plate."""
+    pairs = _touching(labels)
+    ids = np.unique(np.concatenate([pairs.ravel(), labels[:1, :1].ravel()]))
+    neighbours: dict[int, set[int]] = {int(label): set() for label in ids}
+    for first, second in pairs.tolist():
+        neighbours[first].add(second)
+        neighbours[second].add(first)
+    classes: dict[int, int] = {0: 0}
+    for label in sorted(neighbours, key=lambda label: -len(neighbours[label])):
         if label != 0:
-            yield int(label), tuple(int(value) for value in box)  # type: ignore[misc]
+            taken = {classes.get(other) for other in neighbours[label]}
+            classes[label] = next(c for c in range(1, len(taken) + 2) if c not in taken)
+    table = np.array([classes[int(label)] for label in ids], dtype=np.uint16)
+    mapped = np.empty(labels.shape, dtype=np.uint16)
+    for top in range(0, labels.shape[0], BAND_ROWS):  # bounded temporaries
+        band = labels[top : top + BAND_ROWS]
+        mapped[top : top + BAND_ROWS] = table[np.searchsorted(ids, band)]
+    return mapped
+
+
+def _touching(labels: np.ndarray) -> np.ndarray:
+    """Every pair of different labels (smaller first) that touch by a side or a corner."""
+    neighbours = (
+        (labels[:, :-1], labels[:, 1:]),
+        (labels[:-1, :], labels[1:, :]),
+        (labels[:-1, :-1], labels[1:, 1:]),
+        (labels[:-1, 1:], labels[1:, :-1]),
+    )
+    keys = []
+    for first, second in neighbours:
+        differ = first != second
+        a, b = first[differ].astype(np.uint64), second[differ].astype(np.uint64)
+        keys.append((np.minimum(a, b) << np.uint64(32)) | np.maximum(a, b))
+    unique = np.unique(np.concatenate(keys))
+    return np.stack([unique >> np.uint64(32), unique & np.uint64(0xFFFFFFFF)], axis=1).astype(
+        np.int64
+    )
 
 
 def _trace_mask(mask: np.ndarray) -> list[list[np.ndarray]]:
     """The crack-edge rings of a boolean mask, per connected region (outer ring first)."""
-    doubled = np.pad(mask, 1).astype(np.uint8).repeat(2, axis=0).repeat(2, axis=1)
+    padded = np.pad(mask, 1).view(np.uint8)
+    doubled = cv2.resize(padded, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST_EXACT)
     contours, hierarchy = cv2.findContours(doubled, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return []
