@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from sync_store import (
     ATLAS,
     ATLAS_SET,
@@ -35,10 +36,13 @@ from sync_store import (
 )
 
 from brainmap.cli import main
+from brainmap.demo.phantom import build_demo_store
 from brainmap.reference import alignment as maths
+from brainmap.reference.volume import ReferenceVolume
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
+from brainmap.store.schema import Structure, SubImage
 from loopback import call, get_json
 
 SPACE_RECORD = {"id": 9, "name": "P56 Brain", "structure_graph_id": None, "age_id": 15}
@@ -92,14 +96,14 @@ def syncs(sync: SyncStore, data_set_id: int, pir: np.ndarray, annotated: bool = 
     ]
 
 
-def close(answer: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
+def close(answer: list[dict[str, Any]], expected: list[dict[str, Any]], tol: float = 1e-9) -> None:
     assert len(answer) == len(expected)
     for got, want in zip(answer, expected, strict=True):
         assert {k: v for k, v in got.items() if k not in "xy"} == {
             k: v for k, v in want.items() if k not in "xy"
         }
-        assert got["x"] == pytest.approx(want["x"], abs=1e-9)
-        assert got["y"] == pytest.approx(want["y"], abs=1e-9)
+        assert got["x"] == pytest.approx(want["x"], abs=tol)
+        assert got["y"] == pytest.approx(want["y"], abs=tol)
 
 
 # -- the model -----------------------------------------------------------------------------
@@ -384,3 +388,131 @@ def test_unreadable_volume_is_500_naming_it(tmp_path: Path) -> None:
     assert code == 500
     assert body.decode().startswith("reference space 9: volume reference/9/annotation.zarr ")
     assert str(tmp_path) not in body.decode()
+
+
+# -- the demo store ------------------------------------------------------------------------
+
+DEMO_SCALE = 0.06
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, str]]:
+    store = build_demo_store(tmp_path_factory.mktemp("demo") / "demo", scale=DEMO_SCALE)
+    with BackgroundServer(create_app(store)) as running:
+        yield store, running.url
+
+
+def demo_images(store: Store) -> list[tuple[int, int, int, int, bool, str]]:
+    """(id, data set, width, height, annotated, kind) of every demo image, by id."""
+    with store.session() as session:
+        rows = session.execute(
+            select(
+                SubImage.id,
+                SubImage.data_set_id,
+                SubImage.width,
+                SubImage.height,
+                SubImage.annotated,
+                SubImage.type,
+            ).order_by(SubImage.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def both(server: str, path: str, query: str) -> tuple[Any, ET.Element]:
+    """The json `msg` and the xml answer's element of one request."""
+    [element] = xml(server, f"{path.removesuffix('.json')}.xml", query)
+    return msg(server, path, query), element
+
+
+def test_demo_round_trips_and_xml(demo: tuple[Store, str]) -> None:
+    """Every demo image: its centre to the reference and back within 0.01 px, json and xml."""
+    store, server = demo
+    for image_id, data_set_id, width, height, _, _ in demo_images(store):
+        x, y = width / 2 + 0.25, height / 3
+        answer, element = both(
+            server, f"/api/v2/image_to_reference/{image_id}.json", f"x={x:f}&y={y:f}"
+        )
+        where = answer["image_to_reference"]
+        assert [float(element.findtext(axis) or "") for axis in "xyz"] == list(where.values())
+        query = f"x={where['x']:f}&y={where['y']:f}&z={where['z']:f}"
+        [back], element = both(
+            server,
+            "/api/v2/reference_to_image/9.json",
+            f"{query}&section_data_set_ids={data_set_id}",
+        )
+        assert back["image_sync"]["section_image_id"] == image_id
+        assert abs(back["image_sync"]["x"] - x) < 0.01 and abs(back["image_sync"]["y"] - y) < 0.01
+        assert element.tag == "image-sync-helper-image-syncs"
+
+
+def test_demo_services_compose(demo: tuple[Store, str]) -> None:
+    """image_to_image and image_to_atlas answer what image_to_reference then reference_to_image
+    answer; image_to_atlas only ever lands on annotated plates."""
+    store, server = demo
+    images = demo_images(store)
+    sets = sorted({row[1] for row in images if row[5] == "SectionImage"})
+    annotated = {row[0] for row in images if row[4]}
+    [atlas_set] = {row[1] for row in images if row[5] == "AtlasImage"}
+    for image_id, _, width, height, _, kind in images:
+        if kind != "SectionImage":
+            continue
+        xy = f"x={width / 3:f}&y={height / 2:f}"
+        where = msg(server, f"/api/v2/image_to_reference/{image_id}.json", xy)
+        point = "x={x:f}&y={y:f}&z={z:f}".format(**where["image_to_reference"])
+        ids = ",".join(map(str, sets))
+        via_reference = msg(
+            server, "/api/v2/reference_to_image/9.json", f"{point}&section_data_set_ids={ids}"
+        )
+        direct = msg(
+            server, f"/api/v2/image_to_image/{image_id}.json", f"{xy}&section_data_set_ids={ids}"
+        )
+        # the reference point went through %f (µm to 6 decimals): 1e-4 px
+        close([d["image_sync"] for d in direct], [v["image_sync"] for v in via_reference], 1e-4)
+        plate, element = both(server, f"/api/v2/image_to_atlas/{image_id}.json", f"{xy}&atlas_id=1")
+        assert element.tag == "image-sync"
+        assert plate["image_sync"]["section_image_id"] in annotated
+        [nearest] = msg(
+            server, "/api/v2/reference_to_image/9.json", f"{point}&section_data_set_ids={atlas_set}"
+        )
+        if nearest["image_sync"]["section_image_id"] in annotated:
+            expected = {
+                k: v for k, v in nearest["image_sync"].items() if k != "section_data_set_id"
+            }
+            close([plate["image_sync"]], [expected], 1e-4)
+
+
+def test_demo_structures(demo: tuple[Store, str]) -> None:
+    """reference_to_structure names the voxel's label; structure_to_image goes to the centre of
+    each structure's voxels (its descendants' included)."""
+    store, server = demo
+    volume = ReferenceVolume.open(store.root / "reference" / "9" / "annotation.zarr")
+    labels = np.stack([volume.plane("p", index) for index in range(volume.shape[0])])
+    resolution = np.asarray(volume.resolution_um)
+    rng = np.random.default_rng(9)
+    for voxel in rng.integers(0, volume.shape, (40, 3)):
+        x, y, z = voxel * resolution + rng.uniform(-0.49, 0.49, 3) * resolution
+        found = msg(server, "/api/v2/reference_to_structure/9.json", f"x={x:f}&y={y:f}&z={z:f}")
+        label = int(labels[tuple(voxel)])
+        assert [record["id"] for record in found] == ([] if label == 0 else [label])
+    with store.session() as session:
+        parents = dict(session.execute(select(Structure.id, Structure.parent_structure_id)).all())
+    present = sorted(set(np.unique(labels).tolist()) - {0})[:6]
+    data_set = demo_images(store)[0][1]
+    answer, element = both(
+        server,
+        f"/api/v2/structure_to_image/{data_set}.json",
+        "structure_ids=" + ",".join(map(str, present)),
+    )
+    assert len(element) == len(answer) == len(present)
+    for structure, item in zip(present, answer, strict=True):
+        family = {structure}
+        while grown := {s for s, p in parents.items() if p in family} - family:
+            family |= grown
+        centre = np.argwhere(np.isin(labels, list(family))).mean(axis=0) * resolution
+        [expected] = msg(
+            server,
+            "/api/v2/reference_to_image/9.json",
+            "x={:f}&y={:f}&z={:f}&section_data_set_ids={}".format(*centre, data_set),
+        )
+        assert item["image_sync"]["section_image_id"] == expected["image_sync"]["section_image_id"]
+        assert item["image_sync"]["x"] == pytest.approx(expected["image_sync"]["x"], abs=1e-3)
