@@ -67,6 +67,64 @@ export async function structureAt(imageId, x, y, atlas) {
   return (await response.json()).msg[0] ?? null;
 }
 
+/** The `msg` of one of the server's JSON services at `path` with query `pairs`; a refusal
+ * throws the server's plain-text reason. */
+async function service(path, pairs) {
+  const response = await fetch(absolute(`api/v2/${path}.json?${toQuery(pairs)}`));
+  if (!response.ok) throw new Error((await response.text()).trim());
+  const envelope = await response.json();
+  if (!envelope.success) throw new Error(envelope.msg);
+  return envelope.msg;
+}
+
+/** Where a SectionImage lies in the reference space: its data set's reference space id when
+ * the image has an Alignment2d and its data set an Alignment3d, else null. */
+export const alignmentOf = cached(async (imageId) => {
+  const found = await records(
+    `model::SectionImage,rma::criteria,[id$eq${imageId}],`
+    + "rma::include,alignment2d,data_set(alignment3d)",
+  );
+  const image = found[0];
+  const aligned = image?.alignment2d && image.data_set?.alignment3d;
+  return aligned ? { referenceSpace: image.data_set.reference_space_id } : null;
+});
+
+/** The section data sets registered to a reference space (with an Alignment3d), by id. */
+export const alignedDataSets = cached((spaceId) => records(
+  `model::SectionDataSet,rma::criteria,[reference_space_id$eq${spaceId}],alignment3d,`
+  + "rma::include,genes,plane_of_section,rma::options[order$eqid][num_rows$eq'all']",
+));
+
+/** Every atlas, by id. */
+export const allAtlases = cached(() => records(
+  "model::Atlas,rma::options[order$eqid][num_rows$eq'all']",
+));
+
+/** The reference point {x: p, y: i, z: r} (µm) of full-resolution pixel (x, y) of an image. */
+export async function imageToReference(imageId, x, y) {
+  const msg = await service(`image_to_reference/${imageId}`, [["x", x], ["y", y]]);
+  return msg.image_to_reference;
+}
+
+/** The Structure record at a reference point (µm) of a reference space; null where none. */
+export async function structureAtReference(spaceId, { x, y, z }) {
+  const msg = await service(`reference_to_structure/${spaceId}`, [["x", x], ["y", y], ["z", z]]);
+  return msg[0] ?? null;
+}
+
+/** The annotated plate of an atlas nearest pixel (x, y) of an image: {section_image_id, x, y}. */
+export async function imageToAtlas(imageId, x, y, atlasId) {
+  const pairs = [["x", x], ["y", y], ["atlas_id", atlasId]];
+  return (await service(`image_to_atlas/${imageId}`, pairs)).image_sync;
+}
+
+/** The image of a data set nearest pixel (x, y) of an image, through the reference space:
+ * {section_image_id, x, y}. */
+export async function imageToImage(imageId, x, y, dataSetId) {
+  const pairs = [["x", x], ["y", y], ["section_data_set_ids", dataSetId]];
+  return (await service(`image_to_image/${imageId}`, pairs))[0].image_sync;
+}
+
 /** The IIIF Image API base URL of an image (append /info.json or a region/size/...). */
 export const iiifBase = (imageId) => absolute(`iiif/3/${imageId}`);
 

@@ -1,12 +1,13 @@
 // The page: the catalogue chooses an image, the controls choose its filters, the viewer shows
 // it; the URL hash holds image, filters and viewport, so a reload or a shared link restores it.
 
-import { dataSetContext, downloadUrl, imageRecord } from "./api.js";
+import { alignmentOf, dataSetContext, downloadUrl, imageRecord, structureAt } from "./api.js";
 import { Catalog } from "./catalog.js";
 import { Controls } from "./controls.js";
 import { copyText, visibleGeometry } from "./download.js";
 import { Landing } from "./landing.js";
-import { StructureUnderPointer } from "./pointer.js";
+import { PointerLookup, describeStructure } from "./pointer.js";
+import { SyncPanel, referenceText } from "./reference.js";
 import { filterQuery, readState, writeState } from "./state.js";
 import { Status } from "./status.js";
 import { Viewer } from "./viewer.js";
@@ -32,16 +33,48 @@ const viewer = new Viewer($("#viewer"), {
 });
 
 const landing = new Landing($("#landing"));
-const pointer = new StructureUnderPointer(
-  $("#pointer-structure"),
-  $("#viewer"),
-  (x, y) => viewer.imagePointAt(x, y),
-);
+const pointAt = (x, y) => viewer.imagePointAt(x, y);
+const structurePointer = new PointerLookup($("#pointer-structure"), $("#viewer"), pointAt);
+const referencePointer = new PointerLookup($("#pointer-reference"), $("#viewer"), pointAt);
 
 /** Name the structure under the pointer where the image is an annotated plate. */
 function followPointer(record, filters) {
   const annotated = record.annotated && controls.context.atlases.length > 0;
-  pointer.follow(annotated ? record.id : null, filters.atlas ?? controls.form.atlas.value);
+  const atlas = filters.atlas ?? controls.form.atlas.value;
+  const lookup = (x, y) => structureAt(record.id, x, y, atlas).then(describeStructure);
+  structurePointer.follow(annotated ? `${record.id}:${atlas}` : null, lookup);
+}
+
+/** Open the image a sync service answered, centred on its point, showing as much tissue as
+ * the view shows now (by the two images' resolutions). */
+async function openSynced(sync, filters) {
+  const target = await imageRecord(sync.section_image_id);
+  if (!target) throw new Error(`There is no image ${sync.section_image_id}.`);
+  const here = viewer.region();
+  const known = shown?.resolution > 0 && target.resolution > 0;
+  const scale = known ? shown.resolution / target.resolution : 1;
+  const [w, h] = [here.w * scale, here.h * scale];
+  const region = { x: sync.x - w / 2, y: sync.y - h / 2, w, h };
+  location.hash = writeState({ image: target.id, filters, region }); // restore() opens it
+}
+
+const sync = new SyncPanel($("#sync-controls"), {
+  centre: () => viewer.centre(),
+  go: (found, filters) => openSynced(found, filters).catch(report),
+  report,
+});
+
+/** On an aligned section: the reference point and structure under the pointer, the cross at
+ * the view's centre and the way to a plate or another data set; elsewhere none of them. */
+async function followReference(record) {
+  referencePointer.follow(null);
+  $("#view-centre").hidden = true;
+  const alignment = await alignmentOf(record.id);
+  if (shown !== record) return; // another image was opened meanwhile
+  const lookup = (x, y) => referenceText(record.id, alignment.referenceSpace, x, y);
+  referencePointer.follow(alignment ? `${record.id}` : null, lookup);
+  $("#view-centre").hidden = !alignment;
+  await sync.show(record, alignment);
 }
 
 const controls = new Controls($("#controls"), (filters) => {
@@ -68,6 +101,7 @@ async function show(record, filters, region) {
   catalog.markImage(record.id);
   landing.hide();
   followPointer(record, chosen);
+  followReference(record).catch(report);
   await viewer.open(record, chosen, region);
   save();
   const section = record.section_number ?? "–";

@@ -1,37 +1,37 @@
-// The structure under the pointer on an annotated plate, from the server's image_to_structure
-// lookup. Throttled: one request in flight, at most one every INTERVAL ms, always for the last
-// pixel the pointer was over; the same pixel is not asked twice in a row. A refusal is shown
-// and ends the lookups on that plate.
-
-import { structureAt } from "./api.js";
+// A look-up about the image pixel under the pointer (the structure on an annotated plate, the
+// reference point and structure on an aligned section), shown over the view. Throttled: one
+// request in flight, at most one every INTERVAL ms, always for the last pixel the pointer was
+// over; the same pixel is not asked twice in a row. A refusal is shown and ends the look-ups
+// on that image.
 
 const INTERVAL = 100;
 const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
-export class StructureUnderPointer {
-  /** `element` shows the name; `pointAt(clientX, clientY)` is the image pixel under a point. */
+export class PointerLookup {
+  /** `element` shows the answer; `pointAt(clientX, clientY)` is the image pixel under a point. */
   constructor(element, surface, pointAt) {
     this.element = element;
     this.pointAt = pointAt;
-    this.plate = null;
+    this.key = null;
     surface.addEventListener("pointermove", (event) => this.moved(event));
     surface.addEventListener("pointerleave", () => this.moved(null));
   }
 
-  /** Follow the pointer over `image` (its id) with the label map of `atlas`, or stop (null). */
-  follow(image, atlas) {
-    const plate = image === null ? null : { image, atlas };
-    if (JSON.stringify(plate) === JSON.stringify(this.plate)) return;
-    this.plate = plate;
+  /** Follow the pointer with `lookup(x, y)` (a promise of the text to show), named by `key`
+   * (following the same key again changes nothing), or stop (key null). */
+  follow(key, lookup) {
+    if (key === this.key) return;
+    this.key = key;
+    this.lookup = lookup;
     this.wanted = null;
     this.asked = null;
     this.show("");
   }
 
   moved(event) {
-    if (!this.plate) return;
+    if (this.key === null) return;
     const point = event && this.pointAt(event.clientX, event.clientY);
-    this.wanted = point ? { ...this.plate, ...point } : null;
+    this.wanted = point ? { key: this.key, x: point.x, y: point.y } : null;
     if (!this.wanted) {
       this.asked = null;
       this.show("");
@@ -46,11 +46,11 @@ export class StructureUnderPointer {
     this.busy = true;
     this.asked = wanted;
     try {
-      const structure = await structureAt(wanted.image, wanted.x, wanted.y, wanted.atlas);
-      if (this.wanted && this.plate?.image === wanted.image) this.show(describe(structure));
+      const text = await this.lookup(wanted.x, wanted.y);
+      if (this.wanted && this.key === wanted.key) this.show(text);
     } catch (error) {
-      if (this.plate?.image === wanted.image) {
-        this.plate = null; // the plate cannot be looked up (say, a mirror's picture): say so once
+      if (this.key === wanted.key) {
+        this.key = null; // this image cannot be looked up (say, a mirror's picture): say so once
         this.show(error.message);
       }
     }
@@ -66,7 +66,7 @@ export class StructureUnderPointer {
 }
 
 /** "Primary somatosensory area (SSp)", or what the background is. */
-function describe(structure) {
+export function describeStructure(structure) {
   if (!structure) return "no structure";
   const name = structure.name ?? `structure ${structure.id}`;
   return structure.acronym ? `${name} (${structure.acronym})` : name;

@@ -85,6 +85,12 @@ export class Viewer {
     return { x: Math.floor(x), y: Math.floor(y) };
   }
 
+  /** The full-resolution pixel at the centre of the view; null while no image is open. */
+  centre() {
+    const r = this.region();
+    return r && { x: Math.floor(r.x + r.w / 2), y: Math.floor(r.y + r.h / 2) };
+  }
+
   /** The scale bar for the current zoom: µm per pixel of the view from the image's. */
   updateScaleBar() {
     const item = this.osd.world.getItemAt(0);
