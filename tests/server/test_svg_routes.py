@@ -19,7 +19,8 @@ from brainmap.imaging.annotate import FADE, parse_hex
 from brainmap.pyramid.tiers import whole_image
 from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.server.background import BackgroundServer
-from brainmap.server.routes.svg import svg_routes
+from brainmap.server.responses import PixelFile
+from brainmap.server.routes.svg import OutlineCache, svg_routes
 from brainmap.server.state import ServerState, install_state
 from brainmap.store.folder import Store
 from brainmap.store.schema import (
@@ -34,6 +35,8 @@ from brainmap.store.schema import (
 )
 from imaging.test_outlines import iou, rendered_structures
 from loopback import Reply, match, request
+from small_store import ATLAS_IMAGE, ATLAS_IMAGE_UNANNOTATED, SmallStore
+from small_store import STRUCTURE_COLOURS as SMALL_COLOURS
 
 PLATE = 501
 UNANNOTATED = 502
@@ -271,3 +274,57 @@ def test_refusals_are_one_line_naming_the_fault(
     assert reply.status == status, reply.body
     assert reply.content_type == "text/plain; charset=utf-8"
     assert reply.text.startswith(message) and "\n" not in reply.text.strip()
+
+
+def test_outlines_are_traced_once_per_version_of_the_label_map(tmp_path: Path) -> None:
+    built = build_store(tmp_path / "store")
+    with built.store.session() as session:
+        path = session.get(AlternateImage, 1).path  # type: ignore[union-attr]
+    labels = PixelFile(PLATE, path, built.store.pyramid_path(path))
+    cache = OutlineCache(1 << 20)
+    width, height, regions = cache.regions(labels)
+    assert (width, height) == (800, 600)
+    assert cache.regions(labels)[2] is regions  # kept, not traced again
+    changed = built.labels.copy()
+    changed[560:590, 100:300] = 549
+    write_pyramid(changed, labels.path, PyramidKind.LABELS)  # a new version of the file
+    again = cache.regions(labels)[2]
+    assert again is not regions
+    assert UNKNOWN_LABEL not in {region.structure_id for region in again}
+    assert UNKNOWN_LABEL in {region.structure_id for region in regions}
+
+
+def test_a_replaced_label_map_is_drawn_anew(tmp_path: Path) -> None:
+    built = build_store(tmp_path / "store")
+    app = Starlette(routes=[Mount("/api/v2", routes=svg_routes())])
+    install_state(app, ServerState.create(built.store))
+    with BackgroundServer(app) as server:
+        built.url = server.url
+        first = svg(built, f"svg/{PLATE}?groups=28")
+        with built.store.session() as session:
+            path = session.get(AlternateImage, 1).path  # type: ignore[union-attr]
+        write_pyramid(
+            np.zeros_like(built.labels), built.store.pyramid_path(path), PyramidKind.LABELS
+        )
+        second = svg(built, f"svg/{PLATE}?groups=28")
+    assert second.headers["etag"] != first.headers["etag"]
+    assert b"<path" in first.body and b"<path" not in second.body
+
+
+def test_create_app_serves_the_small_store_plate(
+    small_server: str, small_store: SmallStore
+) -> None:
+    reply = request(f"{small_server}/api/v2/svg/{ATLAS_IMAGE}")
+    assert reply.status == 200 and reply.content_type == "image/svg+xml"
+    colours = {sid: parse_hex(hex_) for sid, hex_ in SMALL_COLOURS.items()}
+    drawn = rendered_structures(reply.body, colours)
+    for sid in (315, 549):
+        assert iou(drawn == sid, small_store.labels == sid) >= 0.95
+    download = request(f"{small_server}/api/v2/svg_download/{ATLAS_IMAGE}")
+    assert download.body == reply.body
+    assert download.headers["content-disposition"] == f'attachment; filename="{ATLAS_IMAGE}.svg"'
+    refused = request(f"{small_server}/api/v2/svg/{ATLAS_IMAGE_UNANNOTATED}")
+    assert (
+        refused.status == 404
+        and refused.text == f"image {ATLAS_IMAGE_UNANNOTATED} has no annotation"
+    )
