@@ -13,9 +13,9 @@ from brainmap.client._http.retry import RetryPolicy
 from brainmap.client._http.transport import Timeouts, Transport
 from brainmap.client.bulk.engine import DEFAULT_CONCURRENCY, BulkReport, Runner, prepare, run_bulk
 from brainmap.client.bulk.manifest import Job
-from brainmap.client.bulk.naming import AUTO, FileNamer
+from brainmap.client.bulk.naming import FileNamer
 from brainmap.client.bulk.verify import EXTENT_FIELDS, decode, expected_size, extent_of, jpeg_check
-from brainmap.client.extras import import_extra
+from brainmap.client.checks import checked_request
 from brainmap.client.frames import to_dataframe
 from brainmap.client.paging import Record, query_rows
 from brainmap.client.ranges import Window, image_windows
@@ -282,57 +282,12 @@ class AsyncClient(SyncServices):
         ome_zarr: bool,
         options: dict[str, Any],
     ) -> BulkReport:
-        """`download_section_data_set` with ``to_reference``: every check before any fetch."""
-        from brainmap.client import alignments, warping
-        from brainmap.client.bulk import to_reference as warped
+        """`download_section_data_set` with ``to_reference`` (see `bulk.to_reference`)."""
+        from brainmap.client.bulk.to_reference import WarpJob, download_warped
 
-        quiet, progress = options.pop("quiet", False), options.pop("progress", None)
-        client, manifest = options.pop("client", None), options.pop("manifest", None)
-        downsample = options.pop("downsample", None)
-        resolution_um = warping.checked_resolution(resolution)
-        warping.checked_downsample(downsample)
-        warping.refuse_region(options)
-        request, auto = checked_request(options)
-        warping.need_opencv()
-        destination, _ = prepare(out_dir, manifest)
-        if ome_zarr:
-            import_extra("zarr", "reference", "OME-Zarr volumes need zarr")
-            if destination.local is None:
-                raise BadParameter("ome_zarr", "the volume is written into a local folder only")
-        data_set = await alignments.aligned_data_set(self.transport, self._rma, data_set_id)
-        images = await alignments.data_set_images(self.transport, self._rma, data_set_id)
-        windows: dict[int, Window | None] = {}
-        if auto:
-            windows = await image_windows(self.transport, self._rma, [i.record for i in images])
-        namer = FileNamer(request, auto_range=auto, ending=warped.file_ending(resolution_um))
-        endpoint = urls.image_endpoint(self.api_url, "section")
-        plans = []
-        for image in images:
-            own = request.replace(range=windows[image.id]) if auto else request
-            plan = warping.plan_warp(image, data_set, own, resolution_um, downsample=downsample)
-            plans.append(
-                (plan, urls.image_url(endpoint, image.id, plan.request), namer.name(image.id))
-            )
-        report = await run_bulk(
-            self.transport,
-            warped.warp_jobs(plans),
-            out_dir,
-            manifest=manifest,
-            concurrency=self.concurrency,
-            quiet=quiet,
-            callback=progress,
-            label=f"sections to {resolution_um:g} µm",
-            runner=self._runner(client),
-        )
-        sections = [(plan, file) for plan, _, file in plans]
-        document = warped.reference_document(data_set, resolution_um, sections)
-        await asyncio.to_thread(warped.write_reference_json, destination, document)
-        if ome_zarr and report.ok and sections and destination.local is not None:
-            from brainmap.client.bulk.reference_volume import build_volume
-
-            name = f"section data set {data_set_id} at {resolution_um:g} um"
-            await asyncio.to_thread(build_volume, destination.local, sections, name)
-        return report
+        runner = self._runner(options.pop("client", None))
+        job = WarpJob(data_set_id, resolution, ome_zarr, self.concurrency, runner)
+        return await download_warped(self.transport, self.api_url, out_dir, job, options)
 
     async def download_atlas(
         self,
@@ -468,13 +423,3 @@ class AsyncClient(SyncServices):
             url = urls.image_url(endpoint, image_id, own)
             jobs.append(Job(namer.name(image_id), url, width, height))
         return jobs
-
-
-def checked_request(params: Mapping[str, Any]) -> tuple[ImageRequest, bool]:
-    """The image request of `params` (allensdk's keywords, others ignored), checked by the
-    rules the server applies (BadParameter naming the first bad one), and whether ``range`` is
-    ``"auto"`` (then left out of the request)."""
-    auto = isinstance(params.get("range"), str) and params.get("range") == AUTO
-    request = ImageRequest.from_kwargs(**{**params, "range": None} if auto else params)
-    ImageRequest.parse(request.to_pairs())
-    return request, auto

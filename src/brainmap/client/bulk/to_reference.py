@@ -8,17 +8,26 @@ describing every section's place and, with ``ome_zarr``, one OME-Zarr volume of 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from brainmap.client import warped_png
+from brainmap.client import alignments, urls, warped_png, warping
+from brainmap.client._http.transport import Transport
 from brainmap.client.alignments import AlignedDataSet
 from brainmap.client.bulk.destination import Destination
+from brainmap.client.bulk.engine import BulkReport, Runner, prepare, run_bulk
 from brainmap.client.bulk.manifest import Job
+from brainmap.client.bulk.naming import FileNamer
 from brainmap.client.bulk.verify import decode, expected_size
+from brainmap.client.checks import checked_request
+from brainmap.client.extras import import_extra
+from brainmap.client.ranges import Window, image_windows
 from brainmap.client.warping import WarpPlan, warp_pixels
+from brainmap.errors import BadParameter
 from brainmap.reference.planes import CCF_EXTENT_UM
 
 REFERENCE_JSON = "reference.json"
@@ -84,3 +93,72 @@ def warp_jobs(plans: Sequence[tuple[WarpPlan, str, str]]) -> list[Job]:
         Job(file, url, *expected_size(plan.image.record, plan.request), render=WarpRender(plan))
         for plan, url, file in plans
     ]
+
+
+@dataclass(frozen=True)
+class WarpJob:
+    """What to download: a data set warped at `resolution` µm (and whether to build the
+    volume), fetched with `concurrency` requests in flight by `runner` (None: here)."""
+
+    data_set_id: int
+    resolution: float
+    ome_zarr: bool
+    concurrency: int
+    runner: Runner | None = None
+
+
+async def download_warped(
+    transport: Transport,
+    api_url: str,
+    out_dir: str | os.PathLike[str],
+    job: WarpJob,
+    options: dict[str, Any],
+) -> BulkReport:
+    """Run `job` into `out_dir`; `options` are ``quiet``, ``progress``, ``manifest``,
+    ``downsample`` and the image parameters. Every check (parameters, destination, alignment
+    records) comes before any fetch or write."""
+    quiet, progress = options.pop("quiet", False), options.pop("progress", None)
+    manifest, downsample = options.pop("manifest", None), options.pop("downsample", None)
+    resolution_um = warping.checked_resolution(job.resolution)
+    warping.checked_downsample(downsample)
+    warping.refuse_region(options)
+    request, auto = checked_request(options)
+    warping.need_opencv()
+    destination, _ = prepare(out_dir, manifest)
+    if job.ome_zarr:
+        import_extra("zarr", "reference", "OME-Zarr volumes need zarr")
+        if destination.local is None:
+            raise BadParameter("ome_zarr", "the volume is written into a local folder only")
+    rma = urls.rma_endpoint(api_url)
+    data_set = await alignments.aligned_data_set(transport, rma, job.data_set_id)
+    images = await alignments.data_set_images(transport, rma, job.data_set_id)
+    windows: dict[int, Window | None] = {}
+    if auto:
+        windows = await image_windows(transport, rma, [image.record for image in images])
+    namer = FileNamer(request, auto_range=auto, ending=file_ending(resolution_um))
+    endpoint = urls.image_endpoint(api_url, "section")
+    plans = []
+    for image in images:
+        own = request.replace(range=windows[image.id]) if auto else request
+        plan = warping.plan_warp(image, data_set, own, resolution_um, downsample=downsample)
+        plans.append((plan, urls.image_url(endpoint, image.id, plan.request), namer.name(image.id)))
+    report = await run_bulk(
+        transport,
+        warp_jobs(plans),
+        out_dir,
+        manifest=manifest,
+        concurrency=job.concurrency,
+        quiet=quiet,
+        callback=progress,
+        label=f"sections to {resolution_um:g} µm",
+        runner=job.runner,
+    )
+    sections = [(plan, file) for plan, _, file in plans]
+    document = reference_document(data_set, resolution_um, sections)
+    await asyncio.to_thread(write_reference_json, destination, document)
+    if job.ome_zarr and report.ok and sections and destination.local is not None:
+        from brainmap.client.bulk.reference_volume import build_volume
+
+        name = f"section data set {job.data_set_id} at {resolution_um:g} um"
+        await asyncio.to_thread(build_volume, destination.local, sections, name)
+    return report
