@@ -145,12 +145,11 @@ async def _svg(request: Request, *, download: bool) -> Response:
         if body is None:
             body = await anyio.to_thread.run_sync(prepared.draw, limiter=state.render_limiter)
             state.responses.keep(prepared.etag, body)
-    except BadParameter as error:
-        return PlainTextResponse(str(error), status_code=400)
-    except NotFound as error:
-        return PlainTextResponse(str(error), status_code=404)
     except UnreadablePixels as error:
         return unreadable_response(error)
+    except (BadParameter, NotFound) as error:
+        status = 400 if isinstance(error, BadParameter) else 404
+        return PlainTextResponse(str(error), status_code=status)
     return Response(body, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -218,8 +217,11 @@ def _drawings(
         unknown = [group for group in groups if group not in known]
         if unknown:
             raise BadParameter("groups", f"no GraphicGroupLabel with id {unknown[0]}")
+    first: dict[int, tuple[int | None, str]] = {}  # an atlas's first label map, as for the JPEG
+    for atlas_id, graph_id, path in annotations:
+        first.setdefault(atlas_id, (graph_id, path))
     drawings: list[Drawing] = []
-    for atlas_id, graph_id, path in dict((row.id, row) for row in annotations).values():
+    for atlas_id, (graph_id, path) in first.items():
         atlas_groups = tuple(sorted(group for atlas, group in links if atlas == atlas_id))
         if groups is not None and not set(groups) & set(atlas_groups):
             continue
