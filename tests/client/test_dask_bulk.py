@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from dask import config as dask_config
 from distributed import Client as DaskClient
 from distributed import LocalCluster
+from reference_store import SAGITTAL
 
 from brainmap.cli import main
 from brainmap.client import Client
@@ -109,3 +110,21 @@ def test_cli_dask_address(
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"{IMAGES} fetched, 0 already there, 0 failed")
     assert image_files(tmp_path) == local_run
+
+
+def test_sections_warped_on_the_cluster_equal_a_local_run(
+    reference_server: str, dask: DaskClient, tmp_path: Path
+) -> None:
+    """Warping jobs travel to the workers (pickled) and write what a local run writes; to an
+    fsspec destination the files and reference.json land there too."""
+    local, url = tmp_path / "local", "memory://brainmap-dask-test/warped"
+    with Client(reference_server) as client:
+        assert client.download_section_data_set(SAGITTAL, local, to_reference=50, quiet=True).ok
+        report = client.download_section_data_set(
+            SAGITTAL, url, to_reference=50, client=dask, manifest=tmp_path / "m.sqlite", quiet=True
+        )
+    assert report.ok and report.fetched == 2
+    memory = fsspec.filesystem("memory")
+    stored = {path.rsplit("/", 1)[1]: memory.cat_file(path) for path in memory.find(url)}
+    assert stored == image_files(local)
+    memory.rm(url, recursive=True)

@@ -39,7 +39,10 @@ if TYPE_CHECKING:
     from brainmap.client.extras import MissingExtra as MissingExtra
     from brainmap.client.paging import IncompleteResult as IncompleteResult
     from brainmap.client.paging import IncompleteResultWarning as IncompleteResultWarning
+    from brainmap.client.sync_answers import ImageSync as ImageSync
+    from brainmap.client.sync_answers import ReferencePoint as ReferencePoint
     from brainmap.client.sync_client import Client as Client
+    from brainmap.client.warping import ReferenceSection as ReferenceSection
 
 _HOMES = {
     "AiohttpTransport": "_http.aiohttp_transport",
@@ -64,7 +67,10 @@ _HOMES = {
     "MissingExtra": "extras",
     "IncompleteResult": "paging",
     "IncompleteResultWarning": "paging",
+    "ImageSync": "sync_answers",
+    "ReferencePoint": "sync_answers",
     "Client": "sync_client",
+    "ReferenceSection": "warping",
 }
 """Public name -> the module (under this package) that defines it."""
 
@@ -75,11 +81,14 @@ __all__ = [
     "BulkReport",
     "Client",
     "ImageDownloadApi",
+    "ImageSync",
     "IncompleteResult",
     "IncompleteResultWarning",
     "MissingExtra",
     "MockTransport",
     "ProgressEvent",
+    "ReferencePoint",
+    "ReferenceSection",
     "Request",
     "Response",
     "RetryPolicy",
