@@ -81,6 +81,7 @@ SPACES_HELD = 4
 """Reference spaces whose open volume and structure centres are kept."""
 VOLUME_CACHE_BYTES = 32 << 20
 """Decoded annotation chunks kept per open volume (a point reads one 64³ chunk: 1 MB)."""
+FAR_OUT = "so far out that the answer is not a finite number"
 SYNC_LIST = "ImageSyncHelperImageSync"
 """The model name whose XML collection is the real ``image-sync-helper-image-syncs``."""
 SPACES_ATTRIBUTE = "brainmap_reference_spaces"
@@ -216,10 +217,10 @@ def one_id(params: QueryParams, name: str, kind: str) -> int:
     return ids[0]
 
 
-def finite(values: np.ndarray, what: str) -> None:
-    """Refuse an answer that overflowed (the point given lies absurdly far out)."""
+def finite(values: np.ndarray, where: str) -> None:
+    """Refuse an answer that overflowed (the point given in `where` lies absurdly far out)."""
     if not np.isfinite(values).all():
-        raise BadParameter(what, "so far out that the answer is not a finite number")
+        raise BadParameter(where, FAR_OUT)
 
 
 # -- answers -------------------------------------------------------------------------------
@@ -262,26 +263,30 @@ def _source_point(session: Session, params: QueryParams, image_id: int) -> maths
     image = aligned_image(session, image_id)
     data_set = aligned_data_set(session, image.data_set_id)
     pir = maths.image_to_reference(image.alignment, data_set.alignment, xy)
-    finite(pir, "x")
+    finite(pir, "x, y")
     return pir
 
 
 def _nearest(
-    data_set: AlignedDataSet, images: Sequence[AlignedImage], pir: maths.Points
+    data_set: AlignedDataSet, images: Sequence[AlignedImage], pir: maths.Points, where: str
 ) -> Iterator[Fields]:
-    """Per reference point, the nearest image of the data set and the point on it."""
-    found = maths.reference_to_image(data_set.alignment, [i.alignment for i in images], pir)
-    finite(np.column_stack([found.x, found.y, found.fractional]), "x")
+    """Per reference point, the nearest image of the data set and the point on it; `where`
+    names the parameters the points came from."""
+    try:
+        found = maths.reference_to_image(data_set.alignment, [i.alignment for i in images], pir)
+    except ValueError:  # the point's section number overflowed
+        raise BadParameter(where, FAR_OUT) from None
+    finite(np.column_stack([found.x, found.y]), where)
     for index, x, y in zip(found.index.tolist(), found.x.tolist(), found.y.tolist(), strict=True):
         image = images[index]
         yield _sync(data_set.id, image.id, image.section_number, x, y)
 
 
-def _in_data_sets(session: Session, params: QueryParams, pir: maths.Points) -> Syncs:
+def _in_data_sets(session: Session, params: QueryParams, pir: maths.Points, where: str) -> Syncs:
     items: list[Fields] = []
     for data_set_id in id_list(params, "section_data_set_ids", "data set"):
         data_set = aligned_data_set(session, data_set_id)
-        items.extend(_nearest(data_set, data_set_images(session, data_set_id), pir))
+        items.extend(_nearest(data_set, data_set_images(session, data_set_id), pir, where))
     return Syncs(items)
 
 
@@ -299,14 +304,14 @@ def reference_to_image(
     """µm (x=p, y=i, z=r) -> the nearest image of each data set and the point on it."""
     pir = np.array([[number(params, axis) for axis in "xyz"]])
     space_volumes(session, space_id)
-    return _in_data_sets(session, params, pir)
+    return _in_data_sets(session, params, pir, "x, y, z")
 
 
 def image_to_image(
     session: Session, _spaces: ReferenceSpaces, params: QueryParams, image_id: int
 ) -> Answer:
     """Pixel (x, y) of an image -> the nearest image of each data set, via the reference."""
-    return _in_data_sets(session, params, _source_point(session, params, image_id))
+    return _in_data_sets(session, params, _source_point(session, params, image_id), "x, y")
 
 
 def image_to_image_2d(
@@ -319,7 +324,7 @@ def image_to_image_2d(
     for target_id in id_list(params, "section_image_ids", "image"):
         target = aligned_image(session, target_id)
         x, y = maths.image_to_image_2d(source.alignment, target.alignment, xy)[0].tolist()
-        finite(np.array([x, y]), "x")
+        finite(np.array([x, y]), "x, y")
         items.append(_sync(target.data_set_id, target.id, target.section_number, x, y))
     return Syncs(items)
 
@@ -330,7 +335,7 @@ def image_to_atlas(
     """Pixel (x, y) of an image -> the nearest annotated plate of an atlas, and the point."""
     pir = _source_point(session, params, image_id)
     data_set, plates = atlas_plates(session, one_id(params, "atlas_id", "atlas"))
-    found = next(_nearest(data_set, plates, pir))
+    found = next(_nearest(data_set, plates, pir, "x, y"))
     del found["section_data_set_id"]
     return Single("image_sync", found)
 
@@ -354,7 +359,8 @@ def structure_to_image(
                 f"structure {structure} has no voxels in reference space {space.id}'s annotation"
             )
     pir = np.array([centres[structure] for structure in structure_ids])
-    return Syncs(list(_nearest(data_set, data_set_images(session, data_set_id), pir)))
+    images = data_set_images(session, data_set_id)
+    return Syncs(list(_nearest(data_set, images, pir, "structure_ids")))
 
 
 def reference_to_structure(
