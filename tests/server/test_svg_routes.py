@@ -23,6 +23,7 @@ from brainmap.server.responses import PixelFile
 from brainmap.server.routes.svg import OutlineCache, svg_routes
 from brainmap.server.state import ServerState, install_state
 from brainmap.store.folder import Store
+from brainmap.store.mirrored import record_mirrored_level
 from brainmap.store.schema import (
     AlternateImage,
     Atlas,
@@ -42,6 +43,7 @@ PLATE = 501
 UNANNOTATED = 502
 DAMAGED = 503
 MISSING = 504
+MIRRORED = 505
 STRUCTURES = {  # id: (colour, id path)
     997: ("FFFFFF", "/997/"),
     8: ("BFDAE3", "/997/8/"),
@@ -117,7 +119,7 @@ def build_store(root: Path) -> SvgStore:
         atlases[0].graphic_group_labels = [groups[28], groups[159226751]]
         atlases[1].graphic_group_labels = [groups[159226751]]
         session.add_all([*groups.values(), *atlases])
-        for image_id in (PLATE, UNANNOTATED, DAMAGED, MISSING):
+        for image_id in (PLATE, UNANNOTATED, DAMAGED, MISSING, MIRRORED):
             session.add(
                 AtlasImage(
                     id=image_id,
@@ -134,6 +136,7 @@ def build_store(root: Path) -> SvgStore:
             (PLATE, 2, names["second"]),
             (DAMAGED, 1, names["damaged"]),
             (MISSING, 1, "pyramids/gone.tif"),
+            (MIRRORED, 1, "/external/plate_annotation.aff"),  # a mirror's record path
         ]
         for index, (image_id, atlas_id, path) in enumerate(alternates, start=1):
             session.add(
@@ -145,6 +148,7 @@ def build_store(root: Path) -> SvgStore:
                     path=path,
                 )
             )
+        record_mirrored_level(session, "/external/plate_annotation.aff", 0, nissl)
         session.commit()
     return SvgStore(store, labels)
 
@@ -253,6 +257,7 @@ def test_validators_answer_repeated_requests(served: SvgStore) -> None:
         ("svg/abc", 404, "no image with id abc"),
         (f"svg/{UNANNOTATED}", 404, f"image {UNANNOTATED} has no annotation"),
         (f"svg_download/{UNANNOTATED}", 404, f"image {UNANNOTATED} has no annotation"),
+        (f"svg/{MIRRORED}", 404, f"image {MIRRORED}: this mirror holds its plates as pictures"),
         (f"svg/{PLATE}?groups=12345", 400, "groups: no GraphicGroupLabel with id 12345"),
         (f"svg/{PLATE}?groups=28,abc", 400, "groups: not a comma-separated list of ids"),
         (f"svg/{PLATE}?groups=", 400, "groups: not a comma-separated list of ids"),
