@@ -9,10 +9,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sync_store import (
     ATLAS,
@@ -523,3 +526,36 @@ def test_demo_structures(demo: tuple[Store, str]) -> None:
         )
         assert item["image_sync"]["section_image_id"] == expected["image_sync"]["section_image_id"]
         assert item["image_sync"]["x"] == pytest.approx(expected["image_sync"]["x"], abs=1e-3)
+
+
+NUMBERISH = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**400), 10**400).map(str),
+    st.from_regex(r"[-+]?[0-9]{0,400}\.?[0-9]{0,5}([eE][-+]?[0-9]{1,6})?", fullmatch=True),
+    st.text(alphabet="0123456789.eE+-_ ١٢x%", max_size=30),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(x=NUMBERISH, y=NUMBERISH, ids=st.text(alphabet="0123456789, a", max_size=40))
+def test_any_parameter_text_is_answered_or_refused(server: str, x: str, y: str, ids: str) -> None:
+    """Whatever text x, y and the ids hold: an answer, a 400 naming a parameter or a 404 naming
+    a record, never a server error."""
+    query = urlencode({"x": x, "y": y, "z": x, "section_data_set_ids": ids or "100"})
+    for path in (
+        "/api/v2/image_to_reference/1001.json",
+        f"/api/v2/reference_to_image/{SPACE}.xml",
+        "/api/v2/image_to_image/1001.json",
+        f"/api/v2/reference_to_structure/{SPACE}.json",
+    ):
+        code, _, body = call(server, path, query)
+        assert code in (200, 400, 404), (path, query, body)
+        if code == 400:
+            assert body.decode().split(":")[0] in (
+                "x",
+                "y",
+                "z",
+                "section_data_set_ids",
+                "x, y",
+                "x, y, z",
+            )
