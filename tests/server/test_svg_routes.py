@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,7 @@ UNANNOTATED = 502
 DAMAGED = 503
 MISSING = 504
 MIRRORED = 505
+PICTURE = 506
 STRUCTURES = {  # id: (colour, id path)
     997: ("FFFFFF", "/997/"),
     8: ("BFDAE3", "/997/8/"),
@@ -119,7 +121,7 @@ def build_store(root: Path) -> SvgStore:
         atlases[0].graphic_group_labels = [groups[28], groups[159226751]]
         atlases[1].graphic_group_labels = [groups[159226751]]
         session.add_all([*groups.values(), *atlases])
-        for image_id in (PLATE, UNANNOTATED, DAMAGED, MISSING, MIRRORED):
+        for image_id in (PLATE, UNANNOTATED, DAMAGED, MISSING, MIRRORED, PICTURE):
             session.add(
                 AtlasImage(
                     id=image_id,
@@ -137,6 +139,7 @@ def build_store(root: Path) -> SvgStore:
             (DAMAGED, 1, names["damaged"]),
             (MISSING, 1, "pyramids/gone.tif"),
             (MIRRORED, 1, "/external/plate_annotation.aff"),  # a mirror's record path
+            (PICTURE, 1, nissl),  # colours, not labels
         ]
         for index, (image_id, atlas_id, path) in enumerate(alternates, start=1):
             session.add(
@@ -265,6 +268,7 @@ def test_validators_answer_repeated_requests(served: SvgStore) -> None:
         (f"svg/{PLATE}?groups=99999999999999999999", 400, "groups: ids are at most"),
         (f"svg/{PLATE}?structure=abc", 400, "structure:"),
         (f"svg/{DAMAGED}", 500, f"image {DAMAGED}: pixel file pyramids/"),
+        (f"svg/{PICTURE}", 500, "is not a label map (3 bands of uint8)"),
         (
             f"svg_download/{MISSING}",
             500,
@@ -278,7 +282,8 @@ def test_refusals_are_one_line_naming_the_fault(
     reply = request(f"{served.url}/api/v2/{target}")
     assert reply.status == status, reply.body
     assert reply.content_type == "text/plain; charset=utf-8"
-    assert reply.text.startswith(message) and "\n" not in reply.text.strip()
+    assert message in reply.text and "\n" not in reply.text.strip()
+    assert reply.text.startswith("image" if status == 500 else message)
 
 
 def test_outlines_are_traced_once_per_version_of_the_label_map(tmp_path: Path) -> None:
@@ -297,6 +302,19 @@ def test_outlines_are_traced_once_per_version_of_the_label_map(tmp_path: Path) -
     assert again is not regions
     assert UNKNOWN_LABEL not in {region.structure_id for region in again}
     assert UNKNOWN_LABEL in {region.structure_id for region in regions}
+
+
+def test_a_label_map_asked_for_at_once_is_traced_once(tmp_path: Path) -> None:
+    built = build_store(tmp_path / "store")
+    with built.store.session() as session:
+        path = session.get(AlternateImage, 1).path  # type: ignore[union-attr]
+    big = np.kron(built.labels, np.ones((4, 4), dtype=np.uint32))  # 3200 x 2400: ~0.5 s to trace
+    write_pyramid(big, built.store.pyramid_path(path), PyramidKind.LABELS)
+    labels = PixelFile(PLATE, path, built.store.pyramid_path(path))
+    cache = OutlineCache(1 << 24)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: cache.regions(labels)[2], range(4)))
+    assert all(answer is answers[0] for answer in answers)
 
 
 def test_a_replaced_label_map_is_drawn_anew(tmp_path: Path) -> None:

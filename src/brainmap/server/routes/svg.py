@@ -34,7 +34,7 @@ from starlette.routing import Route
 from brainmap.errors import BadParameter, NotFound
 from brainmap.imaging.outlines import Layer, Region, plan_tracing, svg_document, trace_regions
 from brainmap.params import LARGEST_ID, ImageRequest
-from brainmap.pyramid.local import FileIdentity, open_pyramid
+from brainmap.pyramid.local import FileIdentity, Pyramid, open_pyramid
 from brainmap.server.palettes import PlateColours
 from brainmap.server.responses import (
     CACHE_CONTROL,
@@ -66,34 +66,59 @@ def svg_routes() -> list[Route]:
 
 class OutlineCache:
     """Traced regions by version of a label map file, bounded by their vertices' bytes; used
-    from worker threads, under one lock (a map traced twice at once is only wasted work)."""
+    from worker threads. A map is traced by one thread at a time: others asking for it wait for
+    its regions instead of tracing it again (each tracing holds the map's level in memory)."""
 
     def __init__(self, capacity: int) -> None:
         self._lock = threading.Lock()
         self._regions: LRUCache[FileIdentity, tuple[Region, ...]] = LRUCache(
             capacity, getsizeof=_region_bytes
         )
+        self._tracing: dict[FileIdentity, threading.Lock] = {}
 
     def regions(self, labels: PixelFile) -> tuple[int, int, tuple[Region, ...]]:
         """The full-resolution size of a label map and its regions, traced the first time."""
         with labels.reading():
             pyramid = open_pyramid(labels.path)
-            sizes = [pyramid.level_format(i) for i in range(pyramid.levels)]
-            width, height = sizes[0].width, sizes[0].height
-            with self._lock:
-                regions = self._regions.get(pyramid.identity)
+            width, height = pyramid.width, pyramid.height
+            identity = pyramid.identity
+            regions = self._kept(identity)
             if regions is None:
-                plan = plan_tracing([(level.width, level.height) for level in sizes])
-                level = sizes[plan.level]
-                if level.bands != 1:
-                    raise UnreadablePixels(
-                        labels.image_id, labels.name, f"is not a label map ({level.bands} bands)"
-                    )
-                pixels = pyramid.read_region(plan.level, 0, 0, level.width, level.height)
-                regions = tuple(trace_regions(pixels[:, :, 0], plan, (width, height)))
                 with self._lock:
-                    self._regions[pyramid.identity] = regions
+                    tracing = self._tracing.setdefault(identity, threading.Lock())
+                with tracing:  # one thread traces; those that waited find its regions kept
+                    regions = self._kept(identity)
+                    if regions is None:
+                        regions = self._trace(labels, pyramid)
         return width, height, regions
+
+    def _trace(self, labels: PixelFile, pyramid: Pyramid) -> tuple[Region, ...]:
+        """Trace the map and keep its regions (unless larger than the whole cache)."""
+        try:
+            regions = _trace_file(labels, pyramid)
+            with self._lock:
+                if _region_bytes(regions) <= self._regions.maxsize:
+                    self._regions[pyramid.identity] = regions
+        finally:
+            with self._lock:
+                self._tracing.pop(pyramid.identity, None)
+        return regions
+
+    def _kept(self, identity: FileIdentity) -> tuple[Region, ...] | None:
+        with self._lock:
+            return self._regions.get(identity)
+
+
+def _trace_file(labels: PixelFile, pyramid: Pyramid) -> tuple[Region, ...]:
+    """Every region of a label map, read at the level its plan picks."""
+    sizes = [pyramid.level_format(index) for index in range(pyramid.levels)]
+    plan = plan_tracing([(level.width, level.height) for level in sizes])
+    level = sizes[plan.level]
+    if level.bands != 1 or level.dtype.kind != "u" or level.dtype.itemsize > 4:
+        reason = f"is not a label map ({level.bands} bands of {level.dtype})"
+        raise UnreadablePixels(labels.image_id, labels.name, reason)
+    pixels = pyramid.read_region(plan.level, 0, 0, level.width, level.height)
+    return tuple(trace_regions(pixels[:, :, 0], plan, (sizes[0].width, sizes[0].height)))
 
 
 def _region_bytes(regions: tuple[Region, ...]) -> int:
