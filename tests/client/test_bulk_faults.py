@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import signal
 import sqlite3
@@ -19,6 +20,7 @@ import aiohttp
 import pytest
 import yarl
 from aiohttp import web
+from reference_store import SAGITTAL
 
 from brainmap.client import Client, RetryPolicy, Timeouts
 from brainmap.client.bulk.manifest import FILENAME
@@ -185,3 +187,31 @@ def test_killed_runs_resume_without_refetching_verified_files(
     refetched = {path.rsplit("/", 1)[1] + ".jpg" for path in proxy.hits if "download" in path}
     assert not refetched & verified
     assert len(refetched) == IMAGES - len(verified)
+
+
+def test_a_section_that_never_arrives_is_left_out_until_a_rerun(
+    reference_server: str, patient: Callable[[str], Client], tmp_path: Path
+) -> None:
+    """Warping jobs go through the same retries and verification: a section whose every
+    download is cut short fails alone, reference.json lists the sections in place, and the
+    volume waits for a complete set; a rerun fetches the missing one and builds it."""
+
+    broken = [True]
+
+    def cut_7102(key: str, attempt: int) -> str | None:
+        return "truncate" if broken[0] and "section_image_download/7102" in key else None
+
+    options = {"to_reference": 50, "ome_zarr": True, "quiet": True}
+    with FaultProxy(reference_server, cut_7102) as proxy:
+        client = patient(proxy.url)
+        report = client.download_section_data_set(SAGITTAL, tmp_path, **options)
+        assert set(report.failures) == {"7102_reference-50um.png"} and report.fetched == 1
+        document = json.loads((tmp_path / "reference.json").read_text())
+        assert [entry["id"] for entry in document["sections"]] == [7101]
+        assert not (tmp_path / "reference.ome.zarr").exists()
+        broken[0] = False
+        again = client.download_section_data_set(SAGITTAL, tmp_path, **options)
+        assert again.ok and (again.fetched, again.skipped) == (1, 1)
+    document = json.loads((tmp_path / "reference.json").read_text())
+    assert [entry["id"] for entry in document["sections"]] == [7101, 7102]
+    assert (tmp_path / "reference.ome.zarr" / "0" / ".zarray").exists()

@@ -254,8 +254,10 @@ class AsyncClient(SyncServices):
         that spacing in µm (as `warp_to_reference` does, pixels fetched at the coarsest
         sufficient downsample unless ``downsample`` is given) and saved as
         ``<id>_reference-25um.png`` (RGBA: alpha marks the section; see
-        `brainmap.client.warped_png`), with ``reference.json`` giving every section's file,
-        section number, position along the plane's normal and the grid's origin and spacing;
+        `brainmap.client.warped_png`; an explicit ``downsample`` is named too), with
+        ``reference.json`` giving every section file's name, section number, position along
+        the plane's normal and the grid's origin and spacing (files that failed are left out
+        until a rerun fetches them);
         ``ome_zarr=True`` also assembles them into one OME-Zarr volume ``reference.ome.zarr``
         (NGFF 0.4, each section at its own reference position) once every file is in place.
         NotFound when the data set or one of its images has no alignment (nothing is written).

@@ -135,7 +135,8 @@ async def download_warped(
     windows: dict[int, Window | None] = {}
     if auto:
         windows = await image_windows(transport, rma, [image.record for image in images])
-    namer = FileNamer(request, auto_range=auto, ending=file_ending(resolution_um))
+    named = request if downsample is None else request.replace(downsample=downsample)
+    namer = FileNamer(named, auto_range=auto, ending=file_ending(resolution_um))
     endpoint = urls.image_endpoint(api_url, "section")
     plans = []
     for image in images:
@@ -153,7 +154,7 @@ async def download_warped(
         label=f"sections to {resolution_um:g} µm",
         runner=job.runner,
     )
-    sections = [(plan, file) for plan, _, file in plans]
+    sections = [(plan, file) for plan, _, file in plans if file not in report.failures]
     document = reference_document(data_set, resolution_um, sections)
     await asyncio.to_thread(write_reference_json, destination, document)
     if job.ome_zarr and report.ok and sections and destination.local is not None:
