@@ -99,19 +99,29 @@ def trace_regions(
     classes = _classes(labels)
     regions: list[Region] = []
     for kind in range(1, int(classes.max(initial=0)) + 1):
-        count, components, boxes, _ = cv2.connectedComponentsWithStats(
-            (classes == kind).view(np.uint8), connectivity=8, ltype=cv2.CV_32S
-        )
-        for index in range(1, count):
-            left, top, box_width, box_height = (int(v) for v in boxes[index, :4])
-            mask = components[top : top + box_height, left : left + box_width] == index
-            structure_id = int(labels[top, left + int(np.argmax(mask[0]))])
-            offset = np.array((left, top))
-            for rings in _trace_mask(mask):
-                simple = (_simplify(ring, plan.epsilon) + offset for ring in rings)
-                placed = tuple(_to_full(ring, plan.scale, labels.shape, full) for ring in simple)
-                regions.append(Region(structure_id, placed))
+        regions += _class_regions(labels, classes == kind, plan, full)
     regions.sort(key=lambda region: (region.structure_id, *region.rings[0][0, ::-1].tolist()))
+    return regions
+
+
+def _class_regions(
+    labels: np.ndarray, members: np.ndarray, plan: TracingPlan, full: tuple[int, int]
+) -> list[Region]:
+    """The regions of one class, whose pixels are `members`: its 8-connected components, each
+    traced within its bounding box."""
+    count, components, boxes, _ = cv2.connectedComponentsWithStats(
+        members.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+    )
+    regions = []
+    for index in range(1, count):
+        left, top, box_width, box_height = (int(v) for v in boxes[index, :4])
+        mask = components[top : top + box_height, left : left + box_width] == index
+        structure_id = int(labels[top, left + int(np.argmax(mask[0]))])
+        offset = np.array((left, top))
+        for rings in _trace_mask(mask):
+            simple = (_simplify(ring, plan.epsilon) + offset for ring in rings)
+            placed = tuple(_to_full(ring, plan.scale, labels.shape, full) for ring in simple)
+            regions.append(Region(structure_id, placed))
     return regions
 
 
@@ -130,8 +140,9 @@ def _classes(labels: np.ndarray) -> np.ndarray:
         if label != 0:
             taken = {classes.get(other) for other in neighbours[label]}
             classes[label] = next(c for c in range(1, len(taken) + 2) if c not in taken)
-    table = np.array([classes[int(label)] for label in ids], dtype=np.uint16)
-    mapped = np.empty(labels.shape, dtype=np.uint16)
+    kind = np.uint8 if max(classes.values()) <= np.iinfo(np.uint8).max else np.uint16
+    table = np.array([classes[int(label)] for label in ids], dtype=kind)
+    mapped = np.empty(labels.shape, dtype=kind)
     for top in range(0, labels.shape[0], BAND_ROWS):  # bounded temporaries
         band = labels[top : top + BAND_ROWS]
         mapped[top : top + BAND_ROWS] = table[np.searchsorted(ids, band)]
