@@ -5,7 +5,7 @@ SQLite, and PostgreSQL in a throw-away cluster (`postgres.py`)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,19 +15,14 @@ from brainmap.server.background import BackgroundServer
 from brainmap.server.state import ImageLimits
 from brainmap.store.folder import Store
 from bulk_store import build_bulk_store
-from postgres import Cluster, ClusterUnavailable, start_cluster
+from postgres import DATABASES, Cluster, ClusterUnavailable, NewDatabase, databases, start_cluster
 from rma_store import make_store
 from small_store import SmallStore, build_small_store
 
 SMALL_LIMITS = ImageLimits(max_pixels=2_000_000, max_side=4096)
-DATABASES = ("sqlite", "postgresql")
 REQUIRE_POSTGRES = "BRAINMAP_REQUIRE_POSTGRES"
 """Set (by `make test` once PostgreSQL is installed): a cluster that cannot start fails the
 PostgreSQL tests instead of skipping them."""
-
-NewDatabase = Callable[[str], "str | None"]
-"""A new empty database named after its argument: its URL, or None for the store's own SQLite
-file."""
 
 
 @pytest.fixture(scope="session")
@@ -43,18 +38,10 @@ def postgres() -> Iterator[Cluster]:
     cluster.stop()
 
 
-def _databases(request: pytest.FixtureRequest) -> NewDatabase:
-    """New databases of the kind `request.param` names."""
-    if request.param == "sqlite":
-        return lambda _stem: None
-    cluster: Cluster = request.getfixturevalue("postgres")
-    return cluster.database
-
-
 @pytest.fixture(params=DATABASES)
 def new_database(request: pytest.FixtureRequest) -> NewDatabase:
     """Each test using it runs once per database: `new_database(stem)` gives a store's URL."""
-    return _databases(request)
+    return databases(request)
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +76,7 @@ def rma_store(
 ) -> Iterator[Store]:
     """Metadata only, for the RMA compiler and the data routes (`rma_store.py`), on each
     database."""
-    store = make_store(tmp_path_factory.mktemp("rma"), _databases(request)("rma"))
+    store = make_store(tmp_path_factory.mktemp("rma"), databases(request)("rma"))
     yield store
     store.close()
 

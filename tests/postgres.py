@@ -1,6 +1,7 @@
-"""A throw-away PostgreSQL cluster for the suite: the server binaries of Debian's `postgresql`
-package (or `initdb` on the PATH), a fresh data folder, 127.0.0.1 on a free port, no durability
-(fsync off: the data dies with the suite), stopped and removed at the end.
+"""The databases the suite runs stores on, and a throw-away PostgreSQL cluster for it: the
+server binaries of Debian's `postgresql` package (or `initdb` on the PATH), a fresh data folder,
+127.0.0.1 on a free port, no durability (fsync off: the data dies with the suite), stopped and
+removed at the end.
 
 initdb refuses to run as root: as root the cluster belongs to the `postgres` user the package
 creates, and its commands run through `runuser`.
@@ -16,8 +17,16 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+DATABASES = ("sqlite", "postgresql")
+"""The databases the store's tests run on: parameters of the fixtures that make stores."""
+NewDatabase = Callable[[str], "str | None"]
+"""A new empty database named after its argument: its URL, or None for the store's own SQLite
+file."""
 USER = "brainmap"
 SETTINGS = {
     "listen_addresses": "127.0.0.1",
@@ -27,6 +36,9 @@ SETTINGS = {
     "max_connections": "300",
     "shared_buffers": "32MB",
 }
+LOCALE = ("--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=en-US")
+"""Databases sort text in English dictionary order by default (as many servers do), unlike
+SQLite's code-point order: brainmap must ask for the order it means."""
 STARTS = 3  # a free port can be taken between finding it and the server binding it
 
 
@@ -65,6 +77,15 @@ class Cluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def databases(request: pytest.FixtureRequest) -> NewDatabase:
+    """New databases of the kind `request.param` names (the session's cluster for PostgreSQL,
+    from the `postgres` fixture)."""
+    if request.param == "sqlite":
+        return lambda _stem: None
+    cluster: Cluster = request.getfixturevalue("postgres")
+    return cluster.database
+
+
 def start_cluster() -> Cluster:
     """A new cluster, started; `ClusterUnavailable` says why when PostgreSQL cannot run here."""
     binaries = _binaries()
@@ -75,7 +96,7 @@ def start_cluster() -> Cluster:
             account = pwd.getpwnam(owner)
             os.chown(folder, account.pw_uid, account.pw_gid)
         initdb = ["-D", str(folder / "data"), "-U", USER, "-A", "trust", "-E", "UTF8"]
-        _run(owner, binaries / "initdb", *initdb, "--locale=C.UTF-8", "--no-sync")
+        _run(owner, binaries / "initdb", *initdb, *LOCALE, "--no-sync")
         return _start(folder, binaries, owner)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
