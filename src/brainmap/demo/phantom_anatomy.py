@@ -11,6 +11,7 @@ atlas always agree.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -135,25 +136,84 @@ def _label(blob: Blob) -> int:
     return BY_ACRONYM[blob.acronym].id if blob.acronym else 0
 
 
+Points = tuple[np.ndarray, np.ndarray, np.ndarray]
+Near = Callable[[Vector, Vector], np.ndarray]
+"""Indices of the points that may lie in the box of half-sides `radii` about `centre`."""
+
+
+def _painted(size: int, points: Callable[[np.ndarray], Points], near: Near) -> np.ndarray:
+    """Labels of `size` points, painting each blob on the points `near` its box finds (their
+    coordinates in mm from `points(indices)`); blobs of one shape (shells) share its radii."""
+    labels = np.zeros(size, dtype=np.uint32)
+    shapes: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for blob in BLOBS:
+        for centre in _centres(blob):
+            shape = (centre, blob.radii, blob.power, blob.folia)
+            if shape not in shapes:
+                index = near(centre, blob.radii)
+                found = points(index)
+                offsets = [
+                    (axis - c) / r for axis, c, r in zip(found, centre, blob.radii, strict=True)
+                ]
+                inside = (np.abs(offsets[0]) < 1) & (np.abs(offsets[1]) < 1)
+                inside &= np.abs(offsets[2]) < 1
+                cu, cv, cw = (offset[inside] for offset in offsets)
+                shapes[shape] = index[inside], found[1][inside], _radius(blob, cu, cv, cw)
+            index, heights, radius = shapes[shape]
+            labels[index[_kept(blob, radius, heights)]] = _label(blob)
+    return labels
+
+
 def labels_at(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Structure ids (uint32, 0 outside the brain) at brain points: `x`, `y`, `z` in mm, arrays
     of one shape (the answer's)."""
     xs, ys, zs = (np.asarray(a, dtype=np.float64).ravel() for a in (x, y, z))
-    labels = np.zeros(xs.size, dtype=np.uint32)
-    shapes: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = {}  # shells share one
-    for blob in BLOBS:
-        rx, ry, rz = blob.radii
-        for cx, cy, cz in _centres(blob):
-            shape = ((cx, cy, cz), blob.radii, blob.power, blob.folia)
-            if shape not in shapes:
-                near = np.flatnonzero(np.abs(ys - cy) < ry)  # one axis at a time: faster
-                near = near[np.abs(xs[near] - cx) < rx]
-                near = near[np.abs(zs[near] - cz) < rz]
-                offsets = (xs[near] - cx) / rx, (ys[near] - cy) / ry, (zs[near] - cz) / rz
-                shapes[shape] = near, _radius(blob, *offsets)
-            near, radius = shapes[shape]
-            labels[near[_kept(blob, radius, ys[near])]] = _label(blob)
+
+    def near(centre: Vector, radii: Vector) -> np.ndarray:
+        index = np.flatnonzero(np.abs(ys - centre[1]) < radii[1])  # one axis at a time: faster
+        index = index[np.abs(xs[index] - centre[0]) < radii[0]]
+        return index[np.abs(zs[index] - centre[2]) < radii[2]]
+
+    labels = _painted(xs.size, lambda index: (xs[index], ys[index], zs[index]), near)
     return labels.reshape(np.shape(x))
+
+
+def labels_on_plane(
+    origin: Vector, along_rows: Vector, along_cols: Vector, shape: tuple[int, int]
+) -> np.ndarray:
+    """`labels_at` on a planar grid of `shape` (rows, cols): point ``(row, col)`` at ``origin +
+    row * along_rows + col * along_cols`` (x, y, z in mm). Each blob is evaluated only on the
+    columns of each row that its box crosses."""
+    rows, cols = shape
+    start, down, across = (
+        np.asarray(v, dtype=np.float64) for v in (origin, along_rows, along_cols)
+    )
+    row_index = np.arange(rows, dtype=np.float64)
+
+    def points(index: np.ndarray) -> Points:
+        row, col = np.divmod(index, cols)
+        x, y, z = (start[k] + row * down[k] + col * across[k] for k in range(3))
+        return x, y, z
+
+    def near(centre: Vector, radii: Vector) -> np.ndarray:
+        first, last = np.zeros(rows), np.full(rows, cols - 1.0)
+        for k in range(3):
+            offset = start[k] + down[k] * row_index - centre[k]  # at column 0
+            if across[k] == 0:
+                last = np.where(np.abs(offset) < radii[k], last, -1.0)
+                continue
+            ends = (-radii[k] - offset) / across[k], (radii[k] - offset) / across[k]
+            first = np.maximum(first, np.minimum(*ends))
+            last = np.minimum(last, np.maximum(*ends))
+        starts, stops = np.ceil(first).astype(np.intp), np.floor(last).astype(np.intp) + 1
+        counts = np.maximum(stops - starts, 0)
+        before = np.repeat(np.cumsum(counts) - counts, counts)
+        columns = np.repeat(starts, counts) + np.arange(int(counts.sum())) - before
+        index: np.ndarray = np.repeat(np.arange(rows), counts) * cols + columns
+        return index
+
+    labels: np.ndarray = _painted(rows * cols, points, near).reshape(shape)
+    return labels
 
 
 def labels_on_grid(xs: np.ndarray, ys: np.ndarray, zs: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import pyvips
 
 from brainmap.demo import phantom_pixels as px
-from brainmap.demo.phantom_anatomy import labels_at
+from brainmap.demo.phantom_anatomy import labels_on_plane
 from brainmap.demo.phantom_ontology import REGIONS, inherited, lineage
 from brainmap.demo.phantom_space import Placement, brain_points
 
@@ -42,19 +42,27 @@ class Section:
         """Millimetres per full-resolution pixel."""
         return self.placement.step
 
-    def points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Brain coordinates (mm) of the coarse grid: each block's centre, on the section's
-        plane (full-resolution pixels ``k * factor`` to ``k * factor + factor - 1``)."""
-        columns = math.ceil(self.width / self.factor)
-        rows = math.ceil(self.height / self.factor)
+    def _grid(self) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+        """The full-resolution pixel (x, y) of each coarse block's centre (pixels ``k * factor``
+        to ``k * factor + factor - 1``), and the coarse grid's shape."""
+        shape = math.ceil(self.height / self.factor), math.ceil(self.width / self.factor)
+        y, x = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float64) * self.factor
         centre = (self.factor - 1) / 2
-        y, x = np.mgrid[0:rows, 0:columns].astype(np.float64) * self.factor + centre
+        return x + centre, y + centre, shape
+
+    def points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Brain coordinates (mm) of the coarse grid, on the section's plane."""
+        x, y, _ = self._grid()
         return brain_points(self.placement, x, y)
 
     @cached_property
     def coarse(self) -> np.ndarray:
-        """Structure ids on the coarse grid."""
-        return labels_at(*self.points())
+        """Structure ids on the coarse grid (the plane's labels, blob by blob)."""
+        x, y, shape = self._grid()
+        step, (left, top) = float(self.factor), (x[0, 0], y[0, 0])
+        xs, ys = np.array([left, left, left + step]), np.array([top, top + step, top])
+        origin, below, beside = np.column_stack(brain_points(self.placement, xs, ys))
+        return labels_on_plane(tuple(origin), tuple(below - origin), tuple(beside - origin), shape)
 
     def box(self, margin: float) -> tuple[int, int, int, int]:
         """Full-resolution ``x, y, width, height`` of the tissue, grown by `margin` mm."""
