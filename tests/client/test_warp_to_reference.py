@@ -88,6 +88,15 @@ def test_warp_at_a_finer_grid_fetches_finer_pixels(reference_server: str) -> Non
     assert error.mean() < MEAN_LEVELS and error.max() < MAX_LEVELS
 
 
+def test_range_auto_without_an_equalization_is_the_default_rendering(
+    reference_server: str,
+) -> None:
+    with Client(reference_server) as client:
+        plain = client.warp_to_reference(7002, 50)
+        auto = client.warp_to_reference(7002, 50, range="auto")
+    np.testing.assert_array_equal(plain.pixels, auto.pixels)
+
+
 @pytest.mark.parametrize(
     ("image_id", "message"),
     [
