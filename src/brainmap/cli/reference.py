@@ -111,11 +111,17 @@ def add(
     )
 
     request = SpaceRequest(space_id, name, annotation, template, graph_id, _resolution(resolution))
-    with _open(store_dir, create=True) as store, _failures():
-        with _progress(slab_count(request), "checking the volume") as step:
-            checked = plan_reference(store, request, lambda: step("checking the volume"))
-        with _spinner("writing the chunked volume"):
-            added = add_reference_space(store, checked)
+    steps = slab_count(request) + 2  # the slabs checked, the volume written, then recorded
+    with (
+        _open(store_dir, create=True) as store,
+        _failures(),
+        _progress(steps, "checking the volume") as step,
+    ):
+        checked = plan_reference(store, request, lambda: step("checking the volume"))
+        # Ctrl-C while zarr writes is acted on once it has written (interrupting it would
+        # leave its writes in flight), then the new volume is removed.
+        step("writing the chunked volume")
+        added = add_reference_space(store, checked, lambda: step("written"))
     shape = " x ".join(str(n) for n in added.shape)
     size = ", ".join(f"{v:g}" for v in added.resolution_um)
     graph = f" of structure graph {added.structure_graph_id}" if added.structure_graph_id else ""
@@ -123,16 +129,6 @@ def add(
         f"reference space {added.space_id}: {shape} voxels of {size} µm (p, i, r), "
         f"{added.labels} labels{graph}, in {store_dir / added.path}"
     )
-
-
-@contextmanager
-def _spinner(what: str) -> Iterator[None]:
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    columns = (SpinnerColumn(), TextColumn(what), TimeElapsedColumn())
-    with Progress(*columns) as progress:
-        progress.add_task(what, total=None)
-        yield
 
 
 @contextmanager

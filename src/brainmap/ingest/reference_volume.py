@@ -59,7 +59,7 @@ class CheckedSpace:
     request: SpaceRequest
     annotation: VolumeFile
     template: VolumeFile | None
-    labels: frozenset[int]
+    labels: NDArray[np.int64]  # the distinct labels but 0, sorted
     structure_graph_id: int | None
 
 
@@ -155,17 +155,17 @@ def _slabs(volume: VolumeFile, on_slab: Callable[[], None] | None) -> Iterator[N
         raise VolumeFileError(f"{volume.path}: the data cannot be read ({error})") from None
 
 
-def read_labels(volume: VolumeFile, on_slab: Callable[[], None] | None = None) -> frozenset[int]:
-    """Every distinct label of an annotation file, read slab by slab (the whole file: a short
-    file or a label outside 0..2^32-1 is refused here)."""
-    found: set[int] = set()
+def read_labels(volume: VolumeFile, on_slab: Callable[[], None] | None = None) -> NDArray[np.int64]:
+    """The distinct labels (but 0) of an annotation file, sorted, read slab by slab (the whole
+    file: a short file or a label outside 0..2^32-1 is refused here)."""
+    found = np.zeros(0, dtype=np.int64)
     for slab in _slabs(volume, on_slab):
         labels = np.unique(slab)
         if labels.size and (int(labels[0]) < 0 or int(labels[-1]) > LABEL_MAX):
             raise VolumeFileError(f"{volume.path}: labels must lie in 0..{LABEL_MAX}")
-        found.update(labels.tolist())
-    found.discard(0)
-    return frozenset(found)
+        found = np.union1d(found, labels.astype(np.int64))
+    nonzero: NDArray[np.int64] = found[found != 0]
+    return nonzero
 
 
 def read_template(volume: VolumeFile, on_slab: Callable[[], None] | None = None) -> None:
@@ -175,10 +175,12 @@ def read_template(volume: VolumeFile, on_slab: Callable[[], None] | None = None)
             raise VolumeFileError(f"{volume.path}: intensities must be finite numbers")
 
 
-def _check_ontology(store: Store, volume: VolumeFile, labels: frozenset[int], graph: int) -> None:
+def _check_ontology(
+    store: Store, volume: VolumeFile, labels: NDArray[np.int64], graph: int
+) -> None:
     with store.session() as session:
-        known = set(session.scalars(select(Structure.id).where(Structure.graph_id == graph)))
-    missing = sorted(labels - known)
+        known = list(session.scalars(select(Structure.id).where(Structure.graph_id == graph)))
+    missing = np.setdiff1d(labels, np.array(known, dtype=np.int64)).tolist()
     if missing:
         shown = ", ".join(str(label) for label in missing[:SHOWN])
         more = f" ({len(missing)} in all)" if len(missing) > SHOWN else ""
@@ -201,9 +203,13 @@ def plan_reference(
     return CheckedSpace(request, annotation, template, labels, graph)
 
 
-def add_reference_space(store: Store, checked: CheckedSpace) -> AddedSpace:
+def add_reference_space(
+    store: Store, checked: CheckedSpace, on_written: Callable[[], None] | None = None
+) -> AddedSpace:
     """Write the checked volume and its record. A volume folder left by an earlier run that was
-    stopped before recording it is replaced; on any failure the new folder is removed."""
+    stopped before recording it is replaced; on any failure the new folder is removed.
+    `on_written` is called between writing and recording (a Ctrl-C noted during the write
+    stops there)."""
     request = checked.request
     relative = volume_path(request.space_id)
     destination = store.root / relative
@@ -217,6 +223,8 @@ def add_reference_space(store: Store, checked: CheckedSpace) -> AddedSpace:
             template=request.template,
             resolution_um=request.resolution_um,
         )
+        if on_written is not None:
+            on_written()
         p, i, r = volume.resolution_um
         with store.session() as session:
             space = session.get(ReferenceSpace, request.space_id) or ReferenceSpace(
