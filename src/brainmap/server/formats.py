@@ -125,6 +125,15 @@ def xml_error(error: RmaError) -> bytes:
 # -- CSV -----------------------------------------------------------------------------------
 
 
+def object_body(name: str, fields: dict[str, Any], fmt: str) -> bytes:
+    """A successful envelope whose ``msg`` is one object, ``{name: fields}`` (the answers of
+    the image-sync services), in JSON or XML."""
+    envelope = _envelope(True, 0, 0, 0)
+    if fmt == "xml":
+        return f"{_response_open(envelope)}{_xml_element(name, fields)}</Response>".encode()
+    return f'{json.dumps(envelope)[:-1]}, "msg": {_compact({name: fields})}}}'.encode()
+
+
 def _csv_value(value: object) -> object:
     if value is None:
         return ""

@@ -24,21 +24,14 @@ naming a missing or malformed parameter (or a point so far out that its answer i
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anyio
 import numpy as np
 from sqlalchemy.orm import Session
-from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -47,22 +40,17 @@ from starlette.routing import Route
 from brainmap.errors import BadParameter, NotFound
 from brainmap.params import LARGEST_ID
 from brainmap.reference import alignment as maths
-from brainmap.reference.centres import LabelMoments, label_moments, structure_centres
-from brainmap.reference.volume import ReferenceVolume
 from brainmap.rma.ast import Filter, Literal, ModelStage
 from brainmap.server.formats import (
     FORMATS,
-    _compact,
-    _envelope,
-    _response_open,
-    _xml_element,
+    object_body,
 )
+from brainmap.server.reference_spaces import ReferenceSpaces, UnreadableVolume, reference_spaces
 from brainmap.server.state import server_state
 from brainmap.service import MAX_QUERY_STRING
 from brainmap.store.alignments import (
     AlignedDataSet,
     AlignedImage,
-    SpaceVolumes,
     aligned_data_set,
     aligned_image,
     atlas_plates,
@@ -77,20 +65,11 @@ from brainmap.store.query.run import run_query
 NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 MAX_IDS = 1000
 """Ids one request may list (each is a look-up)."""
-SPACES_HELD = 4
-"""Reference spaces whose open volume and structure centres are kept."""
-VOLUME_CACHE_BYTES = 32 << 20
-"""Decoded annotation chunks kept per open volume (a point reads one 64³ chunk: 1 MB)."""
 FAR_OUT = "so far out that the answer is not a finite number"
 SYNC_LIST = "ImageSyncHelperImageSync"
 """The model name whose XML collection is the real ``image-sync-helper-image-syncs``."""
-SPACES_ATTRIBUTE = "brainmap_reference_spaces"
 
 Fields = dict[str, Any]
-
-
-class UnreadableVolume(Exception):
-    """A reference space's volume is missing or damaged: a fault of the store, not the request."""
 
 
 @dataclass(frozen=True)
@@ -235,12 +214,7 @@ def write(answer: Answer, fmt: str) -> bytes:
             return b"".join(FORMATS[fmt].write(_result(SYNC_LIST, answer.items)))
         wrapped = [{"image_sync": item} for item in answer.items]
         return b"".join(FORMATS[fmt].write(_result("ImageSync", wrapped)))
-    envelope = _envelope(True, 0, 0, 0)
-    if fmt == "xml":
-        element = _xml_element(answer.name, answer.fields)
-        return f"{_response_open(envelope)}{element}</Response>".encode()
-    head = json.dumps(envelope)[:-1]
-    return f'{head}, "msg": {_compact({answer.name: answer.fields})}}}'.encode()
+    return object_body(answer.name, answer.fields, fmt)
 
 
 def _result(model: str, records: list[Fields]) -> QueryResult:
@@ -371,104 +345,3 @@ def reference_to_structure(
     label = spaces.label_at(space_volumes(session, space_id), point)
     ids = () if label == 0 else (Literal(str(label)),)
     return run_query(session, (ModelStage("Structure", (Filter("id", "$in", ids),)),))
-
-
-# -- reference volumes ---------------------------------------------------------------------
-
-
-class ReferenceSpaces:
-    """The open annotation volumes and structure centres of the last few reference spaces used,
-    each computed once (one pass over the volume for all of a space's centres)."""
-
-    def __init__(self, store: Store, held: int = SPACES_HELD) -> None:
-        self.store = store
-        self.held = held
-        self._lock = threading.Lock()
-        self._volumes: OrderedDict[tuple[int, str], ReferenceVolume] = OrderedDict()
-        self._centres: OrderedDict[tuple[int, str], dict[int, tuple[float, float, float]]] = (
-            OrderedDict()
-        )
-        self._moments: dict[tuple[int, str], threading.Lock] = {}
-
-    def _key(self, space: SpaceVolumes) -> tuple[int, str]:
-        if space.annotation_path is None:
-            raise NotFound(f"reference space {space.id} has no annotation volume")
-        return (space.id, space.annotation_path)
-
-    def volume(self, space: SpaceVolumes) -> ReferenceVolume:
-        """The space's annotation volume, opened once and kept while used."""
-        key = self._key(space)
-        with self._lock:
-            if key in self._volumes:
-                self._volumes.move_to_end(key)
-                return self._volumes[key]
-        with _reading(self.store.root, key):
-            volume = ReferenceVolume.open(self.store.root / key[1], VOLUME_CACHE_BYTES)
-        with self._lock:
-            volume = self._volumes.setdefault(key, volume)
-            while len(self._volumes) > self.held:
-                self._volumes.popitem(last=False)
-        return volume
-
-    def label_at(self, space: SpaceVolumes, point: Sequence[float]) -> int:
-        """The label of the voxel holding `point` (µm, p, i, r); 0 outside the volume."""
-        volume = self.volume(space)
-        index = np.floor(np.asarray(point) / np.asarray(volume.resolution_um) + 0.5)
-        if not ((index >= 0) & (index < np.asarray(volume.shape))).all():
-            return 0
-        with _reading(self.store.root, self._key(space)):
-            return int(volume.label_at(point)[0])
-
-    def centres(
-        self, space: SpaceVolumes, parents: dict[int, int | None]
-    ) -> dict[int, tuple[float, float, float]]:
-        """Every structure's centre in µm (p, i, r) over the space's annotation volume."""
-        key = self._key(space)
-        with self._lock:
-            lock = self._moments.setdefault(key, threading.Lock())
-        with lock:  # one computation per space at a time; the others wait for its result
-            with self._lock:
-                if key in self._centres:
-                    self._centres.move_to_end(key)
-                    return self._centres[key]
-            volume = self.volume(space)
-            with _reading(self.store.root, key):
-                moments = _known(label_moments(volume), parents)
-            try:
-                centres = structure_centres(moments, parents, volume.resolution_um)
-            except ValueError as error:
-                raise UnreadableVolume(f"reference space {space.id}: {error}") from None
-            with self._lock:
-                self._centres[key] = centres
-                while len(self._centres) > self.held:
-                    self._centres.popitem(last=False)
-        return centres
-
-
-@contextmanager
-def _reading(root: Path, key: tuple[int, str]) -> Iterator[None]:
-    """Turn the errors of opening or reading a stored volume into UnreadableVolume, naming it
-    by its path in the store (never its place on the machine)."""
-    try:
-        yield
-    except (OSError, ValueError, RuntimeError) as error:
-        space, path = key
-        reason = str(error).replace(str(root / path), path).replace(f"{root}{os.sep}", "")
-        message = f"reference space {space}: volume {path} cannot be read: {reason}"
-        raise UnreadableVolume(message) from None
-
-
-def _known(moments: LabelMoments, parents: dict[int, int | None]) -> LabelMoments:
-    """The moments of the labels that are Structures of the store: a label without a record
-    belongs to no structure the services can be asked about."""
-    keep = np.isin(moments.labels, np.array(sorted(parents), dtype=np.int64))
-    return LabelMoments(moments.labels[keep], moments.counts[keep], moments.sums[keep])
-
-
-def reference_spaces(app: Starlette, store: Store) -> ReferenceSpaces:
-    """The app's `ReferenceSpaces`, made on first use (on the event loop: no race)."""
-    spaces = getattr(app.state, SPACES_ATTRIBUTE, None)
-    if not isinstance(spaces, ReferenceSpaces):
-        spaces = ReferenceSpaces(store)
-        setattr(app.state, SPACES_ATTRIBUTE, spaces)
-    return spaces
