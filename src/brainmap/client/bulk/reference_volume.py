@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from brainmap.client import warped_png
+from brainmap.client.bulk.progress import ProgressReporter
 from brainmap.client.warping import WarpPlan
 from brainmap.reference.planes import CCF_EXTENT_UM
 
@@ -54,9 +55,12 @@ def build_volume(
     sections: Sequence[tuple[WarpPlan, str]],
     name: str,
     extent_um: tuple[float, float, float] = CCF_EXTENT_UM,
+    *,
+    quiet: bool = False,
 ) -> bool:
     """Bring ``folder/reference.ome.zarr`` to the warped sections `sections` (each plan and its
-    file in `folder`), placed in section-number order; False when it already held them."""
+    file in `folder`), placed in section-number order, with a progress bar unless `quiet`;
+    False when it already held them."""
     from brainmap.reference.stack import SectionStack
     from brainmap.reference.warp import WarpedSection
 
@@ -74,16 +78,19 @@ def build_volume(
     for leftover in folder.glob(f".{VOLUME}.*.part"):
         shutil.rmtree(leftover, ignore_errors=True)
     building = folder / f".{VOLUME}.{uuid.uuid4().hex}.part"
+    progress = ProgressReporter(len(ordered), 0, quiet=quiet, label="OME-Zarr volume")
     try:
         grid = ordered[0][0].plane.grid
         stack = SectionStack.create(building, grid, channels=3, extent_um=extent_um, name=name)
-        for (plan, _), body in zip(ordered, bodies, strict=True):
+        for (plan, file), body in zip(ordered, bodies, strict=True):
             pixels, valid = warped_png.decode(body)
             warped = WarpedSection(pixels, plan.plane, plan.position_um(), *_row_bounds(valid))
             stack.place(warped)
+            progress.update(file, len(body), ok=True)
         stack.group.attrs[SOURCES] = sources
         _swap(building, target)
     finally:
+        progress.close()
         shutil.rmtree(building, ignore_errors=True)
     return True
 

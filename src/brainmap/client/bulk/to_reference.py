@@ -161,5 +161,5 @@ async def download_warped(
         from brainmap.client.bulk.reference_volume import build_volume
 
         name = f"section data set {job.data_set_id} at {resolution_um:g} um"
-        await asyncio.to_thread(build_volume, destination.local, sections, name)
+        await asyncio.to_thread(build_volume, destination.local, sections, name, quiet=quiet)
     return report
