@@ -230,7 +230,7 @@ def test_bad_requests_are_refused_and_write_nothing(
 def test_ctrl_c_leaves_no_records_and_a_rerun_completes(tmp_path: Path) -> None:
     """A real SIGINT while plates are cut: exit 130, one line, no partial files, no atlas; the
     same command again makes every plate once, reusing those already written."""
-    shape = (160, 200, 240)
+    shape = (120, 160, 200)
     folder = store_with_ontology(tmp_path / "store")
     data = blocks(shape, size=7)
     annotation = write_nrrd(tmp_path / "annotation.nrrd", data, (25.0, 25.0, 25.0))
@@ -239,7 +239,7 @@ def test_ctrl_c_leaves_no_records_and_a_rerun_completes(tmp_path: Path) -> None:
     assert added.exit_code == 0, added.output
     command = [sys.executable, "-c", "from brainmap.cli import main; main()", "reference",
                "plates", "--store", str(folder), "--reference-space", str(SPACE), "--atlas",
-               str(ATLAS), "--every", "25", "--pixels-per-voxel", "3"]  # fmt: skip
+               str(ATLAS), "--every", "25", "--pixels-per-voxel", "2"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while len(list(folder.glob("pyramids/reference/**/*.tif"))) < 4:
