@@ -1,7 +1,9 @@
 """Whether a database is a brainmap store, decided before the store's own engine connects: that
 engine switches SQLite files to WAL mode, a change nobody asked for in a file that is not a
 store. A SQLite file is checked by its bytes (present, a file, not empty, the SQLite header, as
-long as the header says), then read-only for its tables; another database by its tables."""
+long as the header says), then read-only for its tables; another database (PostgreSQL) by its
+tables, read in a read-only transaction: an empty one may become a store, one holding only
+other tables is not one."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from brainmap.errors import BrainmapError
 from brainmap.store.schema import Base
@@ -45,7 +48,7 @@ def database_name(url: URL) -> str:
 
 def check_database(url: URL, existing: bool) -> None:
     """Raise `NotAStore` unless the database at `url` is a brainmap store, or (unless
-    `existing`) a database file still to be made or a database of no brainmap tables yet."""
+    `existing`) a database file still to be made or a database of no tables yet."""
     name = database_name(url)
     path = sqlite_file(url)
     if path is not None:
@@ -54,14 +57,20 @@ def check_database(url: URL, existing: bool) -> None:
         _check_sqlite_bytes(path, name)
         engine = create_engine("sqlite://", creator=lambda: _read_only(path))
     else:
-        engine = create_engine(url)
+        engine = create_engine(url, poolclass=NullPool)
     try:
         columns = _columns(engine)
     except DBAPIError as error:
-        raise NotAStore(name, f"cannot be read ({error.orig})") from None
+        raise NotAStore(name, f"cannot be read ({first_line(error.orig)})") from None
     finally:
         engine.dispose()
-    _check_tables(name, columns, required=existing or path is not None)
+    _check_tables(name, columns, required=existing or path is not None or bool(columns))
+
+
+def first_line(error: BaseException | None) -> str:
+    """An error's message in one line (PostgreSQL's run on with DETAIL and HINT lines)."""
+    lines = str(error).strip().splitlines()
+    return lines[0].strip() if lines else type(error).__name__
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -118,8 +127,10 @@ def _read_only(path: Path) -> sqlite3.Connection:
 
 
 def _columns(engine: Engine) -> dict[str, set[str]]:
-    """Each table's column names."""
+    """Each table's column names, read in a read-only transaction where the database has them."""
     with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
         schema = inspect(connection)
         return {
             table: {column["name"] for column in schema.get_columns(table)}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import BigInteger, Integer, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -18,6 +18,7 @@ from brainmap.store.database_check import (
     StoreUnavailable,
     check_database,
     database_name,
+    first_line,
     sqlite_file,
 )
 from brainmap.store.schema import Base
@@ -26,6 +27,25 @@ DATABASE_FILE = "brainmap.sqlite"
 PYRAMID_FOLDER = "pyramids"
 REPLACED = "it was removed or replaced since it was opened; restart to open the new one"
 __all__ = ["DATABASE_FILE", "PYRAMID_FOLDER", "NotAStore", "Store", "StoreUnavailable"]
+
+
+def _portable_tables() -> None:
+    """The two table rules that depend on the database (docs/databases.md), given to every
+    table: foreign-key constraints exist on SQLite only, where an import switches them off for
+    its connection (a subset of Allen data names records the store may never hold) and
+    PostgreSQL cannot without superuser rights; integers are 64-bit everywhere (SQLite's are;
+    PostgreSQL's INTEGER is 32-bit, short of brainmap's own ids from 10**12), while SQLite keeps
+    its INTEGER primary keys (row ids)."""
+    wide = BigInteger().with_variant(Integer(), "sqlite")
+    for table in Base.metadata.tables.values():
+        for constraint in table.foreign_key_constraints:
+            constraint.ddl_if(dialect="sqlite")
+        for column in table.columns:
+            if type(column.type) is Integer:
+                column.type = wide
+
+
+_portable_tables()
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
@@ -77,8 +97,11 @@ class Store:
         (unless `existing`), then the tables."""
         try:
             store = cls(root, db_url)
-        except (ArgumentError, ImportError) as error:
+        except ArgumentError as error:
             raise NotAStore(_url_name(db_url), f"cannot be opened ({error})") from None
+        except ImportError as error:
+            driver = f"its driver is not installed: {error}; pip install 'brainmap[postgres]'"
+            raise NotAStore(_url_name(db_url), f"cannot be opened ({driver})") from None
         try:
             check_database(store.engine.url, existing)
             if not existing:
@@ -89,7 +112,7 @@ class Store:
             raise
         except DBAPIError as error:
             store.close()
-            raise NotAStore(store.database, f"cannot be read ({error.orig})") from None
+            raise NotAStore(store.database, f"cannot be read ({first_line(error.orig)})") from None
         store._watch_file()
         return store
 

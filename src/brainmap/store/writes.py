@@ -1,4 +1,5 @@
-"""How ingest and mirror write: one transaction for a whole import, fresh ids."""
+"""How ingest and mirror write: one transaction for a whole import, fresh ids, and what a
+refused write says."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from brainmap.store.database_check import first_line
 from brainmap.store.folder import Store
 
 
 @contextmanager
 def import_session(store: Store) -> Iterator[Session]:
     """One transaction for a whole import; SQLite's foreign keys are off within it (a subset of
-    Allen data names specimens, planes or structures the store may never hold)."""
+    Allen data names specimens, planes or structures the store may never hold). Other databases
+    have no foreign-key constraints (`folder._portable_tables`)."""
     sqlite = store.engine.dialect.name == "sqlite"
     with store.engine.connect() as connection:
         if sqlite:
@@ -38,3 +42,18 @@ OWN_IDS_FROM = 10**12
 def next_id(session: Session, column: InstrumentedAttribute[int]) -> int:
     """One more than the largest id in `column`, and at least `OWN_IDS_FROM`."""
     return max(int(session.scalar(select(func.max(column))) or 0) + 1, OWN_IDS_FROM)
+
+
+NOT_NULL_VIOLATION = "23502"
+"""PostgreSQL's SQLSTATE for a null in a NOT NULL column."""
+
+
+def database_message(error: DBAPIError) -> str:
+    """A refused write in one line, alike on every database: a missing required field in
+    SQLite's words (``NOT NULL constraint failed: sub_images.height``), else the first line of
+    the database's message."""
+    original = error.orig
+    diagnosis = getattr(original, "diag", None)
+    if getattr(original, "sqlstate", None) == NOT_NULL_VIOLATION and diagnosis is not None:
+        return f"NOT NULL constraint failed: {diagnosis.table_name}.{diagnosis.column_name}"
+    return first_line(original)
