@@ -26,7 +26,7 @@ import pyvips
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
-from brainmap.errors import BrainmapError
+from brainmap.errors import BadParameter, BrainmapError, NotFound
 from brainmap.imaging.encoders import Encoder
 from brainmap.pyramid.local import unopened, vips_reason
 from brainmap.pyramid.reader import DamagedPyramid
@@ -126,6 +126,15 @@ def unreadable_response(
         _REPORTED.add(error.name)
         log.error("%s", error)
     return PlainTextResponse(str(error), status_code=UNREADABLE_STATUS, headers=headers)
+
+
+def refusal(error: BadParameter | NotFound | UnreadablePixels) -> Response:
+    """The one-line plain-text answer of a refused pixel request: 400 for a bad parameter, 404
+    for what does not exist, the logged 500 for pixels that cannot be read."""
+    if isinstance(error, UnreadablePixels):
+        return unreadable_response(error)
+    status = 400 if isinstance(error, BadParameter) else 404
+    return PlainTextResponse(str(error), status_code=status)
 
 
 def etag_matches(header: str | None, etag: str) -> bool:

@@ -28,7 +28,7 @@ from brainmap.params import LARGEST_ID, ImageRequest
 from brainmap.pyramid.local import open_pyramid
 from brainmap.rma.ast import Filter, Literal, ModelStage
 from brainmap.server.formats import FORMATS, Format
-from brainmap.server.responses import PixelFile, UnreadablePixels, unreadable_response
+from brainmap.server.responses import PixelFile, UnreadablePixels, refusal
 from brainmap.server.routes.images import image_id as parse_image_id
 from brainmap.server.state import ServerState, server_state
 from brainmap.store.lookups import resolve_source
@@ -52,7 +52,7 @@ async def image_to_structure(request: Request) -> Response:
     try:
         image = parse_image_id(image_text)
     except NotFound as error:
-        return PlainTextResponse(str(error), status_code=404)
+        return refusal(error)
     state = server_state(request.app)
     params = request.query_params
     try:
@@ -62,12 +62,8 @@ async def image_to_structure(request: Request) -> Response:
         if atlas_id is not None and atlas_id < 0:
             raise BadParameter("atlas", f"must not be negative, got {atlas_id}")
         body = await anyio.to_thread.run_sync(_answer, state, form, image, x, y, atlas_id)
-    except BadParameter as error:
-        return PlainTextResponse(str(error), status_code=400)
-    except NotFound as error:
-        return PlainTextResponse(str(error), status_code=404)
-    except UnreadablePixels as error:
-        return unreadable_response(error)
+    except (BadParameter, NotFound, UnreadablePixels) as error:
+        return refusal(error)
     return Response(body, media_type=form.media_type)
 
 

@@ -28,7 +28,7 @@ from cachetools import LRUCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from brainmap.errors import BadParameter, NotFound
@@ -41,7 +41,7 @@ from brainmap.server.responses import (
     PixelFile,
     UnreadablePixels,
     etag_matches,
-    unreadable_response,
+    refusal,
 )
 from brainmap.server.routes.images import image_id as parse_image_id
 from brainmap.server.state import ServerState, server_state
@@ -170,11 +170,8 @@ async def _svg(request: Request, *, download: bool) -> Response:
         if body is None:
             body = await anyio.to_thread.run_sync(prepared.draw, limiter=state.render_limiter)
             state.responses.keep(prepared.etag, body)
-    except UnreadablePixels as error:
-        return unreadable_response(error)
-    except (BadParameter, NotFound) as error:
-        status = 400 if isinstance(error, BadParameter) else 404
-        return PlainTextResponse(str(error), status_code=status)
+    except (BadParameter, NotFound, UnreadablePixels) as error:
+        return refusal(error)
     return Response(body, media_type=MEDIA_TYPE, headers=headers)
 
 
