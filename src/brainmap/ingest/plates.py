@@ -229,7 +229,7 @@ class PlateCutter:
         geometry = plate_geometry(request.plane, index, self.plan.shape, self.plan.resolution_um, u)
         axis = AXES[plane_axes(request.plane)[0]]
         labels_name = self._name(index, "labels")
-        picture_name = self._name(index, "template" if self.window else "drawing")
+        picture_name = self._name(index, "drawing" if self.window is None else "template")
         labels = None
         if not self.store.pyramid_path(labels_name).is_file():
             labels = _labels(self.volume, axis, index, u)
@@ -275,8 +275,10 @@ def _plane_id(session: Session, plane: Choice) -> int | None:
 
 
 def record_plates(store: Store, plan: PlatePlan, plates: Sequence[Plate]) -> CutPlates:
-    """The atlas, its data set, plates, label maps and alignments, in one transaction."""
+    """The atlas, its data set, plates, label maps and alignments, in one transaction (a plan
+    has at least one plate: the first plane)."""
     request = plan.request
+    first = plates[0].geometry
     title = f"{plan.space_name}, {request.plane}, every {request.every_um:g} µm"
     with store.session() as session:
         _space(session, request)  # still free, still there
@@ -288,7 +290,7 @@ def record_plates(store: Store, plan: PlatePlan, plates: Sequence[Plate]) -> Cut
                 failed=False,
                 plane_of_section_id=_plane_id(session, plan.plane),
                 reference_space_id=request.space_id,
-                section_thickness=plates[0].geometry.section_thickness if plates else None,
+                section_thickness=first.section_thickness,
             )
         )
         session.flush()
@@ -302,15 +304,14 @@ def record_plates(store: Store, plan: PlatePlan, plates: Sequence[Plate]) -> Cut
                 structure_graph_id=plan.structure_graph_id,
             )
         )
-        if plates:
-            session.add(
-                Alignment3d(
-                    id=next_id(session, Alignment3d.id),
-                    aligned_id=data_set_id,
-                    aligned_type="DataSet",
-                    **plates[0].geometry.alignment3d,
-                )
+        session.add(
+            Alignment3d(
+                id=next_id(session, Alignment3d.id),
+                aligned_id=data_set_id,
+                aligned_type="DataSet",
+                **first.alignment3d,
             )
+        )
         session.flush()
         image_ids = _add_images(session, plan, plates, data_set_id)
     return CutPlates(request.atlas_id, data_set_id, image_ids)
