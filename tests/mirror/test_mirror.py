@@ -25,6 +25,7 @@ from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
 from brainmap.store.schema import mirrored_pyramids
 from loopback import request
+from postgres import DATABASES, databases
 
 LEVELS = (1, 2)
 ATLAS = 1
@@ -35,38 +36,65 @@ JPEG once more in its pyramid tiles and once more in its response."""
 
 @dataclass
 class Pair:
-    """Server A (the source), server B (the mirror) and the ids mirrored."""
+    """Server A (the source), server B (the mirror, its store's folder and database) and the ids
+    mirrored."""
 
     a: str
     b: str
     b_root: Path
+    b_database: str | None
+    products: list[int]
+    data_sets: list[int]
+
+
+@dataclass
+class Source:
+    """Server A and what the mirror selects from it."""
+
+    url: str
     products: list[int]
     data_sets: list[int]
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    root = tmp_path_factory.mktemp("mirror")
-    source = build_demo_store(root / "a", scale=0.12)  # 3+ tiers per image
-    with BackgroundServer(create_app(source)) as a:
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
+    store = build_demo_store(tmp_path_factory.mktemp("mirror") / "a", scale=0.12)  # 3+ tiers
+    with BackgroundServer(create_app(store)) as a:
         api = ImageDownloadApi(base_uri=a.url)
         products = sorted({p["id"] for p in api.model_query("Product", num_rows="all")})
         by_product = api.get_section_data_sets_by_product(products, include_failed=True)
         chosen = products[:2]
         data_sets = [d["id"] for d in api.get_section_data_sets_by_product(chosen, True)]
         assert by_product and data_sets
-        runner = CliRunner()
-        arguments = ["mirror", "--from", a.url, "--store", str(root / "b"), "--quiet"]
-        arguments += [f"--product={product}" for product in chosen]
+        yield Source(a.url, chosen, data_sets)
+    store.close()
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def pair(
+    request: pytest.FixtureRequest, source: Source, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pair]:
+    """A mirrored into B on each database: by the command on SQLite (it has no --db yet), by
+    `mirror` into a store on PostgreSQL."""
+    root = tmp_path_factory.mktemp("mirrored") / "b"
+    database = databases(request)("mirror")
+    if database is None:
+        arguments = ["mirror", "--from", source.url, "--store", str(root), "--quiet"]
+        arguments += [f"--product={product}" for product in source.products]
         arguments += ["--atlas", str(ATLAS), "--downsample", ",".join(map(str, LEVELS))]
-        result = runner.invoke(main, arguments)
+        result = CliRunner().invoke(main, arguments)
         assert result.exit_code == 0, result.output
         assert " 0 already held, 0 failed" in result.output
-        mirrored = Store.open(root / "b")
-        with BackgroundServer(create_app(mirrored)) as b:
-            yield Pair(a.url, b.url, root / "b", chosen, data_sets)
-        mirrored.close()
-    source.close()
+    else:
+        selection = Selection(products=tuple(source.products), atlases=(ATLAS,))
+        target = Store.create(root, database)
+        report = asyncio.run(mirror(source.url, target, selection, list(LEVELS), quiet=True))
+        target.close()
+        assert report.fetched > 0 and (report.skipped, report.failures) == (0, {})
+    mirrored = Store.open(root, database)
+    with BackgroundServer(create_app(mirrored)) as b:
+        yield Pair(source.url, b.url, root, database, source.products, source.data_sets)
+    mirrored.close()
 
 
 def test_seed_queries_agree(pair: Pair) -> None:
@@ -122,7 +150,7 @@ def test_pictures_agree_at_the_mirrored_level(pair: Pair) -> None:
 
 
 def test_rerun_fetches_nothing_new_and_resumes(pair: Pair) -> None:
-    store = Store.open(pair.b_root)
+    store = Store.open(pair.b_root, pair.b_database)
     selection = Selection(products=tuple(pair.products), atlases=(ATLAS,))
     report = asyncio.run(mirror(pair.a, store, selection, list(LEVELS), quiet=True))
     assert (report.fetched, report.failures) == (0, {})
@@ -143,8 +171,8 @@ async def selected_data_sets(url: str, selection: Selection) -> list[int]:
     return [record["id"] for record in metadata.records[0][1]]
 
 
-def test_gene_and_plane_selectors(pair: Pair) -> None:
-    a = ImageDownloadApi(base_uri=pair.a)
+def test_gene_and_plane_selectors(source: Source) -> None:
+    a = ImageDownloadApi(base_uri=source.url)
     data_sets = a.model_query("SectionDataSet", include="genes,plane_of_section", num_rows="all")
     gene = data_sets[0]["genes"][0]["acronym"]
     plane = data_sets[0]["plane_of_section"]
@@ -157,4 +185,4 @@ def test_gene_and_plane_selectors(pair: Pair) -> None:
     }
     for selection, keep in cases.items():
         expected = [d["id"] for d in data_sets if keep(d)]
-        assert asyncio.run(selected_data_sets(pair.a, selection)) == expected, selection
+        assert asyncio.run(selected_data_sets(source.url, selection)) == expected, selection
