@@ -35,7 +35,7 @@ from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
 from brainmap.store.schema import AlternateImage
-from loopback import get_json, jpeg
+from loopback import get_json, jpeg, request
 
 SHAPE = (12, 9, 15)
 RESOLUTION = (25.0, 20.0, 10.0)
@@ -178,6 +178,12 @@ def test_plates_are_served_coloured_highlighted_and_drawn(tmp_path: Path) -> Non
                         whiter = [round(v * 0.25 + 255 * 0.75) for v in expected]
                         assert faded[y, x].tolist() == pytest.approx(whiter, abs=TOLERANCE)
                     checked += 1
+            # The sync services find the plate itself from its own pixel, and it has an SVG.
+            found = sync(base, f"image_to_atlas/{ident}", f"x=7&y=9&atlas_id={ATLAS}")
+            assert found["image_sync"]["section_image_id"] == ident
+            assert (found["image_sync"]["x"], found["image_sync"]["y"]) == pytest.approx((7, 9))
+            drawn = request(f"{base}/api/v2/svg/{ident}")
+            assert drawn.status == 200 and b'structure_id="' in drawn.body
         assert checked > 100
 
 
