@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean postgresql
 
 # Installing also builds the web viewer (hatch_build.py): a change to its sources reinstalls.
 WEB_SOURCES := hatch_build.py web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*)
@@ -44,9 +44,24 @@ $(CHROMIUM):
 		|| echo "chromium could not be installed: the browser tests will skip"; \
 	else echo "no chromium and no root apt-get to install it: the browser tests will skip"; fi
 
+# The store tests run on SQLite and on a throw-away cluster of Debian's PostgreSQL
+# (tests/postgres.py): installed here when we are root with apt-get, else they skip. Once it is
+# installed, a cluster that cannot start fails those tests rather than skipping them.
+POSTGRES_INSTALLED = ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+postgresql:
+	@if $(POSTGRES_INSTALLED); then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq --no-install-recommends postgresql \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql; } \
+		|| echo "postgresql could not be installed: the PostgreSQL tests will skip"; \
+	else echo "no PostgreSQL and no root apt-get to install it: the PostgreSQL tests will skip"; fi
+
 # The suite includes allensdk itself driving our server, from its own venv.
-test: lint $(ALLENSDK_VENV)/.installed | $(CHROMIUM)
-	BRAINMAP_ALLENSDK_PYTHON=$(ALLENSDK_VENV)/bin/python $(BIN)/python -m pytest -n 2 -q
+test: lint $(ALLENSDK_VENV)/.installed | $(CHROMIUM) postgresql
+	BRAINMAP_ALLENSDK_PYTHON=$(ALLENSDK_VENV)/bin/python \
+	BRAINMAP_REQUIRE_POSTGRES=$$($(POSTGRES_INSTALLED) && echo 1) \
+		$(BIN)/python -m pytest -n 2 -q
 
 clean:
 	rm -rf $(VENV) $(ALLENSDK_VENV) demo-output demo-store .pytest_cache .mypy_cache .ruff_cache \
