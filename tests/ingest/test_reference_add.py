@@ -257,6 +257,7 @@ BAD: list[tuple[str, Callable[[Path], Path] | None, list[object], int, str]] = [
         1,
         "small.nrrd: template shape (10, 7, 11) differs from the annotation's (10, 7, 12)",
     ),
+    ("template nan", nrrd_of(GOOD), ["--template", "nan.nrrd"], 1, "nan.nrrd: intensities must"),
     ("unknown labels", nrrd_of(GOOD + 1), ["--structure-graph", GRAPH], 1, "labels not in"),
     ("unknown graph", nrrd_of(GOOD), ["--structure-graph", 999], 5, "--structure-graph 999: no"),
     ("taken id", nrrd_of(GOOD), ["--id", 9], 2, "--id 9: reference space 9 already has a volume"),
@@ -276,6 +277,7 @@ def workspace(tmp_path: Path) -> Path:
                      "--annotation", data, "--structure-graph", GRAPH)  # fmt: skip
     assert first.exit_code == 0, first.output
     nrrd_of(GOOD[:, :, :11], "small.nrrd")(tmp_path)
+    nrrd_of(np.where(GOOD == 101, np.nan, 1.0), "nan.nrrd")(tmp_path)
     return tmp_path
 
 
