@@ -1,6 +1,6 @@
 """A store whose records live in PostgreSQL: what is not a store is refused in one line and
 left as it was, 64-bit ids, imports holding references to records they do not bring, and a
-refused write worded alike on every database."""
+refused write worded alike on every database, structures in the same order."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from brainmap.rma.parse import parse_query
 from brainmap.store.folder import NotAStore, Store
+from brainmap.store.ontology import structure_tree
 from brainmap.store.query.run import run_query
-from brainmap.store.schema import Gene, SectionDataSet, SectionImage
+from brainmap.store.schema import Gene, SectionDataSet, SectionImage, Structure, StructureGraph
 from brainmap.store.writes import OWN_IDS_FROM, database_message, import_session
 from postgres import Cluster, NewDatabase
 
@@ -88,4 +89,19 @@ def test_imports_keep_references_to_records_they_do_not_bring(
     with pytest.raises(IntegrityError) as refused, store.session() as db:
         db.add(SectionImage(id=9, data_set_id=5, path="p", width=1, image_width=1))
     assert database_message(refused.value) == "NOT NULL constraint failed: sub_images.height"
+    store.close()
+
+
+def test_structure_tree_puts_structures_without_graph_order_first(
+    tmp_path: Path, new_database: NewDatabase
+) -> None:
+    store = Store.create(tmp_path, new_database("tree"))
+    with store.session() as db:
+        db.add(StructureGraph(id=1, name="graph"))
+        db.add_all(
+            Structure(id=sid, graph_id=1, graph_order=order, acronym=f"S{sid}")
+            for sid, order in [(10, 2), (11, None), (12, 1), (13, None)]
+        )
+    with store.session() as db:
+        assert [node["id"] for node in structure_tree(db, 1)] == [11, 13, 12, 10]
     store.close()

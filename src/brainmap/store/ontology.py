@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from brainmap.imaging.annotate import Colour, parse_hex
+from brainmap.store.query.dialect import ordered
 from brainmap.store.schema import Structure
 from brainmap.store.serialize import json_value
 
@@ -40,7 +41,9 @@ def structure_tree(session: Session, graph_id: int) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(Structure)
         .where(Structure.graph_id == graph_id)
-        .order_by(Structure.graph_order, Structure.id)
+        .order_by(
+            ordered(Structure.graph_order, False, session.get_bind().dialect.name), Structure.id
+        )
     ).all()
     ids = {row.id for row in rows}
     children: dict[int | None, list[Structure]] = defaultdict(list)
