@@ -34,7 +34,7 @@ from brainmap.reference.plates import plate_indices
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
-from brainmap.store.schema import AlternateImage
+from brainmap.store.schema import AlternateImage, ReferenceSpace
 from loopback import get_json, jpeg, request
 
 SHAPE = (12, 9, 15)
@@ -264,3 +264,23 @@ def test_ctrl_c_leaves_no_records_and_a_rerun_completes(tmp_path: Path) -> None:
     rerun = subprocess.run(command, capture_output=True, timeout=300, check=True)
     assert f"atlas {ATLAS}: {shape[0]} coronal plates".encode() in rerun.stdout
     assert len(list(folder.glob("pyramids/reference/**/*.tif"))) == 2 * shape[0]
+
+
+def test_no_store_and_a_space_without_a_volume_are_refused(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing"
+    result = brainmap("reference", "plates", "--store", missing, "--reference-space", SPACE,
+                      "--atlas", ATLAS, "--every", 25)  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("nothing: no store here (brainmap.sqlite is missing)")
+    assert not missing.exists()
+    folder = store_with_ontology(tmp_path / "store")
+    store = Store.open(folder)
+    with store.session() as session:
+        session.add(ReferenceSpace(id=SPACE, name="imported, no volume"))
+    store.close()
+    before = snapshot(folder)
+    result = brainmap("reference", "plates", "--store", folder, "--reference-space", SPACE,
+                      "--atlas", ATLAS, "--every", 25)  # fmt: skip
+    assert result.exit_code == 5
+    assert f"--reference-space {SPACE}: has no volume" in result.output
+    assert snapshot(folder) == before
