@@ -177,6 +177,24 @@ def test_gene_filters(rma_store: Store, criteria: str, expected: list[int]) -> N
 @pytest.mark.parametrize(
     ("criteria", "expected"),
     [
+        ("[failed$li'true']", [101]),
+        ("[failed$il'F*']", [100, 102, 103]),
+        ("[qc_date$li'2011-12-14T18:20:48Z']", [102]),
+        ("[qc_date$il'*t18:*']", [102]),
+        ("[weight$eqdata_sets.weight]", []),
+        ("[id$gtdata_sets.section_thickness]", []),
+    ],
+)
+def test_non_text_columns_match_their_json_text(
+    rma_store: Store, criteria: str, expected: list[int]
+) -> None:
+    text = f"model::SectionDataSet,rma::criteria,{criteria},rma::options[num_rows$eq'all']"
+    assert ids(rma_store, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("criteria", "expected"),
+    [
         ("[failed$eqtrue]", [101]),
         ("[failed$eq't']", [101]),
         ("[failed$eqF][id$lt102]", [100]),
@@ -222,6 +240,11 @@ def test_injection_strings_are_values(rma_store: Store, value: str) -> None:
         ("model::Gene,pipe::list[x$is'id']", "must end with a model stage"),
         ("pipe::list[x$is'id'],model::Gene", "needs a model stage before"),
         ("model::Gene,pipe::split[x$is'id'],model::Gene", "not supported"),
+        ("model::Gene,rma::criteria,[acronym$eqgenes.id]", "cannot compare acronym with id"),
+        (
+            "model::SectionDataSet,rma::criteria,[section_thickness$li'2*']",
+            "$li matches text and section_thickness is a number with a fraction",
+        ),
         ("model::Gene,pipe::list[x$is'nope'],model::Gene", "no field nope"),
         (
             "service::mouse_connectivity_injection_structure[injection_structures$eq'VISp']",
