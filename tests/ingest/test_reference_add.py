@@ -323,20 +323,28 @@ def test_ctrl_c_while_writing_leaves_no_volume_and_no_record(tmp_path: Path) -> 
     data = np.random.default_rng(9).integers(0, 2**16, size=(160, 160, 200), dtype=np.uint32)
     annotation = write_nrrd(tmp_path / "big.nrrd", data, (25.0, 25.0, 25.0))
     folder = tmp_path / "store"
-    command = [sys.executable, "-c", "from brainmap.cli import main; main()", "reference", "add",
-               "--store", str(folder), "--id", "9", "--name", "big", "--annotation",
-               str(annotation)]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    command = ["reference", "add", "--store", str(folder), "--id", "9", "--name", "big",
+               "--annotation", str(annotation)]  # fmt: skip
+    interrupt(command, lambda: bool(list(folder.glob("reference/9/.*.partial/annotation/c"))))
+    assert not (folder / "reference").exists(), list((folder / "reference").rglob("*"))[:5]
+    with sqlite3.connect(f"file:{folder / 'brainmap.sqlite'}?immutable=1", uri=True) as db:
+        assert db.execute("select count(*) from reference_spaces").fetchone() == (0,)
+    rerun = subprocess.run([*CLI, *command], capture_output=True, timeout=300, check=True)
+    assert b"reference space 9: 160 x 160 x 200 voxels" in rerun.stdout
+
+
+CLI = [sys.executable, "-c", "from brainmap.cli import main; main()"]
+
+
+def interrupt(command: list[str], ready: Callable[[], bool]) -> None:
+    """Run `brainmap COMMAND` in its own process, press Ctrl-C (a real SIGINT) once `ready()`:
+    it must end with exit 130 and one line."""
+    process = subprocess.Popen([*CLI, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while not list(folder.glob("reference/9/.*.partial/annotation/c")):
+    while not ready():
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130, (out, err)
     assert err.decode().strip() == "brainmap: interrupted; run the same command again to resume"
-    assert not (folder / "reference").exists(), list((folder / "reference").rglob("*"))[:5]
-    with sqlite3.connect(f"file:{folder / 'brainmap.sqlite'}?immutable=1", uri=True) as db:
-        assert db.execute("select count(*) from reference_spaces").fetchone() == (0,)
-    rerun = subprocess.run(command, capture_output=True, timeout=300, check=True)
-    assert b"reference space 9: 160 x 160 x 200 voxels" in rerun.stdout

@@ -4,11 +4,8 @@ voxel it was cut from."""
 
 from __future__ import annotations
 
-import signal
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,10 +16,12 @@ import pytest
 import pyvips
 from sqlalchemy import select
 from test_reference_add import (
+    CLI,
     GRAPH,
     STRUCTURES,
     blocks,
     brainmap,
+    interrupt,
     snapshot,
     store_with_ontology,
     write_nrrd,
@@ -243,25 +242,16 @@ def test_ctrl_c_leaves_no_records_and_a_rerun_completes(tmp_path: Path) -> None:
     added = brainmap("reference", "add", "--store", folder, "--id", SPACE, "--name", "big",
                      "--annotation", annotation)  # fmt: skip
     assert added.exit_code == 0, added.output
-    command = [sys.executable, "-c", "from brainmap.cli import main; main()", "reference",
-               "plates", "--store", str(folder), "--reference-space", str(SPACE), "--atlas",
-               str(ATLAS), "--every", "25", "--pixels-per-voxel", "2"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while len(list(folder.glob("pyramids/reference/**/*.tif"))) < 4:
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 130, (out, err)
-    assert err.decode().strip() == "brainmap: interrupted; run the same command again to resume"
+    command = ["reference", "plates", "--store", str(folder), "--reference-space", str(SPACE),
+               "--atlas", str(ATLAS), "--every", "25", "--pixels-per-voxel", "2"]  # fmt: skip
+    interrupt(command, lambda: len(list(folder.glob("pyramids/reference/**/*.tif"))) >= 4)
     assert not list(folder.rglob("*.partial"))
     written = len(list(folder.glob("pyramids/reference/**/*.tif")))
     assert 4 <= written < 2 * shape[0]
     with sqlite3.connect(f"file:{folder / 'brainmap.sqlite'}?immutable=1", uri=True) as db:
         assert db.execute("select count(*) from sub_images").fetchone() == (0,)
         assert db.execute("select count(*) from atlases").fetchone() == (0,)
-    rerun = subprocess.run(command, capture_output=True, timeout=300, check=True)
+    rerun = subprocess.run([*CLI, *command], capture_output=True, timeout=300, check=True)
     assert f"atlas {ATLAS}: {shape[0]} coronal plates".encode() in rerun.stdout
     assert len(list(folder.glob("pyramids/reference/**/*.tif"))) == 2 * shape[0]
 
