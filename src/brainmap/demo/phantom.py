@@ -467,14 +467,15 @@ def build_demo_store(
     shutil.rmtree(partial, ignore_errors=True)
     store = Store.create(partial)
     try:
+        report("reference space: annotation and template volumes")
+        space = write_reference_space(partial, scale)
         plan = plan_store(store, scale)
+        plan.rows.append(space)
         largest_first = sorted(plan.jobs, key=lambda job: job.kind is not PyramidKind.LOSSLESS)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             written = pool.map(lambda job: _write(store, job), largest_first)
             for done, path in enumerate(written, start=1):
                 report(f"pyramid {done}/{len(plan.jobs)}: {path}")
-        report("reference space: annotation and template volumes")
-        plan.rows.append(write_reference_space(partial, scale))
         aligned = (Alignment2d, Alignment3d)
         with store.session() as session:
             session.add_all(row for row in plan.rows if not isinstance(row, aligned))

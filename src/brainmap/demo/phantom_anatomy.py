@@ -143,13 +143,15 @@ Near = Callable[[Vector, Vector], np.ndarray]
 
 def _painted(size: int, points: Callable[[np.ndarray], Points], near: Near) -> np.ndarray:
     """Labels of `size` points, painting each blob on the points `near` its box finds (their
-    coordinates in mm from `points(indices)`); blobs of one shape (shells) share its radii."""
+    coordinates in mm from `points(indices)`); consecutive blobs of one shape (the shells of
+    the cortex, of the cerebellum) share its radii, computed once."""
     labels = np.zeros(size, dtype=np.uint32)
-    shapes: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    shape: tuple[object, ...] = ()
     for blob in BLOBS:
         for centre in _centres(blob):
-            shape = (centre, blob.radii, blob.power, blob.folia)
-            if shape not in shapes:
+            key = (centre, blob.radii, blob.power, blob.folia)
+            if key != shape:
+                shape = key
                 index = near(centre, blob.radii)
                 found = points(index)
                 offsets = [
@@ -158,8 +160,7 @@ def _painted(size: int, points: Callable[[np.ndarray], Points], near: Near) -> n
                 inside = (np.abs(offsets[0]) < 1) & (np.abs(offsets[1]) < 1)
                 inside &= np.abs(offsets[2]) < 1
                 cu, cv, cw = (offset[inside] for offset in offsets)
-                shapes[shape] = index[inside], found[1][inside], _radius(blob, cu, cv, cw)
-            index, heights, radius = shapes[shape]
+                index, heights, radius = index[inside], found[1][inside], _radius(blob, cu, cv, cw)
             labels[index[_kept(blob, radius, heights)]] = _label(blob)
     return labels
 

@@ -23,6 +23,8 @@ from brainmap.store.schema import ReferenceSpace
 NAME = "Phantom P56 Brain (brainmap demo)"
 FOLDER = f"reference/{REFERENCE_SPACE_ID}/annotation.zarr"
 """Store-relative folder of the volume: its annotation and template layers."""
+SLAB = 16
+"""Planes along p labelled at a time."""
 
 
 def resolution_um(scale: float) -> float:
@@ -34,12 +36,16 @@ def annotation(resolution: float) -> np.ndarray:
     """The phantom's labels (uint32, (p, i, r)) on voxels centred on ``k * resolution`` µm."""
     axes = [np.arange(int(extent // resolution)) * resolution / 1000.0 for extent in CCF_EXTENT_UM]
     p, i, r = (axis - offset for axis, offset in zip(axes, OFFSET_MM, strict=True))
-    return labels_on_grid(r, i, p)  # brain x = r, y = i, z = p
+    labels = np.empty((p.size, i.size, r.size), dtype=np.uint32)
+    for k in range(0, p.size, SLAB):  # a slab at a time bounds the arrays of a blob's box
+        labels[k : k + SLAB] = labels_on_grid(r, i, p[k : k + SLAB])  # brain x, y, z = r, i, p
+    return labels
 
 
 def template(labels: np.ndarray) -> np.ndarray:
     """A Nissl-like intensity (uint8): each structure's cell density, 0 outside the brain."""
-    out: np.ndarray = np.round(DENSITY[labels] * 250.0).astype(np.uint8)
+    table = np.round(DENSITY * 250.0).astype(np.uint8)
+    out: np.ndarray = table[labels]
     return out
 
 
