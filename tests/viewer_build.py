@@ -65,6 +65,13 @@ def chromium() -> Iterator[Browser]:
         browser.close()
 
 
+def launched_browser() -> Iterator[Browser]:
+    """Chromium for a module's tests: ``browser = pytest.fixture(scope="module",
+    name="browser")(launched_browser)``."""
+    with chromium() as launched:
+        yield launched
+
+
 @contextmanager
 def page_on(browser: Browser, server: str) -> Iterator[Page]:
     """A fresh page on a server, failing the test on any script error."""

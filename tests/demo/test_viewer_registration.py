@@ -20,8 +20,8 @@ from brainmap.store.schema import SectionDataSet
 from loopback import request
 from small_store import ISH_IMAGE
 from viewer_build import (
-    chromium,
     hash_state,
+    launched_browser,
     open_view,
     page_on,
     region,
@@ -44,10 +44,7 @@ def demo_server(demo_store: Store) -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
+browser = pytest.fixture(scope="module", name="browser")(launched_browser)
 
 
 @pytest.fixture()

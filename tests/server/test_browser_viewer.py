@@ -32,10 +32,10 @@ from viewer_build import (
     OTHER_IMAGE,
     OTHER_SET,
     build_lab_store,
-    chromium,
     enter,
     hash_state,
     info_json,
+    launched_browser,
     open_view,
     page_on,
     region,
@@ -54,10 +54,7 @@ SAME = 5.0
 """Largest mean absolute difference (0-255) of two renderings of one view on the GRID."""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
+browser = pytest.fixture(scope="module", name="browser")(launched_browser)
 
 
 @pytest.fixture()
