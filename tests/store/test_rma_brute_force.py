@@ -29,9 +29,9 @@ from brainmap.store.query.run import run_query
 
 DATES = [dt.datetime(2011, 12, 14, 18, 20, 48), dt.datetime(2009, 1, 2, 3, 4, 5, 600)]
 ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-NAMES = "abAB\u00e9\u00c9"
-"""Letters of the random names: ASCII in both cases, and an accented letter that `$il` does not
-fold (`é`, `É`)."""
+NAMES = "abAB_%\u00e9\u00c9"
+"""Letters of the random names: ASCII in both cases, SQL's wildcards (literal in RMA), and an
+accented letter that `$il` does not fold (`é`, `É`)."""
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def dialect_queries(draw: st.DrawFn) -> str:
     return text + ",rma::options" + options + (TABULAR if tabular else "")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=rows, text=dialect_queries())
 def test_sqlite_and_postgresql_give_the_same_answers(
     store_pair: tuple[Store, Store], data: list[Row], text: str
