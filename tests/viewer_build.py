@@ -20,7 +20,7 @@ from brainmap.store.schema import Product, SectionDataSet, SectionImage
 from brainmap.web import STATIC_DIR
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Response
+    from playwright.sync_api import Browser, Page, Response, ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-WINDOW = {"width": 1000, "height": 700}
+WINDOW: ViewportSize = {"width": 1000, "height": 700}
 
 
 def require_built_viewer() -> None:
