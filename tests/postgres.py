@@ -133,7 +133,7 @@ def _binaries() -> Path:
     initdb = found[-1] if found else shutil.which("initdb")
     if initdb is None:
         raise ClusterUnavailable("not installed (no initdb; apt-get install postgresql)")
-    return Path(initdb).parent
+    return Path(initdb).resolve().parent
 
 
 def _owner() -> str | None:
