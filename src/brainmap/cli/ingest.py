@@ -7,21 +7,16 @@ code: 1 an input file cannot be ingested, 2 a bad option value, 5 an id that mat
 
 from __future__ import annotations
 
-import signal
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
-from brainmap.cli.options import EXIT_NOT_FOUND, new_store_option, user_errors
+from brainmap.cli.options import new_store_option, user_errors
 from brainmap.cli.serve import serve
+from brainmap.cli.store_steps import EXIT_BAD_VALUE, ctrl_c_between_steps, fail, refuse
 from brainmap.errors import BrainmapError
-
-EXIT_BAD_INPUT = 1
-EXIT_BAD_VALUE = 2
 
 
 def _window(text: str | None) -> tuple[int, ...] | None:
@@ -34,35 +29,12 @@ def _window(text: str | None) -> tuple[int, ...] | None:
 
 
 @contextmanager
-def _ctrl_c_between_steps() -> Iterator[Callable[[], None]]:
-    """Ctrl-C is noted, then acted on at the next step (a check that raises
-    KeyboardInterrupt): raised at once, it can land in one of libvips' callbacks, where it is
-    printed and lost. A second Ctrl-C acts at once."""
-    pressed: list[int] = []
-
-    def note(signal_number: int, _frame: object) -> None:
-        pressed.append(signal_number)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    previous = signal.signal(signal.SIGINT, note)
-
-    def check() -> None:
-        if pressed:
-            raise KeyboardInterrupt
-
-    try:
-        yield check
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@contextmanager
 def _progress(count: int) -> Iterator[tuple[Callable[[Path], None], Callable[[Path], None]]]:
     """A progress bar over checking then writing `count` images: (on checked, on written);
     each stops the work when Ctrl-C was pressed since the last step."""
     from rich.progress import Progress
 
-    with _ctrl_c_between_steps() as stop_if_pressed, Progress() as progress:
+    with ctrl_c_between_steps() as stop_if_pressed, Progress() as progress:
         task = progress.add_task("checking", total=2 * count)
 
         def step(verb: str) -> Callable[[Path], None]:
@@ -73,11 +45,6 @@ def _progress(count: int) -> Iterator[tuple[Callable[[Path], None], Callable[[Pa
             return done
 
         yield step("checked"), step("wrote")
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"brainmap: {message}", err=True)
-    sys.exit(code)
 
 
 def _viewer_url(image_id: int) -> str:
@@ -125,7 +92,7 @@ def ingest(
 ) -> None:
     """Add IMAGES (TIFF, BigTIFF, OME-TIFF, PNG, JPEG, slide-scanner files) to a store as one
     SectionDataSet. Every file is decoded and checked in full before anything is written."""
-    from brainmap.ingest.errors import IngestError, IngestNotFound, IngestUsageError
+    from brainmap.ingest.errors import IngestError
     from brainmap.ingest.images import ingest_checked
     from brainmap.ingest.plan import Inputs, Options, plan
     from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK
@@ -138,7 +105,7 @@ def ingest(
     try:
         existing = Store.open(store_dir) if (store_dir / DATABASE_FILE).is_file() else None
     except BrainmapError as error:
-        _fail(str(error), EXIT_BAD_VALUE)
+        fail(str(error), EXIT_BAD_VALUE)
     store = existing
     try:
         with user_errors(), _progress(len(images)) as (checked, written):
@@ -146,17 +113,10 @@ def ingest(
             try:
                 store = existing or Store.create(store_dir)
             except OSError as error:
-                _fail(f"cannot create a store in {store_dir}: {error.strerror}", EXIT_BAD_VALUE)
+                fail(f"cannot create a store in {store_dir}: {error.strerror}", EXIT_BAD_VALUE)
             result = ingest_checked(store, ready, written)
     except IngestError as error:
-        code = (
-            EXIT_NOT_FOUND
-            if isinstance(error, IngestNotFound)
-            else EXIT_BAD_VALUE
-            if isinstance(error, IngestUsageError)
-            else EXIT_BAD_INPUT
-        )
-        _fail(f"{error} (nothing was written)", code)
+        refuse(error)
     finally:
         if store is not None:
             store.close()

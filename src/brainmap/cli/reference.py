@@ -14,8 +14,14 @@ from typing import Any
 
 import click
 
-from brainmap.cli.ingest import EXIT_BAD_INPUT, EXIT_BAD_VALUE, _ctrl_c_between_steps, _fail
-from brainmap.cli.options import EXIT_NOT_FOUND, folder_option, new_store_option, user_errors
+from brainmap.cli.options import folder_option, new_store_option, user_errors
+from brainmap.cli.store_steps import (
+    EXIT_BAD_INPUT,
+    EXIT_BAD_VALUE,
+    ctrl_c_between_steps,
+    fail,
+    refuse,
+)
 from brainmap.errors import BrainmapError
 
 store_option = folder_option("--store", "store_dir", "Store folder.", required=True)
@@ -37,23 +43,16 @@ def _resolution(text: str | None) -> float | tuple[float, ...] | None:
 @contextmanager
 def _failures() -> Iterator[None]:
     """Refusals as one line and their exit code; Ctrl-C and API errors as `user_errors` says."""
-    from brainmap.ingest.errors import IngestError, IngestNotFound, IngestUsageError
+    from brainmap.ingest.errors import IngestError
     from brainmap.reference.volume_files import VolumeFileError
 
     try:
         with user_errors():
             yield
     except IngestError as error:
-        code = (
-            EXIT_NOT_FOUND
-            if isinstance(error, IngestNotFound)
-            else EXIT_BAD_VALUE
-            if isinstance(error, IngestUsageError)
-            else EXIT_BAD_INPUT
-        )
-        _fail(f"{error} (nothing was written)", code)
+        refuse(error)
     except VolumeFileError as error:
-        _fail(f"{error} (nothing was written)", EXIT_BAD_INPUT)
+        fail(f"{error} (nothing was written)", EXIT_BAD_INPUT)
 
 
 @contextmanager
@@ -62,7 +61,7 @@ def _progress(total: int, what: str) -> Iterator[Callable[[str], None]]:
     Ctrl-C was pressed since the last step."""
     from rich.progress import Progress
 
-    with _ctrl_c_between_steps() as stop_if_pressed, Progress() as progress:
+    with ctrl_c_between_steps() as stop_if_pressed, Progress() as progress:
         task = progress.add_task(what, total=total or None)
 
         def step(description: str) -> None:
@@ -137,13 +136,13 @@ def _open(store_dir: Path, create: bool) -> Iterator[Any]:
     from brainmap.store.folder import DATABASE_FILE, Store
 
     if not create and not (store_dir / DATABASE_FILE).is_file():
-        _fail(f"{store_dir}: no store here (brainmap.sqlite is missing)", EXIT_BAD_VALUE)
+        fail(f"{store_dir}: no store here (brainmap.sqlite is missing)", EXIT_BAD_VALUE)
     try:
         store = Store.create(store_dir) if create else Store.open(store_dir)
     except BrainmapError as error:
-        _fail(str(error), EXIT_BAD_VALUE)
+        fail(str(error), EXIT_BAD_VALUE)
     except OSError as error:
-        _fail(f"cannot create a store in {store_dir}: {error.strerror}", EXIT_BAD_VALUE)
+        fail(f"cannot create a store in {store_dir}: {error.strerror}", EXIT_BAD_VALUE)
     try:
         yield store
     finally:
