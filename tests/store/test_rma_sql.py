@@ -320,3 +320,13 @@ def test_records_stream_lazily(rma_store: Store) -> None:
         result = run_query(db, parse_query("model::Gene,rma::options[num_rows$eq'all']"))
         assert not isinstance(result.records, list)
         assert next(iter(result.records))["id"] == 1
+
+
+def test_long_value_lists(rma_store: Store) -> None:
+    """More values than PostgreSQL takes parameters (65,535), as a pipe may bind; nulls are in
+    neither `$in` nor `$nin`, as with short lists."""
+    many = ",".join(map(str, range(3, 66_000)))
+    every = ",rma::options[num_rows$eq'all']"
+    data_sets = "model::SectionDataSet,rma::criteria,[plane_of_section_id${op}1," + many + "]"
+    assert ids(rma_store, data_sets.format(op="in") + every) == [102, 103]
+    assert ids(rma_store, data_sets.format(op="nin") + every) == [100]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
 from sqlalchemy.sql.elements import BinaryExpression
 
 from brainmap.rma.ast import Filter, Literal, Path, Variable
-from brainmap.store.query.dialect import as_text, comparable, python_type
+from brainmap.store.query.dialect import as_text, comparable, not_one_of, one_of, python_type
 from brainmap.store.query.scope import Condition, StageScope, table_names
 from brainmap.store.query.values import MAX_PATTERN, like, typed_value
 from brainmap.store.schema import Base
@@ -132,11 +132,13 @@ def _comparison(
             raise scope.fail(f"cannot compare {item.lhs} with {other.key} ({names})")
         terms = (comparable(column, scope.dialect), comparable(other, scope.dialect))
         return _COLUMN_COMPARISONS[item.op](*terms)
-    values = [_typed(scope, column, text, item) for text in _texts(scope, item)]
+    values = _typed(scope, column, _texts(scope, item), item)
     if item.op in ("$eq", "$in"):
-        return column == values[0] if len(values) == 1 else column.in_(values)
+        return column == values[0] if len(values) == 1 else one_of(column, values, scope.dialect)
     if item.op in ("$ne", "$nin"):
-        return column != values[0] if len(values) == 1 else column.not_in(values)
+        if len(values) == 1:
+            return column != values[0]
+        return not_one_of(column, values, scope.dialect)
     if len(values) != 1:
         raise scope.fail(f"{item.op} takes exactly one value in [{item.lhs}{item.op}...]")
     value = values[0]
@@ -192,11 +194,14 @@ def _texts(scope: StageScope, item: Filter) -> list[str]:
 
 
 def _typed(
-    scope: StageScope, column: InstrumentedAttribute[Any], text: str, item: Filter
-) -> object:
-    """`text` converted to the column's Python type (strings stay strings for LIKE)."""
+    scope: StageScope, column: InstrumentedAttribute[Any], texts: list[str], item: Filter
+) -> list[object]:
+    """`texts` converted to the column's Python type (strings stay strings for LIKE)."""
     kind = str if item.op in LIKE_OPERATORS else python_type(column)
-    try:
-        return typed_value(kind, text)
-    except ValueError as error:
-        raise scope.fail(f"invalid value {text!r} for {item.lhs}: {error}") from None
+    values = []
+    for text in texts:
+        try:
+            values.append(typed_value(kind, text))
+        except ValueError as error:
+            raise scope.fail(f"invalid value {text!r} for {item.lhs}: {error}") from None
+    return values

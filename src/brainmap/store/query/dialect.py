@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, String, case, cast, func
+from sqlalchemy import ColumnElement, String, all_, any_, bindparam, case, cast, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
 SQLITE = "sqlite"
@@ -16,6 +17,9 @@ CODE_POINT_ORDER = "C"
 """PostgreSQL's collation that orders text by code point, as SQLite's BINARY does."""
 Term: TypeAlias = "ColumnElement[Any] | InstrumentedAttribute[Any]"
 """A column, or an expression over columns."""
+ARRAY_FROM = 1_000
+"""Value lists from this long are one array parameter on PostgreSQL, which takes at most 65,535
+parameters a statement (a pipe may bind more values than that)."""
 
 
 def python_type(term: Term) -> type:
@@ -58,3 +62,22 @@ def as_text(column: Term, dialect: str) -> Term:
             return func.strftime("%Y-%m-%dT%H:%M:%SZ", column)
         return func.to_char(column, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
     raise ValueError("is a number with a fraction (compare it with $lt, $gt, $le or $ge)")
+
+
+def one_of(column: Term, values: list[Any], dialect: str) -> ColumnElement[bool]:
+    """`column IN values`; a long list is one array on PostgreSQL (`= ANY`)."""
+    if dialect == SQLITE or len(values) < ARRAY_FROM:
+        return column.in_(values)
+    return column == any_(_array(column, values))
+
+
+def not_one_of(column: Term, values: list[Any], dialect: str) -> ColumnElement[bool]:
+    """`column NOT IN values` (false for null, as IN is); a long list is one array on
+    PostgreSQL (`<> ALL`)."""
+    if dialect == SQLITE or len(values) < ARRAY_FROM:
+        return column.not_in(values)
+    return column != all_(_array(column, values))
+
+
+def _array(column: Term, values: list[Any]) -> ColumnElement[Any]:
+    return bindparam(None, values, type_=ARRAY(column.type))
