@@ -191,7 +191,7 @@ def test_bad_record_names_file_and_record_and_changes_nothing(store: Store, tmp_
         import_files(store, [good, bad])
     missing = write(tmp_path, "missing.json", envelope([{"id": 9, "data_set_id": 1}]))
     with pytest.raises(
-        RecordFileError, match=r"missing\.json, record 0 \(id 9\): .*(NOT NULL|not-null)"
+        RecordFileError, match=r"missing\.json, record 0 \(id 9\): NOT NULL constraint failed: "
     ):
         import_files(store, [missing], model="SectionImage")
     with pytest.raises(RecordFileError, match=r"junk\.json: not valid JSON"):

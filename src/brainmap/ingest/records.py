@@ -27,7 +27,7 @@ from brainmap.ingest.record_files import RecordFile, RecordFileError, read_recor
 from brainmap.ingest.record_plan import Planned, RecordError, model_of, plan
 from brainmap.store.folder import Store
 from brainmap.store.schema import Base
-from brainmap.store.writes import import_session
+from brainmap.store.writes import database_message, import_session
 
 
 class Importer:
@@ -121,7 +121,7 @@ def write_files(store: Store, files: list[PlannedFile]) -> int:
                     importer.write(planned)
                     session.flush()
                 except StatementError as error:
-                    raise RecordFileError(source.path, str(error.orig), label) from None
+                    raise RecordFileError(source.path, database_message(error), label) from None
     return sum(len(source.records) for source in files)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from brainmap.store.database_check import first_line
@@ -48,7 +48,7 @@ NOT_NULL_VIOLATION = "23502"
 """PostgreSQL's SQLSTATE for a null in a NOT NULL column."""
 
 
-def database_message(error: DBAPIError) -> str:
+def database_message(error: StatementError) -> str:
     """A refused write in one line, alike on every database: a missing required field in
     SQLite's words (``NOT NULL constraint failed: sub_images.height``), else the first line of
     the database's message."""

@@ -18,7 +18,7 @@ response.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from itertools import chain
 from typing import Any
 
@@ -188,4 +188,8 @@ def _body(store: Store, run: Callable[[Session], QueryResult], form: Format) -> 
         except RmaError as error:
             yield form.error(error)
             return
-        yield from form.write(result)
+        try:
+            yield from form.write(result)
+        finally:  # a client gone mid-stream: the rows' cursor closes before the session does
+            if isinstance(result.records, Generator):
+                result.records.close()

@@ -40,7 +40,8 @@ class StructureGraph(Record):
 
     ontology: Mapped[Ontology | None] = relationship()
     structures: Mapped[list[Structure]] = relationship(
-        back_populates="structure_graph", order_by="Structure.graph_order"
+        back_populates="structure_graph",
+        order_by="[Structure.graph_order.asc().nulls_first(), Structure.id]",
     )
 
 
