@@ -4,7 +4,8 @@ fields typed, its unknown fields, and its nested includes planned the same way.
 A nested record is tied to its owner by ids: where the include's join pairs a column of one
 with a column of the other (``section_images`` -> ``data_set_id``, ``alignment2d`` ->
 ``section_image_id``, ``specimen`` -> ``specimen_id``) a missing id is taken from the other
-side, and two different ids are an error. No database here.
+side, and two different ids are an error. A pixel path that could reach outside the store's
+pyramids folder is refused (`brainmap.store.pixel_paths`). No database here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.orm import Mapper, RelationshipDirection, RelationshipProperty
 
+from brainmap.store.pixel_paths import check_record_path
 from brainmap.store.schema import (
+    AlternateImage,
     AtlasDataSet,
     AtlasImage,
     Base,
@@ -43,6 +46,8 @@ KINDS: dict[type[Base], tuple[type[Base], ...]] = {
     SubImage: (SectionImage, AtlasImage),
 }
 """The kinds a record of a polymorphic base model is imported as."""
+PIXEL_PATHS = (SubImage, AlternateImage)
+"""Models whose ``path`` names pixels: a relative one must lie in the pyramids folder."""
 
 
 class RecordError(ValueError):
@@ -152,6 +157,11 @@ def plan(
             nested[key] = value
         else:
             planned.extra[key] = value
+    if issubclass(model, PIXEL_PATHS) and isinstance(planned.values.get("path"), str):
+        try:
+            check_record_path(planned.values["path"])
+        except ValueError as error:
+            raise RecordError(str(error)) from None
     for key, value in (given or {}).items():
         _agree(planned.values, key, value, "its owner's")
     if planned.values.get("id") is None:

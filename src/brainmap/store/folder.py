@@ -21,10 +21,10 @@ from brainmap.store.database_check import (
     first_line,
     sqlite_file,
 )
+from brainmap.store.pixel_paths import PYRAMID_FOLDER, contained
 from brainmap.store.schema import Base
 
 DATABASE_FILE = "brainmap.sqlite"
-PYRAMID_FOLDER = "pyramids"
 REPLACED = "it was removed or replaced since it was opened; restart to open the new one"
 __all__ = ["DATABASE_FILE", "PYRAMID_FOLDER", "NotAStore", "Store", "StoreUnavailable"]
 
@@ -59,7 +59,8 @@ class Store:
     """Metadata database plus pyramid files under one root folder.
 
     `db_url` overrides the default SQLite file, e.g. ``postgresql+psycopg://...``.
-    Pyramid paths in records (``SubImage.path``, ``AlternateImage.path``) are relative to `root`.
+    Pyramid paths in records (``SubImage.path``, ``AlternateImage.path``) are relative to `root`
+    and lie in its ``pyramids/`` folder (`brainmap.store.pixel_paths`).
     """
 
     def __init__(self, root: Path | str, db_url: str | None = None) -> None:
@@ -139,8 +140,9 @@ class Store:
             yield session
 
     def pyramid_path(self, relative: str) -> Path:
-        """Absolute path of a pyramid named in a record."""
-        return self.root / relative
+        """The file a record's pixel path names, symlinks resolved; `OutsidePyramids` (a
+        NotFound) for one that is absolute or lies outside the ``pyramids/`` folder."""
+        return contained(self.root, relative)
 
     def new_pyramid_name(self, stem: str) -> str:
         """Record path (relative) for a new pyramid file called `stem`."""
