@@ -22,6 +22,7 @@ from brainmap.pyramid.writer import PyramidKind, write_pyramid
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import Store
+from brainmap.store.mirrored import record_mirrored_level
 from brainmap.store.schema import (
     AlternateImage,
     Atlas,
@@ -45,6 +46,12 @@ HOSTILE = {
 }
 """Image id -> its pixel paths (`name`: picture.tif or labels.tif): climbing, absolute, a
 symlinked file, a symlinked folder, a file of the store root beside the pyramids folder."""
+
+
+MIRRORED = 7
+"""An Allen record whose pixels a mirror holds in the pyramids folder: served."""
+MIRRORED_OUTSIDE = 8
+"""An Allen record whose held level (written by other means) lies outside: refused."""
 
 
 @dataclass(frozen=True)
@@ -98,9 +105,26 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                     id=image, sub_image_id=image, image_type="Atlas", path=label_map, atlas_id=1
                 )
             )
+        for image, held in (
+            (MIRRORED, "pyramids/picture.tif"),
+            (MIRRORED_OUTSIDE, "pyramids/away/picture.tif"),
+        ):
+            allen = f"/external/aibssan/production15/{image}.aff"
+            session.add(AtlasImage(id=image, data_set_id=300, path=allen, **whole_image(64, 64)))
+            record_mirrored_level(session, allen, 0, held)
     with BackgroundServer(create_app(store)) as server:
         yield Served(server.url, outside)
     store.close()
+
+
+@pytest.mark.parametrize(("image", "status"), [(MIRRORED, 200), (MIRRORED_OUTSIDE, 404)])
+@pytest.mark.parametrize("route", ["/api/v2/image_download/{}", "/iiif/3/{}/info.json"])
+def test_a_mirrors_held_level_is_read_from_inside_only(
+    served: Served, image: int, status: int, route: str
+) -> None:
+    found, body, _ = fetch(served.url + route.format(image))
+    assert found == status, body
+    assert status == 200 or b"pixel file 'pyramids/away/picture.tif' resolves outside" in body
 
 
 @pytest.mark.parametrize("route", _routes(INSIDE))
