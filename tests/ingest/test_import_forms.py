@@ -359,7 +359,9 @@ def test_a_record_of_a_base_model_imports_as_its_kind(
     (section by default)."""
     path = tmp_path / "one.xml"
     required = "".join(f'<{name} type="integer">1</{name}>' for name in IMAGE_REQUIRED)
-    path.write_text(f'<{root}><id type="integer">42</id>{fields}{required}<path>p</path></{root}>')
+    path.write_text(
+        f'<{root}><id type="integer">42</id>{fields}{required}<path>pyramids/p.tif</path></{root}>'
+    )
     import_into(tmp_path / "store", path)
     store = Store.open(tmp_path / "store")
     with BackgroundServer(create_app(store)) as server:

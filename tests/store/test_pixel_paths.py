@@ -10,7 +10,12 @@ import pytest
 
 from brainmap.errors import NotFound
 from brainmap.store.folder import Store
-from brainmap.store.pixel_paths import OutsidePyramids, check_record_path, contained
+from brainmap.store.pixel_paths import (
+    REFERENCE_FOLDER,
+    OutsidePyramids,
+    check_record_path,
+    contained,
+)
 
 
 @pytest.fixture()
@@ -102,7 +107,6 @@ def test_the_pyramids_folder_may_itself_be_a_symlink(tmp_path: Path) -> None:
         "pyramids/ingest/3/a.tif",
         "/external/aibssan/production4/Gad1_Baylor_9231/zoomify/primary/None/Gad1_4_None_A.aff",
         "/etc/passwd",
-        "p",
     ],
 )
 def test_import_keeps_store_files_and_other_storages_names(path: str) -> None:
@@ -116,8 +120,21 @@ def test_import_keeps_store_files_and_other_storages_names(path: str) -> None:
         ("../../etc/passwd", "climbs out with '..'"),
         ("/external/../../etc/passwd", "climbs out with '..'"),
         ("pyramids/\x00", "NUL"),
+        ("p", "is not inside the store's pyramids/ folder"),
+        ("reference/9/annotation.zarr", "is not inside the store's pyramids/ folder"),
     ],
 )
-def test_import_refuses_a_path_that_climbs(path: str, reason: str) -> None:
+def test_import_refuses_a_relative_path_outside_the_pyramids(path: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         check_record_path(path)
+
+
+def test_a_reference_volume_outside_its_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "reference" / "9").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "reference" / "9" / "out").symlink_to(tmp_path / "elsewhere")
+    inside = contained(tmp_path, "reference/9", REFERENCE_FOLDER)
+    assert inside == (tmp_path / "reference" / "9").resolve()
+    for path in ("reference/9/out", "pyramids/a.tif", "reference/../elsewhere"):
+        with pytest.raises(OutsidePyramids):
+            contained(tmp_path, path, REFERENCE_FOLDER)

@@ -36,6 +36,7 @@ from brainmap.reference.volume import ReferenceVolume, Resolution
 from brainmap.reference.volume_files import VolumeFileError
 from brainmap.store.folder import Store
 from brainmap.store.ontology import StructurePalette, colour_rows
+from brainmap.store.pixel_paths import REFERENCE_FOLDER, OutsidePyramids, contained
 from brainmap.store.schema import (
     Alignment2d,
     Alignment3d,
@@ -138,10 +139,11 @@ def plan_plates(store: Store, request: PlateRequest) -> PlatePlan:
         plane = choose_plane(session, request.plane)
         assert plane is not None
         name = space.name or f"reference space {space.id}"
-        graph, path = space.structure_graph_id, store.root / str(space.annotation_path)
+        graph, stored = space.structure_graph_id, str(space.annotation_path)
     try:
+        path = contained(store.root, stored, REFERENCE_FOLDER)
         volume = ReferenceVolume.open(path)
-    except VolumeFileError as error:
+    except (VolumeFileError, OutsidePyramids) as error:
         raise IngestError(f"reference space {request.space_id}: {error}") from None
     try:
         shape, resolution = volume.shape, volume.resolution_um

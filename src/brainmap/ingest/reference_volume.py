@@ -27,9 +27,9 @@ from brainmap.ingest.errors import IngestError, IngestNotFound, IngestUsageError
 from brainmap.reference.volume import LABEL_MAX, Resolution, write_volume
 from brainmap.reference.volume_files import VolumeFile, VolumeFileError, open_volume_file
 from brainmap.store.folder import Store
+from brainmap.store.pixel_paths import REFERENCE_FOLDER
 from brainmap.store.schema import ReferenceSpace, Structure, StructureGraph
 
-REFERENCE_FOLDER = "reference"
 SLAB_PLANES = 16
 """Planes of the annotation file read at a time while its labels are checked."""
 SHOWN = 5

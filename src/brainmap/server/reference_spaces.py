@@ -19,6 +19,7 @@ from brainmap.reference.centres import LabelMoments, label_moments, structure_ce
 from brainmap.reference.volume import ReferenceVolume
 from brainmap.store.alignments import SpaceVolumes
 from brainmap.store.folder import Store
+from brainmap.store.pixel_paths import REFERENCE_FOLDER, contained
 
 SPACES_HELD = 4
 """Reference spaces whose open volume and structure centres are kept."""
@@ -58,7 +59,8 @@ class ReferenceSpaces:
                 self._volumes.move_to_end(key)
                 return self._volumes[key]
         with _reading(self.store.root, key):
-            volume = ReferenceVolume.open(self.store.root / key[1], VOLUME_CACHE_BYTES)
+            where = contained(self.store.root, key[1], REFERENCE_FOLDER)
+            volume = ReferenceVolume.open(where, VOLUME_CACHE_BYTES)
         with self._lock:
             volume = self._volumes.setdefault(key, volume)
             while len(self._volumes) > self.held:

@@ -9,9 +9,10 @@ of ``mirrored_pyramids``) is one of two things:
   ``/external/aibssan/...aff``): kept as metadata and as the key of a mirror's copies, never
   opened.
 
-Import refuses a relative path whose text tries to climb out (`check_record_path`); any other
-path is kept as metadata. Serving resolves every path and refuses any outside the folder
-(`contained`), so no record, however written, nor a symlink made later, reaches a file outside.
+Import refuses a relative path whose text does not name a file of ``pyramids/``
+(`check_record_path`); an absolute one is kept as metadata. Serving resolves every path and
+refuses any outside the folder (`contained`), so no record, however written, nor a symlink made
+later, reaches a file outside. Reference volumes are contained the same way in ``reference/``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path, PurePosixPath
 from brainmap.errors import NotFound
 
 PYRAMID_FOLDER = "pyramids"
+REFERENCE_FOLDER = "reference"
+"""Where reference volumes live (``reference/<ReferenceSpace.id>/``), contained the same way."""
 
 
 class OutsidePyramids(NotFound):
@@ -45,35 +48,36 @@ def climbing(path: str) -> str | None:
     return None
 
 
-def text_problem(path: str) -> str | None:
-    """Why relative `path` cannot name a file of the pyramids folder by its text alone."""
+def text_problem(path: str, folder: str = PYRAMID_FOLDER) -> str | None:
+    """Why relative `path` cannot name a file of the store's `folder` by its text alone."""
     if (problem := climbing(path)) is not None:
         return problem
     parts = PurePosixPath(path).parts
-    if len(parts) < 2 or parts[0] != PYRAMID_FOLDER:
-        return f"is not inside the store's {PYRAMID_FOLDER}/ folder"
+    if len(parts) < 2 or parts[0] != folder:
+        return f"is not inside the store's {folder}/ folder"
     return None
 
 
 def check_record_path(path: str) -> None:
-    """Refuse (ValueError) an imported path that tries to climb out; any other is kept (an
-    absolute one names another storage; one outside ``pyramids/`` is never opened)."""
-    problem = climbing(path)
+    """Refuse (ValueError) an imported relative path that does not name a file of
+    ``pyramids/`` by its text; an absolute one (another storage's name) is kept."""
+    problem = climbing(path) if foreign(path) else text_problem(path)
     if problem is not None:
         raise ValueError(f"pixel path {path!r} {problem}")
 
 
-def contained(root: Path, path: str) -> Path:
+def contained(root: Path, path: str, folder: str = PYRAMID_FOLDER) -> Path:
     """The file `path` names under store `root`, symlinks resolved; OutsidePyramids when it
-    is absolute, climbs, or resolves outside ``root/pyramids``. Strings, not `Path`: this runs
-    on every image request (about half the time)."""
+    is absolute, climbs, or resolves outside ``root/folder`` (``pyramids``, or ``reference``
+    for reference volumes). Strings, not `Path`: this runs on every image request (about half
+    the time)."""
     if foreign(path):
         raise OutsidePyramids(path, "is not a file of this store (another storage's name)")
-    problem = text_problem(path)
+    problem = text_problem(path, folder)
     if problem is not None:
         raise OutsidePyramids(path, problem)
-    folder = os.path.realpath(os.path.join(root, PYRAMID_FOLDER))
+    inside = os.path.realpath(os.path.join(root, folder))
     target = os.path.realpath(os.path.join(root, path))
-    if not target.startswith(folder + os.sep):
-        raise OutsidePyramids(path, f"resolves outside the store's {PYRAMID_FOLDER}/ folder")
+    if not target.startswith(inside + os.sep):
+        raise OutsidePyramids(path, f"resolves outside the store's {folder}/ folder")
     return Path(target)
