@@ -13,7 +13,7 @@ import os
 import threading
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import cachetools
 import numpy as np
@@ -112,7 +112,7 @@ def unopened(error: OSError) -> DamagedPyramid:
     return DamagedPyramid(f"cannot be opened: {error.strerror}")
 
 
-def vips_reason(error: pyvips.Error, path: Path) -> str:
+def vips_reason(error: pyvips.Error, path: PurePath) -> str:
     """What libvips says is wrong, on one line, without the machine path of the file."""
     lines = dict.fromkeys(line.strip() for line in str(error.detail).splitlines())
     return "; ".join(line for line in lines if line).replace(str(path), path.name) or str(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import operator
 import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import BinaryIO
@@ -37,6 +37,8 @@ Decoder = Callable[[bytes, int], np.ndarray]
 """Decodes a tile's bytes, given its index in the level, to tile height x width x bands."""
 PageDecoder = Callable[..., tuple[np.ndarray | None, tuple[int, ...], tuple[int, ...]]]
 """tifffile's decoder of a page's tiles: (pixels, position, shape) from (bytes, index)."""
+Fetch = Callable[[Sequence[tuple[int, int]]], list[bytes]]
+"""Reads byte ranges, each (offset, count), of a file: the bytes of each (short at its end)."""
 
 _DEFLATE = (COMPRESSION.ADOBE_DEFLATE, COMPRESSION.DEFLATE)
 _JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
@@ -124,10 +126,16 @@ def _tiled_level(page: tifffile.TiffPage | tifffile.TiffFrame) -> TiledLevel | N
 
 class TileReader:
     """The pages of one pyramid TIFF, read from `file` tile by tile (file reads under a lock, so
-    render threads share a reader); `identity` names the file's version in `TILE_CACHE`."""
+    render threads share a reader), or through `fetch` when given (ranges of an object read
+    concurrently); `identity` names the file's version in `TILE_CACHE`."""
 
     def __init__(
-        self, file: BinaryIO, tiff: tifffile.TiffFile, identity: Hashable, first: TiledLevel
+        self,
+        file: BinaryIO,
+        tiff: tifffile.TiffFile,
+        identity: Hashable,
+        first: TiledLevel,
+        fetch: Fetch | None = None,
     ) -> None:
         self.identity = identity
         self.levels = len(tiff.pages)
@@ -135,13 +143,16 @@ class TileReader:
         self._tiff = tiff
         self._lock = threading.Lock()
         self._parsed: dict[int, TiledLevel | None] = {0: first}
+        self._fetch = fetch or self._read_ranges
         weakref.finalize(self, file.close)
 
     @classmethod
-    def open(cls, file: BinaryIO, identity: Hashable) -> TileReader | None:
-        """A reader of `file`, which it closes when collected; None (`file` left open) when
-        the first page of `file` has a layout not read here; DamagedPyramid when `file` is not
-        a TIFF or its first page cannot be read."""
+    def open(
+        cls, file: BinaryIO, identity: Hashable, fetch: Fetch | None = None
+    ) -> TileReader | None:
+        """A reader of `file` (tiles read from it, or by `fetch`), which it closes when
+        collected; None (`file` left open) when the first page of `file` has a layout not read
+        here; DamagedPyramid when `file` is not a TIFF or its first page cannot be read."""
         try:
             tiff = tifffile.TiffFile(file)
             if not tiff.pages:
@@ -149,7 +160,7 @@ class TileReader:
             first = _tiled_level(tiff.pages.first)
         except (OSError, ValueError, KeyError, IndexError) as error:
             raise DamagedPyramid(f"is damaged: {error}") from None
-        return None if first is None else cls(file, tiff, identity, first)
+        return None if first is None else cls(file, tiff, identity, first, fetch)
 
     def level(self, index: int) -> TiledLevel | None:
         """Page `index` (its index parsed when first asked for), or None when its layout is not
@@ -172,13 +183,32 @@ class TileReader:
     def tile(self, level: int, index: int) -> np.ndarray:
         """Tile `index` (row-major) of page `level`, decoded to tile height x width x bands and
         read-only (from `TILE_CACHE` when held)."""
-        return _decoded_tile(self, level, index)
+        return self.tiles(level, [index])[index]
+
+    def tiles(self, level: int, indices: Sequence[int]) -> dict[int, np.ndarray]:
+        """Tiles `indices` of page `level`, decoded and read-only: those `TILE_CACHE` holds from
+        it, the others read in one `fetch` (concurrent ranged reads on object storage), decoded
+        and kept there. DamagedPyramid for a tile cut short or that does not decode (not kept)."""
+        tiled = self.decoded_level(level)
+        with _TILE_CACHE_LOCK:
+            found = {index: TILE_CACHE.get((self.identity, level, index)) for index in indices}
+        missing = [index for index, tile in found.items() if tile is None]
+        ranges = [(tiled.offsets[index], tiled.counts[index]) for index in missing]
+        for index, data in zip(missing, self._fetch(ranges), strict=True):
+            tile = _decode(tiled, level, index, data)
+            with _TILE_CACHE_LOCK:
+                TILE_CACHE[self.identity, level, index] = tile
+            found[index] = tile
+        return {index: tile for index, tile in found.items() if tile is not None}
 
     def read_bytes(self, offset: int, count: int) -> bytes:
         """`count` bytes of the file from `offset`."""
         with self._lock:
             self._file.seek(offset)
             return self._file.read(count)
+
+    def _read_ranges(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+        return [self.read_bytes(offset, count) for offset, count in ranges]
 
     def region(self, level: int, left: int, top: int, width: int, height: int) -> np.ndarray:
         """Pixels (height x width x bands) of page `level` from (left, top), inside the page."""
@@ -190,9 +220,14 @@ class TileReader:
             raise ValueError(f"region beyond page {level} ({page.width} x {page.height})")
         out = np.empty((height, width, page.bands), dtype=page.dtype)
         tw, th = tiled.tile_width, tiled.tile_height
-        for row in range(top // th, (top + height - 1) // th + 1):
-            for column in range(left // tw, (left + width - 1) // tw + 1):
-                tile = self.tile(level, row * tiled.across + column)
+        rows = range(top // th, (top + height - 1) // th + 1)
+        columns = range(left // tw, (left + width - 1) // tw + 1)
+        tiles = self.tiles(
+            level, [row * tiled.across + column for row in rows for column in columns]
+        )
+        for row in rows:
+            for column in columns:
+                tile = tiles[row * tiled.across + column]
                 x0, y0 = column * tw, row * th
                 sx, sy = max(left - x0, 0), max(top - y0, 0)
                 ex, ey = min(left + width - x0, tw), min(top + height - y0, th)
@@ -202,15 +237,9 @@ class TileReader:
         return out
 
 
-def _tile_key(reader: TileReader, level: int, index: int) -> TileKey:
-    return reader.identity, level, index
-
-
-@cachetools.cached(TILE_CACHE, key=_tile_key, lock=_TILE_CACHE_LOCK)
-def _decoded_tile(reader: TileReader, level: int, index: int) -> np.ndarray:
-    tiled = reader.decoded_level(level)
+def _decode(tiled: TiledLevel, level: int, index: int, data: bytes) -> np.ndarray:
+    """Tile `index` of `tiled` (page `level`) decoded from its bytes `data`, read-only."""
     where = f"tile {index} of level {level}"
-    data = reader.read_bytes(tiled.offsets[index], tiled.counts[index])
     if len(data) < tiled.counts[index]:
         raise DamagedPyramid(f"is cut short: {where} lies beyond its end")
     try:

@@ -1,0 +1,201 @@
+"""Pyramids at an fsspec URL (``s3://bucket/key`` and any other): ranged reads, no local copy.
+
+Opening reads the object's tile index once (every level's, through a small-block fsspec file,
+so a handful of requests); a region's missing tiles are then fetched in one go, `FETCHES`
+ranged reads at a time (concurrent on an asynchronous filesystem such as s3fs), and decoded and
+kept in `tiles.TILE_CACHE` exactly as from a local file, so the pixels are the same. Levels
+streamed by libvips (regions too large to decode at once, layouts not read directly) read the
+object through a libvips source over an fsspec file. S3 endpoint and credentials come from the
+standard environment (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``).
+
+`open_remote` keeps the pyramids opened last, keyed by URL and checked against the object's
+identity (ETag and size) at most every `REVALIDATE_SECONDS`, so a replaced object is opened
+again and a request within that time costs no round trip for the index.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property, partial
+from pathlib import PurePosixPath
+from typing import BinaryIO
+
+import cachetools
+import fsspec
+import numpy as np
+import pyvips
+from fsspec.spec import AbstractFileSystem
+from pyvips.vimage import FORMAT_TO_TYPESTR
+
+from brainmap.pyramid.local import OPENED_PYRAMIDS, vips_reason
+from brainmap.pyramid.reader import DamagedPyramid, LevelFormat
+from brainmap.pyramid.tiles import TileReader
+
+ObjectIdentity = tuple[str, str, int]
+"""A version of an object: its URL, ETag (empty when the filesystem has none) and size."""
+FETCHES = 8
+"""Ranged reads in flight at once for one region."""
+INDEX_BLOCK = 64 * 1024
+"""Bytes a request reads while the tile index is parsed (the tags of a level lie together)."""
+REVALIDATE_SECONDS = 10.0
+"""How long `open_remote` trusts an opened object to be unchanged before asking again."""
+
+
+def object_identity(fs: AbstractFileSystem, path: str, url: str) -> ObjectIdentity:
+    """The current version of the object at `path` (`url`); DamagedPyramid when it cannot be
+    asked for."""
+    try:
+        info = fs.info(path)
+    except FileNotFoundError:
+        raise DamagedPyramid("is missing") from None
+    except OSError as error:
+        raise DamagedPyramid(f"cannot be opened: {error}") from None
+    if info.get("type") == "directory":
+        raise DamagedPyramid("cannot be opened: it is a folder")
+    etag = str(info.get("ETag") or info.get("etag") or "")
+    return url, etag, int(info["size"])
+
+
+def fetch_ranges(
+    fs: AbstractFileSystem, path: str, size: int, ranges: Sequence[tuple[int, int]]
+) -> list[bytes]:
+    """The bytes of each (offset, count) of the object at `path` (`size` bytes long): one
+    ranged read each, `FETCHES` at a time; a range past the end comes back short (not asked
+    for when it starts there)."""
+    starts = [min(offset, size) for offset, _ in ranges]
+    ends = [min(offset + count, size) for offset, count in ranges]
+    asked = [
+        index for index, (start, end) in enumerate(zip(starts, ends, strict=True)) if start < end
+    ]
+    if not asked:
+        return [b""] * len(ranges)
+    options = {"batch_size": FETCHES} if fs.async_impl else {}
+    try:
+        data: list[bytes] = fs.cat_ranges(
+            [path] * len(asked),
+            [starts[index] for index in asked],
+            [ends[index] for index in asked],
+            on_error="raise",
+            **options,
+        )
+    except FileNotFoundError:
+        raise DamagedPyramid("is missing") from None
+    except OSError as error:
+        raise DamagedPyramid(f"cannot be read: {error}") from None
+    found = dict(zip(asked, data, strict=True))
+    return [found.get(index, b"") for index in range(len(ranges))]
+
+
+class RemotePyramid:
+    """A pyramid at an fsspec URL, a `reader.PyramidReader`. Opening reads the tile index of
+    every level of the object's version `identity` (asked for when not given); DamagedPyramid
+    when the object is missing or is not a pyramid."""
+
+    def __init__(self, url: str, identity: ObjectIdentity | None = None) -> None:
+        self.url = url
+        self._fs, self._path = fsspec.core.url_to_fs(url)
+        self.identity = identity or object_identity(self._fs, self._path, url)
+        fetch = partial(fetch_ranges, self._fs, self._path, self.identity[2])
+        with self._open(INDEX_BLOCK) as file:
+            self.tiles = TileReader.open(file, self.identity, fetch)
+            if self.tiles is not None:
+                for index in range(self.tiles.levels):
+                    self.tiles.level(index)  # the whole index now: no request later
+        if self.tiles is None:
+            self.levels  # noqa: B018 - libvips reads the header now: a damaged one fails here
+
+    @cached_property
+    def levels(self) -> int:
+        """Number of pages (levels) in the object."""
+        if self.tiles is not None:
+            return self.tiles.levels
+        first = self._load()
+        return int(first.get("n-pages")) if "n-pages" in first.get_fields() else 1
+
+    def level_format(self, index: int) -> LevelFormat:
+        tiled = self.tiles.level(index) if self.tiles is not None else None
+        if tiled is not None:
+            return tiled.format
+        image = self.level(index)
+        dtype = np.dtype(FORMAT_TO_TYPESTR[image.format])
+        return LevelFormat(image.width, image.height, image.bands, dtype)
+
+    def read_region(self, index: int, left: int, top: int, width: int, height: int) -> np.ndarray:
+        if self.tiles is not None and self.tiles.level(index) is not None:
+            return self.tiles.region(index, left, top, width, height)
+        region = self.level(index).crop(left, top, width, height)
+        pixels: np.ndarray = region.numpy()
+        return pixels.reshape(height, width, region.bands)
+
+    def level(self, index: int) -> pyvips.Image:
+        """Page `index` as a lazy libvips image reading the object as it needs (failing on the
+        first warning of the decoders, as for local files)."""
+        if not 0 <= index < self.levels:
+            raise IndexError(f"{self.url} has levels 0..{self.levels - 1}, not {index}")
+        return self._load(page=index)
+
+    def _open(self, block_size: int) -> BinaryIO:
+        try:
+            file: BinaryIO = self._fs.open(
+                self._path, "rb", block_size=block_size, cache_type="blockcache"
+            )
+        except FileNotFoundError:
+            raise DamagedPyramid("is missing") from None
+        except OSError as error:
+            raise DamagedPyramid(f"cannot be opened: {error}") from None
+        return file
+
+    def _load(self, **options: int) -> pyvips.Image:
+        file = self._open(1024 * 1024)
+        source = pyvips.SourceCustom()
+        source.on_read(file.read)
+        source.on_seek(file.seek)
+        try:
+            return pyvips.Image.new_from_source(
+                source, "", access="random", fail_on="warning", **options
+            )
+        except pyvips.Error as error:
+            reason = vips_reason(error, PurePosixPath(self._path))
+            raise DamagedPyramid(f"is damaged: {reason}") from None
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """What `open_remote` found at a URL, and when it last asked the object's identity."""
+
+    checked: float
+    identity: ObjectIdentity
+    found: RemotePyramid | DamagedPyramid
+
+
+_OPENED: cachetools.LRUCache[str, _Opened] = cachetools.LRUCache(maxsize=OPENED_PYRAMIDS)
+_OPENED_LOCK = threading.Lock()
+
+
+def open_remote(url: str) -> RemotePyramid:
+    """The pyramid at `url`, opened once per version of the object (ETag and size, asked again
+    after `REVALIDATE_SECONDS`); DamagedPyramid when there is none or it does not open
+    (remembered for this version of the object)."""
+    now = time.monotonic()
+    with _OPENED_LOCK:
+        opened = _OPENED.get(url)
+    if opened is None or now - opened.checked >= REVALIDATE_SECONDS:
+        fs, path = fsspec.core.url_to_fs(url)
+        identity = object_identity(fs, path, url)
+        if opened is None or opened.identity != identity:
+            found: RemotePyramid | DamagedPyramid
+            try:
+                found = RemotePyramid(url, identity)
+            except DamagedPyramid as error:
+                found = error
+            opened = _Opened(now, identity, found)
+        else:
+            opened = _Opened(now, identity, opened.found)
+        with _OPENED_LOCK:
+            _OPENED[url] = opened
+    if isinstance(opened.found, DamagedPyramid):
+        raise DamagedPyramid(str(opened.found))
+    return opened.found
