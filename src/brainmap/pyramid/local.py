@@ -12,15 +12,13 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path, PurePath
 
 import cachetools
-import numpy as np
 import pyvips
-from pyvips.vimage import FORMAT_TO_TYPESTR
 
-from brainmap.pyramid.reader import DamagedPyramid, LevelFormat
+from brainmap.pyramid.pages import PagedPyramid
+from brainmap.pyramid.reader import DamagedPyramid
 from brainmap.pyramid.tiles import TileReader
 
 FileIdentity = tuple[str, int, int, int]
@@ -34,7 +32,7 @@ def file_identity(path: Path, stat: os.stat_result) -> FileIdentity:
     return str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
-class Pyramid:
+class Pyramid(PagedPyramid):
     """A pyramid in a local file, a `reader.PyramidReader`: regions are decoded from its tiles by
     `tiles.TileReader` when its layout is one brainmap writes, by libvips otherwise. Opening
     reads the tile index of the first level; the others are read when first used. A file that
@@ -42,6 +40,7 @@ class Pyramid:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.name = path.name
         try:
             file = path.open("rb", buffering=0)  # tiles are read whole: no buffer copy
         except OSError as error:
@@ -55,46 +54,6 @@ class Pyramid:
         if self.tiles is None:
             file.close()
             self.levels  # noqa: B018 - libvips reads the header now: a damaged one fails here
-
-    @cached_property
-    def levels(self) -> int:
-        """Number of pages (levels) in the file."""
-        if self.tiles is not None:
-            return self.tiles.levels
-        first = self._load()
-        return int(first.get("n-pages")) if "n-pages" in first.get_fields() else 1
-
-    @property
-    def width(self) -> int:
-        """Full-resolution width."""
-        return self.level_format(0).width
-
-    @property
-    def height(self) -> int:
-        """Full-resolution height."""
-        return self.level_format(0).height
-
-    def level_format(self, index: int) -> LevelFormat:
-        tiled = self.tiles.level(index) if self.tiles is not None else None
-        if tiled is not None:
-            return tiled.format
-        image = self.level(index)
-        dtype = np.dtype(FORMAT_TO_TYPESTR[image.format])
-        return LevelFormat(image.width, image.height, image.bands, dtype)
-
-    def read_region(self, index: int, left: int, top: int, width: int, height: int) -> np.ndarray:
-        if self.tiles is not None and self.tiles.level(index) is not None:
-            return self.tiles.region(index, left, top, width, height)
-        region = self.level(index).crop(left, top, width, height)
-        pixels: np.ndarray = region.numpy()
-        return pixels.reshape(height, width, region.bands)
-
-    def level(self, index: int) -> pyvips.Image:
-        """Page `index` (0 = full resolution) as a lazy libvips image, which fails on the first
-        warning of the decoders instead of leaving damaged pixels black."""
-        if not 0 <= index < self.levels:
-            raise IndexError(f"{self.path.name} has levels 0..{self.levels - 1}, not {index}")
-        return self._load(page=index)
 
     def _load(self, **options: int) -> pyvips.Image:
         try:

@@ -2,9 +2,9 @@
 
 `PyramidReader` is the interface `imaging.render` reads through: the levels and their formats,
 a region of a level as a numpy array (small regions, decoded whole), and a level as a lazy
-libvips image (large regions, streamed). `local.Pyramid` implements it over a local file; a
-backend for object storage implements the same over an fsspec file (`tiles.TileReader` reads
-tiles from any binary file object). A file that cannot be read raises `DamagedPyramid`.
+libvips image (large regions, streamed). `local.Pyramid` implements it over a local file,
+`remote.RemotePyramid` over an object at an fsspec URL (ranged reads of its tiles). A file that
+cannot be read raises `DamagedPyramid`.
 """
 
 from __future__ import annotations

@@ -19,19 +19,18 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import partial
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
 import cachetools
 import fsspec
-import numpy as np
 import pyvips
 from fsspec.spec import AbstractFileSystem
-from pyvips.vimage import FORMAT_TO_TYPESTR
 
 from brainmap.pyramid.local import OPENED_PYRAMIDS, vips_reason
-from brainmap.pyramid.reader import DamagedPyramid, LevelFormat
+from brainmap.pyramid.pages import PagedPyramid
+from brainmap.pyramid.reader import DamagedPyramid
 from brainmap.pyramid.tiles import TileReader
 
 ObjectIdentity = tuple[str, str, int]
@@ -40,6 +39,8 @@ FETCHES = 8
 """Ranged reads in flight at once for one region."""
 INDEX_BLOCK = 64 * 1024
 """Bytes a request reads while the tile index is parsed (the tags of a level lie together)."""
+STREAM_BLOCK = 1024 * 1024
+"""Bytes a request reads while libvips streams a level (it reads tiles in order)."""
 REVALIDATE_SECONDS = 10.0
 """How long `open_remote` trusts an opened object to be unchanged before asking again."""
 
@@ -89,13 +90,13 @@ def fetch_ranges(
     return [found.get(index, b"") for index in range(len(ranges))]
 
 
-class RemotePyramid:
+class RemotePyramid(PagedPyramid):
     """A pyramid at an fsspec URL, a `reader.PyramidReader`. Opening reads the tile index of
     every level of the object's version `identity` (asked for when not given); DamagedPyramid
     when the object is missing or is not a pyramid."""
 
     def __init__(self, url: str, identity: ObjectIdentity | None = None) -> None:
-        self.url = url
+        self.url = self.name = url
         self._fs, self._path = fsspec.core.url_to_fs(url)
         self.identity = identity or object_identity(self._fs, self._path, url)
         fetch = partial(fetch_ranges, self._fs, self._path, self.identity[2])
@@ -106,36 +107,6 @@ class RemotePyramid:
                     self.tiles.level(index)  # the whole index now: no request later
         if self.tiles is None:
             self.levels  # noqa: B018 - libvips reads the header now: a damaged one fails here
-
-    @cached_property
-    def levels(self) -> int:
-        """Number of pages (levels) in the object."""
-        if self.tiles is not None:
-            return self.tiles.levels
-        first = self._load()
-        return int(first.get("n-pages")) if "n-pages" in first.get_fields() else 1
-
-    def level_format(self, index: int) -> LevelFormat:
-        tiled = self.tiles.level(index) if self.tiles is not None else None
-        if tiled is not None:
-            return tiled.format
-        image = self.level(index)
-        dtype = np.dtype(FORMAT_TO_TYPESTR[image.format])
-        return LevelFormat(image.width, image.height, image.bands, dtype)
-
-    def read_region(self, index: int, left: int, top: int, width: int, height: int) -> np.ndarray:
-        if self.tiles is not None and self.tiles.level(index) is not None:
-            return self.tiles.region(index, left, top, width, height)
-        region = self.level(index).crop(left, top, width, height)
-        pixels: np.ndarray = region.numpy()
-        return pixels.reshape(height, width, region.bands)
-
-    def level(self, index: int) -> pyvips.Image:
-        """Page `index` as a lazy libvips image reading the object as it needs (failing on the
-        first warning of the decoders, as for local files)."""
-        if not 0 <= index < self.levels:
-            raise IndexError(f"{self.url} has levels 0..{self.levels - 1}, not {index}")
-        return self._load(page=index)
 
     def _open(self, block_size: int) -> BinaryIO:
         try:
@@ -149,7 +120,7 @@ class RemotePyramid:
         return file
 
     def _load(self, **options: int) -> pyvips.Image:
-        file = self._open(1024 * 1024)
+        file = self._open(STREAM_BLOCK)
         source = pyvips.SourceCustom()
         source.on_read(file.read)
         source.on_seek(file.seek)
