@@ -134,6 +134,20 @@ def test_an_object_replaced_is_opened_again(
     np.testing.assert_array_equal(after.read_region(0, 0, 0, 400, 300)[..., 0], labels)
 
 
+def test_a_region_that_fails_asks_again_at_once(rgb: Path, bucket: str) -> None:
+    url = upload(rgb, bucket)
+    before = open_remote(url)
+    labels = PIXELS[PyramidKind.LABELS]
+    write_pyramid(labels, rgb, PyramidKind.LABELS)
+    upload(rgb, bucket)  # replaced within REVALIDATE_SECONDS: the old index, the new bytes
+    TILE_CACHE.clear()
+    with pytest.raises(DamagedPyramid, match="does not decode"):
+        open_remote(url).read_region(0, 0, 0, 500, 300)
+    after = open_remote(url)
+    assert after is not before
+    np.testing.assert_array_equal(after.read_region(0, 0, 0, 500, 300)[..., 0], labels[:300, :500])
+
+
 def test_tiles_are_fetched_concurrently(rgb: Path, bucket: str, s3_server: S3Server) -> None:
     far = RemotePyramid(upload(rgb, bucket))
     local = Pyramid(rgb)

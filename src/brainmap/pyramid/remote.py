@@ -9,8 +9,9 @@ object through a libvips source over an fsspec file. S3 endpoint and credentials
 standard environment (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``).
 
 `open_remote` keeps the pyramids opened last, keyed by URL and checked against the object's
-identity (ETag and size) at most every `REVALIDATE_SECONDS`, so a replaced object is opened
-again and a request within that time costs no round trip for the index.
+identity (ETag and size) at most every `REVALIDATE_SECONDS`, or at once after a region failed
+to read, so a replaced object is opened again and a request within that time costs no round trip
+for the index.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import BinaryIO
 
 import cachetools
 import fsspec
+import numpy as np
 import pyvips
 from fsspec.spec import AbstractFileSystem
 
@@ -107,6 +109,14 @@ class RemotePyramid(PagedPyramid):
                     self.tiles.level(index)  # the whole index now: no request later
         if self.tiles is None:
             self.levels  # noqa: B018 - libvips reads the header now: a damaged one fails here
+        self.failed = False
+
+    def read_region(self, index: int, left: int, top: int, width: int, height: int) -> np.ndarray:
+        try:
+            return super().read_region(index, left, top, width, height)
+        except DamagedPyramid:
+            self.failed = True  # perhaps replaced since opened: `open_remote` asks again
+            raise
 
     def _open(self, block_size: int) -> BinaryIO:
         try:
@@ -153,7 +163,11 @@ def open_remote(url: str) -> RemotePyramid:
     now = time.monotonic()
     with _OPENED_LOCK:
         opened = _OPENED.get(url)
-    if opened is None or now - opened.checked >= REVALIDATE_SECONDS:
+    if (
+        opened is None
+        or now - opened.checked >= REVALIDATE_SECONDS
+        or (isinstance(opened.found, RemotePyramid) and opened.found.failed)
+    ):
         fs, path = fsspec.core.url_to_fs(url)
         identity = object_identity(fs, path, url)
         if opened is None or opened.identity != identity:
