@@ -8,6 +8,7 @@ import pyvips
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from brainmap.server.metrics import HttpMetrics, MetricsMiddleware, RouteFamilies
 from brainmap.server.routes import iiif
 from brainmap.server.routes.data import data_routes
 from brainmap.server.routes.images import image_routes
@@ -34,24 +35,26 @@ def create_app(
     render_workers: int | None = None,
 ) -> Starlette:
     """The app serving `store`: RMA queries, images, the structure lookup, the image-sync
-    services and the SVG drawings under /api/v2, IIIF under /iiif/3, the web viewer at /.
+    services and the SVG drawings under /api/v2, IIIF under /iiif/3, Prometheus metrics at
+    /metrics, the web viewer at /.
     `limits` and `render_workers` as in `ServerState.create`."""
+    api = {
+        "data": data_routes(),
+        "image": image_routes(),
+        "sync": [*structure_lookup_routes(), *sync_routes()],
+        "svg": svg_routes(),
+    }
+    metrics = HttpMetrics()
     app = Starlette(
         routes=[
-            Mount(
-                API_PREFIX,
-                routes=[
-                    *data_routes(),
-                    *image_routes(),
-                    *structure_lookup_routes(),
-                    *sync_routes(),
-                    *svg_routes(),
-                ],
-            ),
+            Mount(API_PREFIX, routes=[route for routes in api.values() for route in routes]),
             Mount(iiif.PREFIX, routes=iiif.iiif_routes()),
+            metrics.route(),
             Mount("/", routes=web_routes()),
         ]
     )
+    families = RouteFamilies.of(API_PREFIX, api, {iiif.PREFIX: "iiif"})
+    app.add_middleware(MetricsMiddleware, metrics=metrics, families=families)
     install_state(app, ServerState.create(store, limits, render_workers))
     return app
 

@@ -1,0 +1,157 @@
+"""Prometheus metrics of the HTTP server: requests, latency and errors by route family.
+
+A request's family comes from the first segment of its path, looked up in a fixed table built
+from the routes themselves, so the label takes a handful of values whatever clients ask for.
+Each app records into its own `CollectorRegistry`; when ``PROMETHEUS_MULTIPROC_DIR`` is set
+(several server processes), prometheus-client keeps the values in files in that folder and
+`/metrics` answers the sum over all processes."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+METRICS_PATH = "/metrics"
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+"""Seconds: from a cached tile (about a millisecond) to a large download render."""
+
+
+@dataclass(frozen=True)
+class RouteFamilies:
+    """Which family a path belongs to: `api` maps the first segment under `api_prefix` to a
+    family, `mounts` maps other path prefixes; any other path is the web viewer's."""
+
+    api_prefix: str
+    api: Mapping[str, str]
+    mounts: Mapping[str, str]
+
+    @classmethod
+    def of(
+        cls, api_prefix: str, api: Mapping[str, Iterable[BaseRoute]], mounts: Mapping[str, str]
+    ) -> RouteFamilies:
+        """The table for routes grouped by family (`api`, mounted at `api_prefix`)."""
+        segments = {
+            route.path.split("/")[1]: family
+            for family, routes in api.items()
+            for route in routes
+            if isinstance(route, Route)
+        }
+        return cls(api_prefix, segments, {METRICS_PATH: "metrics", **mounts})
+
+    def family(self, path: str) -> str:
+        """The family of a request for `path`: unknown API segments are "other"."""
+        if path == self.api_prefix or path.startswith(self.api_prefix + "/"):
+            segment = path[len(self.api_prefix) :].lstrip("/").split("/")[0]
+            return self.api.get(segment, "other")
+        for prefix, family in self.mounts.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return family
+        return "web"
+
+
+class HttpMetrics:
+    """The request counters and latency histogram of one app, in their own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        labels = ("family", "status")
+        self.requests = Counter(
+            "brainmap_http_requests",
+            "HTTP requests answered, by route family and status class",
+            labels,
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "brainmap_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its response body",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "brainmap_http_errors",
+            "HTTP requests answered with a server error (5xx), by route family",
+            ("family",),
+            registry=self.registry,
+        )
+
+    def observe(self, family: str, status: int, seconds: float) -> None:
+        """Count one answered request."""
+        status_class = f"{status // 100}xx"
+        self.requests.labels(family, status_class).inc()
+        self.latency.labels(family, status_class).observe(seconds)
+        if status >= 500:
+            self.errors.labels(family).inc()
+
+    def exposition(self) -> bytes:
+        """The metrics in Prometheus text format: this process's, or with
+        ``PROMETHEUS_MULTIPROC_DIR`` set, the sum over every process writing there."""
+        if not os.environ.get(MULTIPROCESS_ENV):
+            return generate_latest(self.registry)
+        collected = CollectorRegistry()
+        MultiProcessCollector(collected)  # type: ignore[no-untyped-call]  # untyped upstream
+        return generate_latest(collected)
+
+    def route(self) -> Route:
+        """The `/metrics` route."""
+
+        async def endpoint(_request: Request) -> Response:
+            return Response(self.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+        return Route(METRICS_PATH, endpoint, methods=["GET"])
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware timing every HTTP request until its last body message is handed
+    to the server, so streamed answers are timed whole and pass through unbuffered. The
+    request is counted before that message goes out, so a client that reads `/metrics` next
+    sees it. A handler that raised before answering counts as a 500."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, families: RouteFamilies) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.families = families
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        counted = False
+
+        def count() -> None:
+            nonlocal counted
+            counted = True
+            family = self.families.family(scope["path"])
+            self.metrics.observe(family, status, time.perf_counter() - started)
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                count()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            if not counted:
+                count()

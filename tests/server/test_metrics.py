@@ -1,0 +1,112 @@
+"""`/metrics`: Prometheus text that moves by exactly the requests made, by route family and
+status class, over a real server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from brainmap.server.app import create_app
+from brainmap.server.background import BackgroundServer
+from brainmap.server.metrics import HttpMetrics, MetricsMiddleware, RouteFamilies
+from loopback import request
+from small_store import ATLAS_IMAGE, ISH_IMAGE, SmallStore
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+ANSWERED = {
+    "data": ["/api/v2/data/query.json?q=model::Product", "/api/v2/data/Structure/8.json"],
+    "image": [f"/api/v2/section_image_download/{ISH_IMAGE}?downsample=4"],
+    "iiif": [f"/iiif/3/{ISH_IMAGE}/info.json"],
+    "svg": [f"/api/v2/svg/{ATLAS_IMAGE}"],
+    "sync": [f"/api/v2/image_to_structure/{ATLAS_IMAGE}.json?x=500&y=300"],
+    "web": ["/"],
+}
+
+
+@pytest.fixture(scope="module")
+def server(small_store: SmallStore) -> Iterator[str]:
+    """A server of its own, so no other module's requests land in its counters."""
+    with BackgroundServer(create_app(small_store.store)) as running:
+        yield running.url
+
+
+def samples(base_url: str) -> Samples:
+    """Every sample `/metrics` answers, by name and labels."""
+    reply = request(f"{base_url}/metrics")
+    assert reply.status == 200
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(reply.text)
+        for sample in family.samples
+    }
+
+
+def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    """How much one sample grew."""
+    key = (name, frozenset(labels.items()))
+    return after.get(key, 0.0) - before.get(key, 0.0)
+
+
+def test_metrics_are_prometheus_text(server: str) -> None:
+    reply = request(f"{server}/metrics")
+    assert reply.status == 200
+    assert reply.content_type is not None
+    assert reply.content_type.startswith("text/plain; version=")
+    assert "# TYPE brainmap_http_requests_total counter" in reply.text
+    assert "# TYPE brainmap_http_request_duration_seconds histogram" in reply.text
+
+
+def test_each_family_counts_exactly_its_requests(server: str) -> None:
+    before = samples(server)
+    for paths in ANSWERED.values():
+        for path in paths:
+            assert request(f"{server}{path}").status == 200, path
+    after = samples(server)
+    for family, paths in ANSWERED.items():
+        labels = {"family": family, "status": "2xx"}
+        assert moved(before, after, "brainmap_http_requests_total", **labels) == len(paths)
+        count = moved(before, after, "brainmap_http_request_duration_seconds_count", **labels)
+        assert count == len(paths), family
+        everything = {**labels, "le": "+Inf"}
+        assert moved(before, after, "brainmap_http_request_duration_seconds_bucket", **everything)
+        assert moved(before, after, "brainmap_http_request_duration_seconds_sum", **labels) > 0
+    # the first read of /metrics is counted by the time of the second
+    assert moved(before, after, "brainmap_http_requests_total", family="metrics", status="2xx") == 1
+
+
+def test_client_errors_are_counted_in_their_class(server: str) -> None:
+    before = samples(server)
+    assert request(f"{server}/api/v2/section_image_download/999999").status == 404
+    assert request(f"{server}/api/v2/no_such_service/1.json").status == 404
+    bad = f"{server}/api/v2/section_image_download/{ISH_IMAGE}?downsample=many"
+    assert request(bad).status == 400
+    after = samples(server)
+    total = "brainmap_http_requests_total"
+    assert moved(before, after, total, family="image", status="4xx") == 2
+    assert moved(before, after, total, family="other", status="4xx") == 1
+    assert moved(before, after, total, family="image", status="2xx") == 0
+    errors = [value for (name, _), value in after.items() if name == "brainmap_http_errors_total"]
+    assert not any(errors)
+
+
+def test_a_handler_that_raises_counts_as_a_server_error() -> None:
+    async def fail(_request: Request) -> Response:
+        raise RuntimeError("a handler that breaks")
+
+    metrics = HttpMetrics()
+    app = Starlette(routes=[Route("/api/v2/data/query.json", fail), metrics.route()])
+    families = RouteFamilies.of("/api/v2", {"data": [Route("/data/query.json", fail)]}, {})
+    app.add_middleware(MetricsMiddleware, metrics=metrics, families=families)
+    with BackgroundServer(app) as running:
+        assert request(f"{running.url}/api/v2/data/query.json").status == 500
+        after = samples(running.url)
+    assert after[("brainmap_http_errors_total", frozenset({("family", "data")}))] == 1
+    key = ("brainmap_http_requests_total", frozenset({("family", "data"), ("status", "5xx")}))
+    assert after[key] == 1
