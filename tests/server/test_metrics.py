@@ -3,7 +3,14 @@ status class, over a real server on loopback."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -14,7 +21,7 @@ from starlette.routing import Route
 
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
-from brainmap.server.metrics import HttpMetrics, MetricsMiddleware, RouteFamilies
+from brainmap.server.metrics import MULTIPROCESS_ENV, HttpMetrics, MetricsMiddleware, RouteFamilies
 from loopback import request
 from small_store import ATLAS_IMAGE, ISH_IMAGE, SmallStore
 
@@ -110,3 +117,50 @@ def test_a_handler_that_raises_counts_as_a_server_error() -> None:
     assert after[("brainmap_http_errors_total", frozenset({("family", "data")}))] == 1
     key = ("brainmap_http_requests_total", frozenset({("family", "data"), ("status", "5xx")}))
     assert after[key] == 1
+
+
+def _serve_workers(store: Path, metrics_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`brainmap serve --workers 2` writing its metrics to `metrics_dir`, and its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    command = [str(Path(sys.executable).with_name("brainmap")), "serve", "--store", str(store)]
+    command += ["--port", str(port), "--workers", "2"]
+    environment = {**os.environ, MULTIPROCESS_ENV: str(metrics_dir)}
+    server = subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def test_worker_processes_sum_their_counts(small_store: SmallStore, tmp_path: Path) -> None:
+    server, base = _serve_workers(small_store.store.root, tmp_path)
+    query = f"{base}/api/v2/data/query.json?q=model::Product"
+    answered = 0
+    try:
+        deadline = time.monotonic() + 60
+        while not answered:
+            with contextlib.suppress(OSError):
+                answered += request(query, timeout=5).status == 200
+            if not answered and (time.monotonic() > deadline or server.poll() is not None):
+                pytest.fail("brainmap serve --workers 2 did not answer within 60 s")
+            time.sleep(0.1)
+        for _ in range(12):  # new connections, spread over both processes by the kernel
+            assert request(query).status == 200
+        answered += 12
+        for read in range(4):  # whichever process answers reports every process's counts
+            counts = samples(base)
+            data = (
+                "brainmap_http_requests_total",
+                frozenset({("family", "data"), ("status", "2xx")}),
+            )
+            assert counts[data] == answered
+            metrics = (
+                "brainmap_http_requests_total",
+                frozenset({("family", "metrics"), ("status", "2xx")}),
+            )
+            assert counts.get(metrics, 0) == read
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert any(tmp_path.glob("counter_*.db"))  # the counts went through the shared folder
