@@ -21,7 +21,12 @@ from starlette.routing import Route
 
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
-from brainmap.server.metrics import MULTIPROCESS_ENV, HttpMetrics, MetricsMiddleware, RouteFamilies
+from brainmap.server.metrics import (
+    MULTIPROCESS_ENV,
+    HttpMetrics,
+    ObservingMiddleware,
+    RouteFamilies,
+)
 from loopback import request
 from small_store import ATLAS_IMAGE, ISH_IMAGE, SmallStore
 
@@ -110,7 +115,7 @@ def test_a_handler_that_raises_counts_as_a_server_error() -> None:
     metrics = HttpMetrics()
     app = Starlette(routes=[Route("/api/v2/data/query.json", fail), metrics.route()])
     families = RouteFamilies.of("/api/v2", {"data": [Route("/data/query.json", fail)]}, {})
-    app.add_middleware(MetricsMiddleware, metrics=metrics, families=families)
+    app.add_middleware(ObservingMiddleware, families=families, observers=[metrics.observe])
     with BackgroundServer(app) as running:
         assert request(f"{running.url}/api/v2/data/query.json").status == 500
         after = samples(running.url)

@@ -28,7 +28,17 @@ BAD_VALUE = 2
     type=click.IntRange(min=1),
     help="Server processes (each opens the store; one per CPU renders images in parallel).",
 )
-def serve(store_dir: Path, db_url: str | None, host: str, port: int, workers: int) -> None:
+@click.option(
+    "--access-log",
+    "access_log",
+    default="text",
+    show_default=True,
+    type=click.Choice(["json", "text", "off"]),
+    help="One line a request on standard output: JSON, text, or none.",
+)
+def serve(
+    store_dir: Path, db_url: str | None, host: str, port: int, workers: int, access_log: str
+) -> None:
     """Serve the Allen-compatible API from a store until interrupted.
 
     The store is checked and the address bound before anything is announced; either failing
@@ -39,7 +49,14 @@ def serve(store_dir: Path, db_url: str | None, host: str, port: int, workers: in
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from brainmap.server.app import DB_URL_ENV, STORE_ENV, configure_process, create_app
+    from brainmap.server.access_log import access_log_for
+    from brainmap.server.app import (
+        ACCESS_LOG_ENV,
+        DB_URL_ENV,
+        STORE_ENV,
+        configure_process,
+        create_app,
+    )
     from brainmap.server.background import CannotListen, listening_socket
     from brainmap.server.http_protocol import BoundedTargetProtocol
     from brainmap.store.folder import NotAStore, Store
@@ -58,11 +75,17 @@ def serve(store_dir: Path, db_url: str | None, host: str, port: int, workers: in
         f"brainmap: serving {store_dir} on http://{where}:{port}/api/v2/ "
         f"(IIIF under /iiif/3/, web viewer at http://{where}:{port}/)"
     )
-    options: dict[str, Any] = {"log_level": "info", "http": BoundedTargetProtocol}
+    # brainmap's own access log (server/access_log.py) replaces uvicorn's
+    options: dict[str, Any] = {
+        "log_level": "info",
+        "http": BoundedTargetProtocol,
+        "access_log": False,
+    }
     try:
         if workers == 1:
             configure_process()
-            config = uvicorn.Config(create_app(store), **options)
+            app = create_app(store, access_log=access_log_for(access_log))
+            config = uvicorn.Config(app, **options)
             uvicorn.Server(config).run(sockets=[listener])
             return
         # Python work of concurrent renders is serialised by the GIL within a process; several
@@ -70,6 +93,7 @@ def serve(store_dir: Path, db_url: str | None, host: str, port: int, workers: in
         # allows concurrent readers across processes).
         store.close()
         os.environ[STORE_ENV] = str(store_dir.resolve())
+        os.environ[ACCESS_LOG_ENV] = access_log
         if db_url is not None:
             os.environ[DB_URL_ENV] = db_url
         config = uvicorn.Config(

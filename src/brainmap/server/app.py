@@ -8,7 +8,8 @@ import pyvips
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from brainmap.server.metrics import HttpMetrics, MetricsMiddleware, RouteFamilies
+from brainmap.server.access_log import AccessLog, access_log_for
+from brainmap.server.metrics import HttpMetrics, Observer, ObservingMiddleware, RouteFamilies
 from brainmap.server.routes import iiif
 from brainmap.server.routes.data import data_routes
 from brainmap.server.routes.images import image_routes
@@ -25,6 +26,7 @@ STORE_ENV = "BRAINMAP_STORE"
 DB_URL_ENV = "BRAINMAP_DB_URL"
 CACHE_BYTES_ENV = "BRAINMAP_CACHE_BYTES"
 RENDER_WORKERS_ENV = "BRAINMAP_RENDER_WORKERS"
+ACCESS_LOG_ENV = "BRAINMAP_ACCESS_LOG"
 """How `app_from_environment` finds its store and settings in each server process."""
 
 
@@ -33,11 +35,13 @@ def create_app(
     *,
     limits: ImageLimits | None = None,
     render_workers: int | None = None,
+    access_log: AccessLog | None = None,
 ) -> Starlette:
     """The app serving `store`: RMA queries, images, the structure lookup, the image-sync
     services and the SVG drawings under /api/v2, IIIF under /iiif/3, Prometheus metrics at
     /metrics, the web viewer at /.
-    `limits` and `render_workers` as in `ServerState.create`."""
+    `limits` and `render_workers` as in `ServerState.create`; `access_log` writes a line a
+    request (none without it)."""
     api = {
         "data": data_routes(),
         "image": image_routes(),
@@ -54,7 +58,8 @@ def create_app(
         ]
     )
     families = RouteFamilies.of(API_PREFIX, api, {iiif.PREFIX: "iiif"})
-    app.add_middleware(MetricsMiddleware, metrics=metrics, families=families)
+    observers: list[Observer] = [metrics.observe, *([access_log] if access_log else [])]
+    app.add_middleware(ObservingMiddleware, families=families, observers=observers)
     install_state(app, ServerState.create(store, limits, render_workers))
     return app
 
@@ -72,7 +77,8 @@ def app_from_environment() -> Starlette:
     """`create_app` for one of several server processes (``brainmap serve --workers N``):
     each process opens the store itself (SQLite in WAL mode takes readers from many
     processes), named by ``BRAINMAP_STORE`` and optionally ``BRAINMAP_DB_URL``;
-    ``BRAINMAP_CACHE_BYTES`` and ``BRAINMAP_RENDER_WORKERS`` override the defaults."""
+    ``BRAINMAP_CACHE_BYTES`` and ``BRAINMAP_RENDER_WORKERS`` override the defaults;
+    ``BRAINMAP_ACCESS_LOG`` (json or text) turns the access log on."""
     configure_process()
     try:
         store = Store.open(os.environ[STORE_ENV], os.environ.get(DB_URL_ENV) or None)
@@ -83,5 +89,8 @@ def app_from_environment() -> Starlette:
         limits = ImageLimits(cache_bytes=int(cache_bytes))
     render_workers = os.environ.get(RENDER_WORKERS_ENV)
     return create_app(
-        store, limits=limits, render_workers=int(render_workers) if render_workers else None
+        store,
+        limits=limits,
+        render_workers=int(render_workers) if render_workers else None,
+        access_log=access_log_for(os.environ.get(ACCESS_LOG_ENV)),
     )

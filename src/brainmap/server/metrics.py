@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from prometheus_client import (
@@ -91,13 +91,13 @@ class HttpMetrics:
             registry=self.registry,
         )
 
-    def observe(self, family: str, status: int, seconds: float) -> None:
+    def observe(self, answered: Answered) -> None:
         """Count one answered request."""
-        status_class = f"{status // 100}xx"
-        self.requests.labels(family, status_class).inc()
-        self.latency.labels(family, status_class).observe(seconds)
-        if status >= 500:
-            self.errors.labels(family).inc()
+        status_class = f"{answered.status // 100}xx"
+        self.requests.labels(answered.family, status_class).inc()
+        self.latency.labels(answered.family, status_class).observe(answered.seconds)
+        if answered.status >= 500:
+            self.errors.labels(answered.family).inc()
 
     def exposition(self) -> bytes:
         """The metrics in Prometheus text format: this process's, or with
@@ -117,16 +117,33 @@ class HttpMetrics:
         return Route(METRICS_PATH, endpoint, methods=["GET"])
 
 
-class MetricsMiddleware:
-    """Pure ASGI middleware timing every HTTP request until its last body message is handed
-    to the server, so streamed answers are timed whole and pass through unbuffered. The
-    request is counted before that message goes out, so a client that reads `/metrics` next
-    sees it. A handler that raised before answering counts as a 500."""
+@dataclass(frozen=True)
+class Answered:
+    """One HTTP request as answered: what the metrics and the access log record."""
 
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics, families: RouteFamilies) -> None:
+    method: str
+    path: str
+    query: str
+    client: str
+    family: str
+    status: int
+    body_bytes: int
+    seconds: float
+
+
+Observer = Callable[[Answered], None]
+
+
+class ObservingMiddleware:
+    """Pure ASGI middleware handing every answered HTTP request to its `observers` (the
+    metrics, the access log) once its last body message is ready to go out, so streamed
+    answers are timed whole and pass through unbuffered, and a client that reads `/metrics`
+    next sees its previous request. A handler that raised before answering counts as a 500."""
+
+    def __init__(self, app: ASGIApp, families: RouteFamilies, observers: list[Observer]) -> None:
         self.app = app
-        self.metrics = metrics
         self.families = families
+        self.observers = observers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -134,24 +151,38 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
-        counted = False
+        body_bytes = 0
+        told = False
 
-        def count() -> None:
-            nonlocal counted
-            counted = True
-            family = self.families.family(scope["path"])
-            self.metrics.observe(family, status, time.perf_counter() - started)
+        def tell() -> None:
+            nonlocal told
+            told = True
+            client = scope.get("client")
+            answered = Answered(
+                method=scope["method"],
+                path=scope["path"],
+                query=scope["query_string"].decode("latin-1"),
+                client=client[0] if client else "",
+                family=self.families.family(scope["path"]),
+                status=status,
+                body_bytes=body_bytes,
+                seconds=time.perf_counter() - started,
+            )
+            for observer in self.observers:
+                observer(answered)
 
         async def send_and_note(message: Message) -> None:
-            nonlocal status
+            nonlocal status, body_bytes
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                count()
+            elif message["type"] == "http.response.body":
+                body_bytes += len(message.get("body", b""))
+                if not message.get("more_body"):
+                    tell()
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            if not counted:
-                count()
+            if not told:
+                tell()
