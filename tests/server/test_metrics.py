@@ -169,3 +169,15 @@ def test_worker_processes_sum_their_counts(small_store: SmallStore, tmp_path: Pa
         server.terminate()
         server.wait(timeout=30)
     assert any(tmp_path.glob("counter_*.db"))  # the counts went through the shared folder
+
+
+def test_serve_refuses_a_metrics_folder_that_is_not_one(
+    small_store: SmallStore, tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing"
+    command = [str(Path(sys.executable).with_name("brainmap")), "serve", "--store"]
+    command += [str(small_store.store.root), "--port", "1"]  # refused before binding
+    environment = {**os.environ, MULTIPROCESS_ENV: str(missing)}
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"brainmap: {MULTIPROCESS_ENV} '{missing}' is not a folder\n"

@@ -59,11 +59,13 @@ def serve(
     )
     from brainmap.server.background import CannotListen, listening_socket
     from brainmap.server.http_protocol import BoundedTargetProtocol
+    from brainmap.server.metrics import NoMetricsFolder, check_metrics_folder
     from brainmap.store.folder import NotAStore, Store
 
     try:
+        check_metrics_folder()
         store = Store.open(store_dir, db_url)
-    except NotAStore as error:
+    except (NotAStore, NoMetricsFolder) as error:
         _refuse(error)
     try:
         listener = listening_socket(host, port)

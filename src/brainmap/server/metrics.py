@@ -65,10 +65,22 @@ class RouteFamilies:
         return "web"
 
 
+class NoMetricsFolder(ValueError):
+    """``PROMETHEUS_MULTIPROC_DIR`` names no folder: every count would fail."""
+
+
+def check_metrics_folder() -> None:
+    """Raise `NoMetricsFolder` if ``PROMETHEUS_MULTIPROC_DIR`` is set to anything but a folder."""
+    folder = os.environ.get(MULTIPROCESS_ENV)
+    if folder and not os.path.isdir(folder):
+        raise NoMetricsFolder(f"{MULTIPROCESS_ENV} {folder!r} is not a folder")
+
+
 class HttpMetrics:
     """The request counters and latency histogram of one app, in their own registry."""
 
     def __init__(self) -> None:
+        check_metrics_folder()
         self.registry = CollectorRegistry(auto_describe=True)
         labels = ("family", "status")
         self.requests = Counter(
