@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import PurePosixPath
@@ -47,15 +48,22 @@ REVALIDATE_SECONDS = 10.0
 """How long `open_remote` trusts an opened object to be unchanged before asking again."""
 
 
-def object_identity(fs: AbstractFileSystem, path: str, url: str) -> ObjectIdentity:
-    """The current version of the object at `path` (`url`); DamagedPyramid when it cannot be
-    asked for."""
+@contextmanager
+def object_errors(failing: str) -> Iterator[None]:
+    """Turns the filesystem's errors into DamagedPyramid: missing, or `failing` with why."""
     try:
-        info = fs.info(path)
+        yield
     except FileNotFoundError:
         raise DamagedPyramid("is missing") from None
     except OSError as error:
-        raise DamagedPyramid(f"cannot be opened: {error}") from None
+        raise DamagedPyramid(f"{failing}: {error}") from None
+
+
+def object_identity(fs: AbstractFileSystem, path: str, url: str) -> ObjectIdentity:
+    """The current version of the object at `path` (`url`); DamagedPyramid when it cannot be
+    asked for."""
+    with object_errors("cannot be opened"):
+        info = fs.info(path)
     if info.get("type") == "directory":
         raise DamagedPyramid("cannot be opened: it is a folder")
     etag = str(info.get("ETag") or info.get("etag") or "")
@@ -76,7 +84,7 @@ def fetch_ranges(
     if not asked:
         return [b""] * len(ranges)
     options = {"batch_size": FETCHES} if fs.async_impl else {}
-    try:
+    with object_errors("cannot be read"):
         data: list[bytes] = fs.cat_ranges(
             [path] * len(asked),
             [starts[index] for index in asked],
@@ -84,10 +92,6 @@ def fetch_ranges(
             on_error="raise",
             **options,
         )
-    except FileNotFoundError:
-        raise DamagedPyramid("is missing") from None
-    except OSError as error:
-        raise DamagedPyramid(f"cannot be read: {error}") from None
     found = dict(zip(asked, data, strict=True))
     return [found.get(index, b"") for index in range(len(ranges))]
 
@@ -119,14 +123,10 @@ class RemotePyramid(PagedPyramid):
             raise
 
     def _open(self, block_size: int) -> BinaryIO:
-        try:
+        with object_errors("cannot be opened"):
             file: BinaryIO = self._fs.open(
                 self._path, "rb", block_size=block_size, cache_type="blockcache"
             )
-        except FileNotFoundError:
-            raise DamagedPyramid("is missing") from None
-        except OSError as error:
-            raise DamagedPyramid(f"cannot be opened: {error}") from None
         return file
 
     def _load(self, **options: int) -> pyvips.Image:
