@@ -158,6 +158,8 @@ MATRIX = [
          "rows.csv: neither JSON, XML nor CSV with a header naming an id column"),
     Door("CSV with a short row", file("short.csv", f"{CSV_HEADER}1,coronal,7\n2,sagittal\n"),
          1, "short.csv, record 1: has 2 fields, the header 3"),
+    Door("CSV with an over-long field", file("huge.csv", "id,name\n1," + "a" * 200_000 + "\n"),
+         1, "huge.csv: not readable CSV: field larger than field limit"),
     Door("CSV naming a column twice", file("twice.csv", "id,name,name\n1,a,b\n"), 1,
          "twice.csv: a CSV header that names a column twice"),
     Door("a record missing its id", file("noid.json", json.dumps(

@@ -131,7 +131,10 @@ def _flatten(records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 
 def _csv_file(path: Path, text: str, model: str | None) -> RecordFile:
-    rows = [row for row in csv.reader(io.StringIO(text)) if row]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text)) if row]
+    except csv.Error as error:  # such as a field over the csv module's size limit
+        raise RecordFileError(path, f"not readable CSV: {error}") from None
     header, body = rows[0], rows[1:]
     if "id" not in header:
         raise RecordFileError(
