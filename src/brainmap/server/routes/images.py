@@ -63,13 +63,19 @@ class ResolvedImage:
 
 
 def image_id(text: str) -> int:
-    """The image id a path segment names; NotFound for anything but ASCII digits and for ids no
-    record can have (SQLite cannot even compare them; thousands of digits would not convert)."""
+    """The image id a path segment names: `record_id` for an image."""
+    return record_id("image", text)
+
+
+def record_id(kind: str, text: str) -> int:
+    """The id of a `kind` of record a path segment names; NotFound for anything but ASCII digits
+    and for ids no record can have (SQLite cannot even compare them; thousands of digits would
+    not convert)."""
+    if not (text.isascii() and text.isdigit()):
+        raise NotFound(f"no {kind} with id {text[:40]}")
     digits = text.lstrip("0") or "0"
-    if not (text.isascii() and text.isdigit()) or len(digits) > len(str(LARGEST_ID)):
-        raise NotFound(f"no image with id {text[:40]}")
-    if int(digits) > LARGEST_ID:
-        raise NotFound(f"no image with id {digits}")
+    if len(digits) > len(str(LARGEST_ID)) or int(digits) > LARGEST_ID:
+        raise NotFound(f"no {kind} with id {digits[:40]}")
     return int(digits)
 
 

@@ -38,7 +38,6 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from brainmap.errors import BadParameter, NotFound
-from brainmap.params import LARGEST_ID
 from brainmap.reference import alignment as maths
 from brainmap.rma.ast import Filter, Literal, ModelStage
 from brainmap.server.formats import (
@@ -46,6 +45,7 @@ from brainmap.server.formats import (
     object_body,
 )
 from brainmap.server.reference_spaces import ReferenceSpaces, UnreadableVolume, reference_spaces
+from brainmap.server.routes.images import record_id as path_id
 from brainmap.server.state import server_state
 from brainmap.service import MAX_QUERY_STRING
 from brainmap.store.alignments import (
@@ -119,7 +119,7 @@ def _endpoint(kind: str, compute: Compute) -> Callable[[Request], Any]:
         spaces = reference_spaces(request.app, store)
         params = request.query_params
         try:
-            record_id = _path_id(kind, request.path_params["id"])
+            record_id = path_id(kind, request.path_params["id"])
             body = await anyio.to_thread.run_sync(
                 _answer, store, spaces, compute, params, record_id, fmt
             )
@@ -150,16 +150,6 @@ def _answer(
 # -- parameters ----------------------------------------------------------------------------
 
 
-def _path_id(kind: str, text: str) -> int:
-    """The id in the path; NotFound for anything no record can have."""
-    if not (text.isascii() and text.isdigit()):
-        raise NotFound(f"no {kind} with id {text[:40]}")
-    digits = text.lstrip("0") or "0"
-    if len(digits) > len(str(LARGEST_ID)) or int(digits) > LARGEST_ID:
-        raise NotFound(f"no {kind} with id {digits[:40]}")
-    return int(digits)
-
-
 def number(params: QueryParams, name: str) -> float:
     """A finite decimal number parameter; BadParameter when missing, malformed or too large."""
     text = params.get(name)
@@ -185,7 +175,7 @@ def id_list(params: QueryParams, name: str, kind: str) -> list[int]:
     for item in items:
         if not (item.isascii() and item.isdigit()):
             raise BadParameter(name, f"not a whole id: {item[:40]!r}")
-    return [_path_id(kind, item) for item in items]
+    return [path_id(kind, item) for item in items]
 
 
 def one_id(params: QueryParams, name: str, kind: str) -> int:
