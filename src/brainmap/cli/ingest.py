@@ -15,7 +15,7 @@ import click
 
 from brainmap.cli.options import new_store_option, user_errors
 from brainmap.cli.serve import serve
-from brainmap.cli.store_steps import EXIT_BAD_VALUE, ctrl_c_between_steps, fail, refuse
+from brainmap.cli.store_steps import EXIT_BAD_VALUE, fail, progress_steps, refuse
 from brainmap.errors import BrainmapError
 
 
@@ -32,19 +32,8 @@ def _window(text: str | None) -> tuple[int, ...] | None:
 def _progress(count: int) -> Iterator[tuple[Callable[[Path], None], Callable[[Path], None]]]:
     """A progress bar over checking then writing `count` images: (on checked, on written);
     each stops the work when Ctrl-C was pressed since the last step."""
-    from rich.progress import Progress
-
-    with ctrl_c_between_steps() as stop_if_pressed, Progress() as progress:
-        task = progress.add_task("checking", total=2 * count)
-
-        def step(verb: str) -> Callable[[Path], None]:
-            def done(path: Path) -> None:
-                progress.update(task, advance=1, description=f"{verb} {path.name}")
-                stop_if_pressed()
-
-            return done
-
-        yield step("checked"), step("wrote")
+    with progress_steps(2 * count, "checking") as step:
+        yield (lambda path: step(f"checked {path.name}")), (lambda path: step(f"wrote {path.name}"))
 
 
 def _viewer_url(image_id: int) -> str:

@@ -7,7 +7,7 @@ interrupted (the store is left as it was; a rerun of ``plates`` reuses the plate
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,8 @@ from brainmap.cli.options import folder_option, new_store_option, user_errors
 from brainmap.cli.store_steps import (
     EXIT_BAD_INPUT,
     EXIT_BAD_VALUE,
-    ctrl_c_between_steps,
     fail,
+    progress_steps,
     refuse,
 )
 from brainmap.errors import BrainmapError
@@ -53,22 +53,6 @@ def _failures() -> Iterator[None]:
         refuse(error)
     except VolumeFileError as error:
         fail(f"{error} (nothing was written)", EXIT_BAD_INPUT)
-
-
-@contextmanager
-def _progress(total: int, what: str) -> Iterator[Callable[[str], None]]:
-    """A progress bar of `total` steps; the callback advances it and stops the work when
-    Ctrl-C was pressed since the last step."""
-    from rich.progress import Progress
-
-    with ctrl_c_between_steps() as stop_if_pressed, Progress() as progress:
-        task = progress.add_task(what, total=total or None)
-
-        def step(description: str) -> None:
-            progress.update(task, advance=1, description=description)
-            stop_if_pressed()
-
-        yield step
 
 
 @click.group()
@@ -114,7 +98,7 @@ def add(
     with (
         _open(store_dir, create=True) as store,
         _failures(),
-        _progress(steps, "checking the volume") as step,
+        progress_steps(steps, "checking the volume") as step,
     ):
         checked = plan_reference(store, request, lambda: step("checking the volume"))
         # Ctrl-C while zarr writes is acted on once it has written (interrupting it would
@@ -177,7 +161,7 @@ def plates(
     request = PlateRequest(space_id, atlas_id, plane, every_um, pixels_per_voxel)
     with _open(store_dir, create=False) as store, _failures():
         plan = plan_plates(store, request)
-        with _progress(len(plan.indices), "cutting plates") as step:
+        with progress_steps(len(plan.indices), "cutting plates") as step:
             cut = cut_plates(store, plan, lambda index: step(f"cut plate {index}"))
         result = record_plates(store, plan, cut)
     first = f" (ids {result.image_ids[0]}-{result.image_ids[-1]})" if result.image_ids else ""

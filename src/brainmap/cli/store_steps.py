@@ -60,3 +60,19 @@ def ctrl_c_between_steps() -> Iterator[Callable[[], None]]:
         yield check
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def progress_steps(total: int, what: str) -> Iterator[Callable[[str], None]]:
+    """A progress bar of `total` steps; the callback advances it and stops the work when
+    Ctrl-C was pressed since the last step."""
+    from rich.progress import Progress
+
+    with ctrl_c_between_steps() as stop_if_pressed, Progress() as progress:
+        task = progress.add_task(what, total=total or None)
+
+        def step(description: str) -> None:
+            progress.update(task, advance=1, description=description)
+            stop_if_pressed()
+
+        yield step
