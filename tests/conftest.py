@@ -15,6 +15,7 @@ from brainmap.server.background import BackgroundServer
 from brainmap.server.state import ImageLimits
 from brainmap.store.folder import Store
 from bulk_store import build_bulk_store
+from client.reference_store import build_reference_store
 from postgres import DATABASES, Cluster, ClusterUnavailable, NewDatabase, databases, start_cluster
 from rma_store import make_store
 from small_store import SmallStore, build_small_store
@@ -92,3 +93,17 @@ def rma_server(rma_store: Store) -> Iterator[str]:
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def reference_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """Sections cut from a known volume, with their alignments (``client/reference_store.py``),
+    one per session for the client and CLI tests."""
+    return build_reference_store(tmp_path_factory.mktemp("reference-store"))
+
+
+@pytest.fixture(scope="session")
+def reference_server(reference_store: Store) -> Iterator[str]:
+    """Base URL of the real server over the reference store."""
+    with BackgroundServer(create_app(reference_store)) as server:
+        yield server.url

@@ -21,10 +21,10 @@ def run(server: str, out: Path, *args: str) -> tuple[int, str]:
 
 
 def test_to_reference_writes_sections_json_and_volume_and_resumes(
-    reference_cli_server: str, tmp_path: Path
+    reference_server: str, tmp_path: Path
 ) -> None:
     args = (str(SAGITTAL), "--to-reference", "25", "--ome-zarr")
-    code, output = run(reference_cli_server, tmp_path, *args)
+    code, output = run(reference_server, tmp_path, *args)
     assert code == 0, output
     assert output.startswith("2 fetched, 0 already there, 0 failed")
     assert {"7101_reference-25um.png", "7102_reference-25um.png", "reference.json"} <= {
@@ -35,7 +35,7 @@ def test_to_reference_writes_sections_json_and_volume_and_resumes(
     assert document["plane"] == "sagittal" and document["axes"] == ["p", "i"]
     volume = zarr.open_group(tmp_path / "reference.ome.zarr", mode="r", zarr_format=2)["0"]
     assert volume.shape == (3, 528, 320, 456)
-    code, output = run(reference_cli_server, tmp_path, *args)
+    code, output = run(reference_server, tmp_path, *args)
     assert code == 0 and output.startswith("0 fetched, 2 already there, 0 failed")
 
 
@@ -53,10 +53,10 @@ def test_to_reference_writes_sections_json_and_volume_and_resumes(
     ],
 )
 def test_bad_input_exits_with_its_code_and_writes_nothing(
-    reference_cli_server: str, tmp_path: Path, args: tuple[str, ...], code: int, said: str
+    reference_server: str, tmp_path: Path, args: tuple[str, ...], code: int, said: str
 ) -> None:
     out = tmp_path / "out"
-    got, output = run(reference_cli_server, out, *args)
+    got, output = run(reference_server, out, *args)
     assert got == code, output
     assert said in output
     assert not out.exists() or not any(out.iterdir())
