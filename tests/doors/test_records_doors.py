@@ -160,6 +160,10 @@ MATRIX = [
          1, "short.csv, record 1: has 2 fields, the header 3"),
     Door("CSV with an over-long field", file("huge.csv", "id,name\n1," + "a" * 200_000 + "\n"),
          1, "huge.csv: not readable CSV: field larger than field limit"),
+    Door("JSON nested too deeply", file("deep.json", "[" * 100_000 + "]" * 100_000), 1,
+         "deep.json: nested too deeply to be Allen records"),
+    Door("XML nested too deeply", file("deep.xml", "<a>" * 100_000 + "</a>" * 100_000), 1,
+         "deep.xml: nested too deeply to be Allen records"),
     Door("CSV naming a column twice", file("twice.csv", "id,name,name\n1,a,b\n"), 1,
          "twice.csv: a CSV header that names a column twice"),
     Door("a record missing its id", file("noid.json", json.dumps(

@@ -60,6 +60,8 @@ def read_record_file(path: Path, model: str | None = None) -> RecordFile:
             source = _json_file(path, text, model) or _csv_file(path, text, model)
     except XmlRecordsError as error:
         raise RecordFileError(path, error.reason, error.record) from None
+    except RecursionError:  # JSON or XML nested past Python's recursion limit
+        raise RecordFileError(path, "nested too deeply to be Allen records") from None
     if not source.records:
         raise RecordFileError(path, "holds no records (an empty result)")
     return source
