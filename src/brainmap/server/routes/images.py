@@ -88,9 +88,10 @@ def resolve_image(state: ServerState, image_id: int, request: ImageRequest) -> R
         annotation = None
         if source.graph_id is not None and not held:
             annotation = state.palettes.colours(session, source.graph_id, request.structure)
-        bits = session.connection().execute(_BITS, {"id": image_id}).scalar()
-    # a mirror holds 8-bit renderings, on the 12-bit scale whatever the image's depth
-    scale = TWELVE_BIT_SCALE if held else image_scale(bits)
+        # a mirror holds 8-bit renderings, on the 12-bit scale whatever the image's depth
+        scale = TWELVE_BIT_SCALE
+        if not held:
+            scale = image_scale(session.connection().execute(_BITS, {"id": image_id}).scalar())
     request.check_scale(scale)
     return ResolvedImage(image_id, source, held, annotation, scale)
 
