@@ -19,6 +19,7 @@ from brainmap.ingest import catalogue, depth
 from brainmap.ingest.annotation import clashing_ids, read_structures
 from brainmap.ingest.decode import LABEL_FORMATS, Checked, check
 from brainmap.ingest.errors import IngestError, IngestUsageError
+from brainmap.service import image_scale
 from brainmap.store.data_sets import image_bits
 from brainmap.store.folder import Store
 from brainmap.store.schema import DataSet, SectionDataSet
@@ -195,13 +196,13 @@ def plan(
         if on_check is not None:
             on_check(path)
     sixteen = _sixteen_bit(images, stored, options.data_set_id)
-    scale = depth.SIXTEEN_BIT_SCALE if sixteen else depth.TWELVE_BIT_SCALE
+    bits = 16 if sixteen else 12
+    scale = image_scale(bits)
     window = options.window
     if window is not None and (min(window) < 0 or max(window) > scale):
         raise IngestUsageError(f"--range: bounds are on the data set's scale, 0..{scale}")
     if window is None and not stored.equalized and any(c.format == "ushort" for c in images):
         window = deep.window(scale)
-    bits = 16 if sixteen else 12
     items = tuple(
         Item(image, 8 if image.format == "uchar" else bits, tuple(masks), labels)
         for image, (masks, labels) in zip(images, extras, strict=True)
