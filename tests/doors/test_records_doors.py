@@ -164,6 +164,9 @@ MATRIX = [
          "deep.json: nested too deeply to be Allen records"),
     Door("XML nested too deeply", file("deep.xml", "<a>" * 100_000 + "</a>" * 100_000), 1,
          "deep.xml: nested too deeply to be Allen records"),
+    Door("an id past 64 bits", with_options(["--model", "PlaneOfSection"],
+         file("huge.json", '[{"id": 1' + "0" * 30 + ', "name": "x"}]')), 1,
+         "huge.json, record 0 (id 1" + "0" * 30 + "): field id: 1" + "0" * 30 + " is out of"),
     Door("CSV naming a column twice", file("twice.csv", "id,name,name\n1,a,b\n"), 1,
          "twice.csv: a CSV header that names a column twice"),
     Door("a record missing its id", file("noid.json", json.dumps(

@@ -39,6 +39,8 @@ RECORD_TRUE = frozenset({"t", "true", "1"})
 RECORD_FALSE = frozenset({"f", "false", "0"})
 """How Allen's XML and CSV records spell a boolean, lower-cased; any other text in a boolean
 column is an error (the query parameters' ``yes``/``no`` are not record values)."""
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The integers every store database holds (SQLite's INTEGER, PostgreSQL's BIGINT)."""
 SHOWN_TIES = 4
 """How many of the models a record fits alike an error names."""
 KINDS: dict[type[Base], tuple[type[Base], ...]] = {
@@ -120,10 +122,12 @@ def typed(column_type: type, value: Any, textual: bool) -> Any:
                 parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
             return parsed
     elif column_type is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
         if textual and isinstance(value, str):
-            return int(value)
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not INT64_MIN <= value <= INT64_MAX:
+                raise RecordError(f"{value} is out of a 64-bit integer's range")
+            return value
     elif column_type is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
