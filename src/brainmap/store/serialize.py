@@ -10,7 +10,7 @@ Datetimes are written as ``2011-12-14T18:20:48Z`` (naive values are taken as UTC
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -76,12 +76,33 @@ def select_fields(
     return tuple(sorted(kept - applicable(except_)))
 
 
+def row_reader(
+    model: type[Base], fields: tuple[str, ...]
+) -> tuple[tuple[str, ...], Callable[[Sequence[Any]], dict[str, Any]]]:
+    """For records of `model` without includes, read from plain rows rather than objects: the
+    attributes to select (`fields`, then ``extra`` when its kept fields merge in) and the
+    function making a row of them the record `to_record` would make of the object."""
+    extra = _merges_extra(model, fields)
+    converted = tuple(name for name in fields if _needs_json_value(model, name))
+    width = len(fields)
+
+    def record(row: Sequence[Any]) -> dict[str, Any]:
+        found = dict(zip(fields, row, strict=False))  # stops before `extra`
+        for name in converted:
+            found[name] = json_value(found[name])
+        if extra and row[width]:
+            return _with_extra(found, row[width])
+        return found
+
+    return (*fields, "extra") if extra else fields, record
+
+
 def to_record(row: Base, shape: RecordShape) -> dict[str, Any]:
     """One record dict for `row` (its included associations must already be loaded)."""
     record = {name: json_value(getattr(row, name)) for name in shape.fields}
     extra = getattr(row, "extra", None)
-    if extra and len(shape.fields) == len(visible_columns(type(row))):
-        record = dict(sorted({**extra, **record}.items()))
+    if extra and _merges_extra(type(row), shape.fields):
+        record = _with_extra(record, extra)
     for include in shape.includes:
         value = getattr(row, include.name)
         if not include.many:
@@ -90,6 +111,25 @@ def to_record(row: Base, shape: RecordShape) -> dict[str, Any]:
         children = sort_rows(value, include.order)
         record[include.name] = [to_record(child, include.shape) for child in children]
     return record
+
+
+def _merges_extra(model: type[Base], fields: tuple[str, ...]) -> bool:
+    """Whether a record of `fields` carries its kept fields: when it is not narrowed."""
+    return hasattr(model, "extra") and len(fields) == len(visible_columns(model))
+
+
+def _with_extra(record: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """The kept fields merged into `record`, all keys alphabetical; the model's own win."""
+    return dict(sorted({**extra, **record}.items()))
+
+
+def _needs_json_value(model: type[Base], name: str) -> bool:
+    """Whether the column's values may need `json_value` (dates, or a type that does not say)."""
+    try:
+        kind = getattr(model, name).type.python_type
+    except NotImplementedError:
+        return True
+    return issubclass(kind, dt.date)
 
 
 def sort_rows(rows: Iterable[Base], order: tuple[tuple[str, bool], ...]) -> list[Base]:

@@ -1,21 +1,35 @@
 """A model stage as nested records: the model's rows meeting the conditions, a page of them in
-order, each with its included associations loaded eagerly, streamed in batches."""
+order (`paging.read_page`). Without includes the records are made from plain rows of the
+columns they show; with includes from objects whose included associations are loaded eagerly."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import Session
 
 from brainmap.store.query.criteria import path_condition, with_filters
-from brainmap.store.query.includes import include_shape, loader, order_column, resolve_include
-from brainmap.store.query.paging import BATCH_ROWS, Page
-from brainmap.store.query.result import QueryResult, stream
+from brainmap.store.query.includes import (
+    Include,
+    include_shape,
+    loader,
+    order_column,
+    resolve_include,
+)
+from brainmap.store.query.paging import Page, read_page
+from brainmap.store.query.result import QueryResult, Rows
 from brainmap.store.query.scope import Condition, StageScope, table_names
 from brainmap.store.schema import Base
-from brainmap.store.serialize import RecordShape, select_fields, to_record, visible_columns
+from brainmap.store.serialize import (
+    RecordShape,
+    row_reader,
+    select_fields,
+    to_record,
+    visible_columns,
+)
 
 
 def run_records(
@@ -29,24 +43,24 @@ def run_records(
     includes = [resolve_include(scope, model, path) for path in stage.include]
     order = [order_column(scope, model, includes, key, desc) for key, desc in options.order]
     order += list(inspect(model).primary_key)
-    statement = select(model).where(*conditions)
-    preview = options.debug == "preview"
-    counted = select(func.count()).select_from(statement.subquery())
-    total = 0 if preview else session.scalar(counted) or 0
-    page = Page.of(options)
-    statement = (
-        statement.order_by(*(term for term in order if term is not None))
-        .offset(page.start)
-        .limit(page.limit)
-        .options(*(loader(model, item) for item in includes))
-    )
     fields = select_fields(model, table_names(model), options.only, options.except_, top=True)
     _check_fields(scope, model)
-    shape = RecordShape(fields, tuple(include_shape(scope, item) for item in includes))
+    page = Page.of(options)
+    total = 0
     records: Iterator[dict[str, Any]] = iter(())
-    if not preview:
-        streamed = statement.execution_options(yield_per=BATCH_ROWS, populate_existing=True)
-        records = stream(session.scalars(streamed), lambda row: to_record(row, shape))
+    if options.debug != "preview":
+        read = (
+            _objects(session, model, fields, includes, scope)
+            if includes
+            else _rows(session, model, fields)
+        )
+        statement = read.statement.where(*conditions).order_by(
+            *(term for term in order if term is not None)
+        )
+        counted = select(func.count()).select_from(select(model).where(*conditions).subquery())
+        total, records = read_page(
+            page, statement, read.execute, lambda: session.scalar(counted) or 0, read.convert
+        )
     return QueryResult(
         model=stage.model,
         columns=tuple(name for name in visible_columns(model) if name in fields),
@@ -55,6 +69,40 @@ def run_records(
         total_rows=total,
         records=records,
     )
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """How a stage's records are read: the statement (before its conditions), how to run it,
+    and a row's record."""
+
+    statement: Select[Any]
+    execute: Callable[[Select[Any]], Rows[Any]]
+    convert: Callable[[Any], dict[str, Any]]
+
+
+def _rows(session: Session, model: type[Base], fields: tuple[str, ...]) -> _Reader:
+    """Without includes: plain rows of the columns the records show."""
+    names, convert = row_reader(model, fields)
+    columns = [getattr(model, name) for name in names] or list(inspect(model).primary_key)
+    return _Reader(select(*columns), session.execute, convert)
+
+
+def _objects(
+    session: Session,
+    model: type[Base],
+    fields: tuple[str, ...],
+    includes: list[Include],
+    scope: StageScope,
+) -> _Reader:
+    """With includes: the model's objects, their included associations loaded eagerly."""
+    shape = RecordShape(fields, tuple(include_shape(scope, item) for item in includes))
+    statement = (
+        select(model)
+        .options(*(loader(model, item) for item in includes))
+        .execution_options(populate_existing=True)
+    )
+    return _Reader(statement, session.scalars, lambda row: to_record(row, shape))
 
 
 def _check_fields(scope: StageScope, model: type[Base]) -> None:

@@ -19,8 +19,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from brainmap.rma.ast import Path
 from brainmap.store.query.criteria import filter_condition
 from brainmap.store.query.dialect import comparable, ordered
-from brainmap.store.query.paging import BATCH_ROWS, Page
-from brainmap.store.query.result import QueryResult, stream
+from brainmap.store.query.paging import Page, read_page
+from brainmap.store.query.result import QueryResult
 from brainmap.store.query.scope import Condition, StageScope, table_names
 from brainmap.store.schema import Base
 from brainmap.store.serialize import json_value, visible_columns
@@ -99,7 +99,7 @@ def run_tabular(
     statement = statement.where(*conditions)
     if spec.distinct:
         statement = statement.distinct()
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    counted = select(func.count()).select_from(statement.subquery())
     by_name: dict[str, ColumnElement[Any]] = {}
     for column, term in zip(spec.columns, selected, strict=True):
         source = f"{column.qualifier}.{column.name}" if column.qualifier else column.name
@@ -107,20 +107,22 @@ def run_tabular(
     order = [_order_term(scope, key, desc, by_name) for key, desc in options.order]
     order += [ordered(term, False, scope.dialect) for term in selected]
     page = Page.of(options)
-    statement = statement.order_by(*order).offset(page.start).limit(page.limit)
-    rows = session.execute(statement.execution_options(yield_per=BATCH_ROWS))
+    total, records = read_page(
+        page,
+        statement.order_by(*order),
+        session.execute,
+        lambda: session.scalar(counted) or 0,
+        lambda row: {
+            alias: json_value(value) for alias, value in zip(spec.aliases, row, strict=True)
+        },
+    )
     return QueryResult(
         model=scope.stage.model,
         columns=spec.aliases,
         start_row=page.start,
         num_rows=page.rows(total),
         total_rows=total,
-        records=stream(
-            rows,
-            lambda row: {
-                alias: json_value(value) for alias, value in zip(spec.aliases, row, strict=True)
-            },
-        ),
+        records=records,
     )
 
 
