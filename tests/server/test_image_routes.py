@@ -17,8 +17,8 @@ from brainmap.pyramid.local import Pyramid
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.server.response_cache import ResponseCache
-from brainmap.server.routes import images
 from brainmap.server.state import ImageLimits, server_state
+from brainmap.store import pixels
 from brainmap.store.schema import Structure
 from loopback import fetch, image, match
 from small_store import (
@@ -360,13 +360,13 @@ def test_a_304_or_a_cached_body_opens_no_pyramid(
     small_store: SmallStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[Path] = []
-    real_open = images.open_pyramid
+    real_open = pixels.open_pyramid
 
     def counted(path: Path) -> Pyramid:
         opened.append(path)
         return real_open(path)
 
-    monkeypatch.setattr(images, "open_pyramid", counted)
+    monkeypatch.setattr(pixels, "open_pyramid", counted)
     with BackgroundServer(create_app(small_store.store)) as server:
         url = f"{server.url}/api/v2/image_download/{ISH_IMAGE}?downsample=4"
         status, body, headers = fetch(url)

@@ -290,14 +290,14 @@ def test_outlines_are_traced_once_per_version_of_the_label_map(tmp_path: Path) -
     built = build_store(tmp_path / "store")
     with built.store.session() as session:
         path = session.get(AlternateImage, 1).path  # type: ignore[union-attr]
-    labels = PixelFile(PLATE, path, built.store.pyramid_path(path))
+    labels = PixelFile(PLATE, path, built.store.pixels)
     cache = OutlineCache(1 << 20)
     width, height, regions = cache.regions(labels)
     assert (width, height) == (800, 600)
     assert cache.regions(labels)[2] is regions  # kept, not traced again
     changed = built.labels.copy()
     changed[560:590, 100:300] = 549
-    write_pyramid(changed, labels.path, PyramidKind.LABELS)  # a new version of the file
+    write_pyramid(changed, built.store.pyramid_path(path), PyramidKind.LABELS)  # a new version of the file
     again = cache.regions(labels)[2]
     assert again is not regions
     assert UNKNOWN_LABEL not in {region.structure_id for region in again}
@@ -310,7 +310,7 @@ def test_a_label_map_asked_for_at_once_is_traced_once(tmp_path: Path) -> None:
         path = session.get(AlternateImage, 1).path  # type: ignore[union-attr]
     big = np.kron(built.labels, np.ones((4, 4), dtype=np.uint32))  # 3200 x 2400: ~0.5 s to trace
     write_pyramid(big, built.store.pyramid_path(path), PyramidKind.LABELS)
-    labels = PixelFile(PLATE, path, built.store.pyramid_path(path))
+    labels = PixelFile(PLATE, path, built.store.pixels)
     cache = OutlineCache(1 << 24)
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: cache.regions(labels)[2], range(4)))

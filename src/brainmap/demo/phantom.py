@@ -36,7 +36,7 @@ from brainmap.demo.phantom_ontology import BY_ACRONYM, GRAPH_ID, ONTOLOGY_ID, RE
 from brainmap.demo.phantom_reference import write_reference_space
 from brainmap.demo.phantom_space import REFERENCE_SPACE_ID, data_set_alignment, place
 from brainmap.pyramid.tiers import whole_image
-from brainmap.pyramid.writer import PyramidKind, write_pyramid
+from brainmap.pyramid.writer import PyramidKind
 from brainmap.reference.alignment import DataSetAlignment, section_fields, volume_fields
 from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK, VIEW_BY_ALTERNATE
 from brainmap.store.folder import Store
@@ -436,7 +436,7 @@ def plan_store(store: Store, scale: float = 1.0) -> Plan:
 
 
 def _write(store: Store, job: Job) -> str:
-    write_pyramid(job.pixels(), store.pyramid_path(job.path), job.kind)
+    store.pixels.write_pyramid(job.path, job.pixels(), job.kind)
     return job.path
 
 

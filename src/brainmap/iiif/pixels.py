@@ -16,7 +16,7 @@ from brainmap.imaging.annotate import PlatePalette
 from brainmap.imaging.filters import luminance
 from brainmap.imaging.render import read_region, render_pixels
 from brainmap.params import ImageRequest
-from brainmap.pyramid.local import Pyramid
+from brainmap.pyramid.pages import PagedPyramid
 
 BITONAL_THRESHOLD = 128
 """Luminance at and above which a bitonal pixel is white."""
@@ -25,7 +25,7 @@ BITONAL_THRESHOLD = 128
 def draw(
     plan: IiifPlan,
     request: ImageRequest,
-    pyramid: Pyramid,
+    pyramid: PagedPyramid,
     read: RegionPlan,
     annotation: PlatePalette | None,
     nearest: bool,

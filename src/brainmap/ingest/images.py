@@ -28,7 +28,7 @@ from brainmap.ingest.decode import Checked
 from brainmap.ingest.errors import IngestError as IngestError
 from brainmap.ingest.plan import Inputs, Item, Options, Plan, plan
 from brainmap.pyramid.tiers import whole_image
-from brainmap.pyramid.writer import PyramidKind, write_pyramid
+from brainmap.pyramid.writer import PyramidKind
 from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK
 from brainmap.store.data_sets import image_paths, last_section_number
 from brainmap.store.folder import Store
@@ -80,15 +80,14 @@ def _pyramid_name(store: Store, data_set_id: int, source: Path, role: str) -> st
 
 
 def _write(store: Store, checked: Checked, name: str, scratch: Path, labels: bool) -> None:
-    target = store.pyramid_path(name)
-    if target.is_file():  # written whole by an earlier run (writes are atomic)
+    if store.pixels.has(name):  # written whole by an earlier run (writes are atomic)
         return
     pixels = checked.pixels(scratch)
     if labels:
-        write_pyramid(pixels.cast("uint"), target, PyramidKind.LABELS)
+        store.pixels.write_pyramid(name, pixels.cast("uint"), PyramidKind.LABELS)
     else:
         picture, kind = _as_picture(pixels)
-        write_pyramid(picture, target, kind)
+        store.pixels.write_pyramid(name, picture, kind)
     for leftover in scratch.iterdir():  # a slide's decoded pixels
         leftover.unlink()
 
@@ -100,7 +99,7 @@ def write_pyramids(
     folder in the store, removed at the end whatever happens."""
     data_set_id = checked.options.data_set_id
     written = []
-    with tempfile.TemporaryDirectory(prefix=".ingest-", dir=store.root) as folder:
+    with tempfile.TemporaryDirectory(prefix=".ingest-", dir=store.pixels.staging()) as folder:
         scratch = Path(folder)
         for item in checked.items:
             name = _pyramid_name(store, data_set_id, item.image.path, "image")

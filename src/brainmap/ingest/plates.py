@@ -28,7 +28,7 @@ from brainmap.ingest.annotation import LABEL_IMAGE_TYPE
 from brainmap.ingest.catalogue import Choice, choose_plane
 from brainmap.ingest.errors import IngestError, IngestNotFound, IngestUsageError
 from brainmap.pyramid.tiers import whole_image
-from brainmap.pyramid.writer import PyramidKind, write_pyramid
+from brainmap.pyramid.writer import PyramidKind
 from brainmap.reference.chunks import ChunkCache
 from brainmap.reference.planes import AXES, plane_axes
 from brainmap.reference.plates import PlateGeometry, plate_geometry, plate_indices
@@ -233,18 +233,19 @@ class PlateCutter:
         labels_name = self._name(index, "labels")
         picture_name = self._name(index, "drawing" if self.window is None else "template")
         labels = None
-        if not self.store.pyramid_path(labels_name).is_file():
+        pixels = self.store.pixels
+        if not pixels.has(labels_name):
             labels = _labels(self.volume, axis, index, u)
-            write_pyramid(labels, self.store.pyramid_path(labels_name), PyramidKind.LABELS)
-        target = self.store.pyramid_path(picture_name)
-        if not target.is_file():
+            pixels.write_pyramid(labels_name, labels, PyramidKind.LABELS)
+        if not pixels.has(picture_name):
             if self.window is not None:
                 plane = _enlarged(self.volume.plane(axis, index, "template"), u)
-                write_pyramid(_grey(plane, self.window), target, PyramidKind.RGB8)
+                pixels.write_pyramid(picture_name, _grey(plane, self.window), PyramidKind.RGB8)
             else:
                 if labels is None:
                     labels = _labels(self.volume, axis, index, u)
-                write_pyramid(self.palette.paint(labels), target, PyramidKind.LOSSLESS)
+                painted = self.palette.paint(labels)
+                pixels.write_pyramid(picture_name, painted, PyramidKind.LOSSLESS)
         return Plate(geometry, picture_name, labels_name)
 
 

@@ -26,7 +26,7 @@ from brainmap.ingest.decode import open_image
 from brainmap.ingest.records import Importer
 from brainmap.mirror.metadata import Metadata, Selection, check_found, fetch_metadata
 from brainmap.params import ImageRequest
-from brainmap.pyramid.writer import PyramidKind, write_pyramid
+from brainmap.pyramid.writer import PyramidKind
 from brainmap.service import VIEW_BY_ALTERNATE
 from brainmap.store.data_sets import link_annotations
 from brainmap.store.folder import Store
@@ -129,7 +129,7 @@ def _keep(store: Store, staged: Path, record_path: str, level: int) -> None:
     """Turn one downloaded JPEG into a pyramid and record it (then drop the JPEG)."""
     stem = staged.relative_to(store.root / STAGING).with_suffix("").as_posix()
     relative = store.new_pyramid_name(f"mirror/{stem}")
-    write_pyramid(open_image(staged), store.pyramid_path(relative), PyramidKind.RGB8)
+    store.pixels.write_pyramid(relative, open_image(staged), PyramidKind.RGB8)
     with store.session() as session:
         record_mirrored_level(session, record_path, level, relative)
     staged.unlink()

@@ -19,6 +19,8 @@ class PagedPyramid:
 
     name: str
     tiles: TileReader | None
+    identity: tuple[str | int, ...]
+    """Which version of the file was opened (it names the file and changes when it does)."""
 
     @cached_property
     def levels(self) -> int:

@@ -5,20 +5,19 @@ status), then answered from its strong ``ETag`` (``If-None-Match`` -> 304) or, f
 with the headers alone, both without encoding anything. Outputs up to
 ``ImageLimits.buffer_pixels`` are encoded in memory and kept in the `ResponseCache`; larger
 ones are spooled to a temporary file (memory stays bounded whatever the size) and streamed from
-it with their length. Encoding runs on worker threads bounded by the state's limiters. A pixel
-file that is missing or does not decode is a 500 whose one line names the image and the file's
-name in the store, logged once per file; nothing of it is cached.
+it with their length. Encoding runs on worker threads bounded by the state's limiters (its
+time reported to `brainmap.events`). A pixel file that is missing or does not decode is a 500
+whose one line names the image and the file's name in the store, logged once per file; nothing
+of it is cached.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO
 
 import anyio
@@ -26,11 +25,14 @@ import pyvips
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
+from brainmap import events
 from brainmap.errors import BadParameter, BrainmapError, NotFound
 from brainmap.imaging.encoders import Encoder
-from brainmap.pyramid.local import unopened, vips_reason
+from brainmap.pyramid.local import vips_reason
+from brainmap.pyramid.pages import PagedPyramid
 from brainmap.pyramid.reader import DamagedPyramid
 from brainmap.server.state import server_state
+from brainmap.store.pixels import PixelRoot, Version
 
 CACHE_CONTROL = "public, max-age=86400"
 SPOOL_BYTES = 16 * 1024 * 1024
@@ -56,19 +58,25 @@ class UnreadablePixels(BrainmapError):
 @dataclass(frozen=True)
 class PixelFile:
     """The pyramid a response reads: the image's id, the file's name in the store (the only
-    one a message shows) and its path."""
+    one a message shows) and the store's pixel root holding it."""
 
     image_id: int
     name: str
-    path: Path
+    pixels: PixelRoot
 
     def unreadable(self, error: DamagedPyramid | pyvips.Error) -> UnreadablePixels:
         """`error`, reading this file, as the error naming the image and the file."""
         if isinstance(error, pyvips.Error):  # while rendering: most likely, but not surely, damage
-            reason = f"could not be read: {vips_reason(error, self.path)}"
+            reason = f"could not be read: {vips_reason(error, self.pixels.where(self.name))}"
         else:
             reason = str(error)
         return UnreadablePixels(self.image_id, self.name, reason)
+
+    def open(self) -> PagedPyramid:
+        """The pyramid, opened (or taken from the pixel root's cache); OutsidePyramids (404)
+        for a name outside the pyramids, UnreadablePixels when missing or damaged."""
+        with self.reading():
+            return self.pixels.open(self.name)
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -78,12 +86,11 @@ class PixelFile:
         except (DamagedPyramid, pyvips.Error) as error:
             raise self.unreadable(error) from None
 
-    def stat(self) -> os.stat_result:
-        """The file's status; UnreadablePixels when it is missing or cannot be reached."""
-        try:
-            return self.path.stat()
-        except OSError as error:
-            raise self.unreadable(unopened(error)) from None
+    def version(self) -> Version:
+        """Which version of the file is there now; UnreadablePixels when it is missing or
+        cannot be reached."""
+        with self.reading():
+            return self.pixels.version(self.name)
 
 
 @dataclass(frozen=True)
@@ -100,14 +107,15 @@ class PreparedImage:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
-        with self.source.reading():
+        """The encoded body, its render time reported to `brainmap.events`."""
+        with self.source.reading(), events.rendering(self.encoder.media_type):
             return self.encoder.encode(self.build())
 
     def spool(self) -> IO[bytes]:
         """Encode into a temporary file (in memory while small), rewound, for streaming."""
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - see _chunks
         try:
-            with self.source.reading():
+            with self.source.reading(), events.rendering(self.encoder.media_type):
                 # a SpooledTemporaryFile is an IO[bytes], which typeshed does not count as BinaryIO
                 self.encoder.write(self.build(), spool)  # type: ignore[arg-type]
         except BaseException:

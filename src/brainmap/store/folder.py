@@ -21,7 +21,8 @@ from brainmap.store.database_check import (
     first_line,
     sqlite_file,
 )
-from brainmap.store.pixel_paths import PYRAMID_FOLDER, contained
+from brainmap.store.pixel_paths import PYRAMID_FOLDER
+from brainmap.store.pixels import LocalPixels, PixelRoot, PixelRootError, open_pixels
 from brainmap.store.schema import Base
 
 DATABASE_FILE = "brainmap.sqlite"
@@ -56,15 +57,20 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
 
 
 class Store:
-    """Metadata database plus pyramid files under one root folder.
+    """A metadata database plus a pixel root, by default both in one folder.
 
-    `db_url` overrides the default SQLite file, e.g. ``postgresql+psycopg://...``.
-    Pyramid paths in records (``SubImage.path``, ``AlternateImage.path``) are relative to `root`
-    and lie in its ``pyramids/`` folder (`brainmap.store.pixel_paths`).
+    `db_url` overrides the default SQLite file, e.g. ``postgresql+psycopg://...``; `pixels`
+    the default pixel root (the folder itself): another folder or a URL such as
+    ``s3://bucket/prefix`` (`brainmap.store.pixels`). Pyramid paths in records
+    (``SubImage.path``, ``AlternateImage.path``) are relative to the pixel root and lie in its
+    ``pyramids/`` folder (`brainmap.store.pixel_paths`).
     """
 
-    def __init__(self, root: Path | str, db_url: str | None = None) -> None:
+    def __init__(
+        self, root: Path | str, db_url: str | None = None, pixels: str | None = None
+    ) -> None:
         self.root = Path(root)
+        self.pixels: PixelRoot = open_pixels(pixels, self.root)
         self.db_url = db_url or f"sqlite:///{self.root / DATABASE_FILE}"
         self.engine: Engine = create_engine(self.db_url)
         if self.engine.dialect.name == "sqlite":
@@ -77,27 +83,33 @@ class Store:
         return database_name(self.engine.url)
 
     @classmethod
-    def create(cls, root: Path | str, db_url: str | None = None) -> Store:
+    def create(
+        cls, root: Path | str, db_url: str | None = None, pixels: str | None = None
+    ) -> Store:
         """Make the folder and the tables, or open the store already there (idempotent).
 
         Raises `NotAStore` for a database that exists but is not a brainmap store.
         """
-        return cls._checked(root, db_url, existing=False)
+        return cls._checked(root, db_url, pixels, existing=False)
 
     @classmethod
-    def open(cls, root: Path | str, db_url: str | None = None) -> Store:
+    def open(cls, root: Path | str, db_url: str | None = None, pixels: str | None = None) -> Store:
         """Open an existing store; a missing, damaged or foreign database is a `NotAStore`.
 
         Tables added by newer brainmap versions are created (empty) in an older store.
         """
-        return cls._checked(root, db_url, existing=True)
+        return cls._checked(root, db_url, pixels, existing=True)
 
     @classmethod
-    def _checked(cls, root: Path | str, db_url: str | None, existing: bool) -> Store:
+    def _checked(
+        cls, root: Path | str, db_url: str | None, pixels: str | None, existing: bool
+    ) -> Store:
         """The store at `root` once its database passed `check_database`: the folders made
         (unless `existing`), then the tables."""
         try:
-            store = cls(root, db_url)
+            store = cls(root, db_url, pixels)
+        except PixelRootError as error:
+            raise NotAStore(error.url, error.reason) from None
         except ArgumentError as error:
             raise NotAStore(_url_name(db_url), f"cannot be opened ({error})") from None
         except ImportError as error:
@@ -105,12 +117,18 @@ class Store:
             raise NotAStore(_url_name(db_url), f"cannot be opened ({driver})") from None
         try:
             check_database(store.engine.url, existing)
-            if not existing:
-                Path(root, PYRAMID_FOLDER).mkdir(parents=True, exist_ok=True)
+            if existing:
+                store.pixels.check()
+            else:
+                Path(root).mkdir(parents=True, exist_ok=True)
+                store.pixels.prepare()
             Base.metadata.create_all(store.engine)
         except NotAStore:
             store.close()
             raise
+        except PixelRootError as error:
+            store.close()
+            raise NotAStore(error.url, error.reason) from None
         except DBAPIError as error:
             store.close()
             raise NotAStore(store.database, f"cannot be read ({first_line(error.orig)})") from None
@@ -140,9 +158,12 @@ class Store:
             yield session
 
     def pyramid_path(self, relative: str) -> Path:
-        """The file a record's pixel path names, symlinks resolved; `OutsidePyramids` (a
-        NotFound) for one that is absolute or lies outside the ``pyramids/`` folder."""
-        return contained(self.root, relative)
+        """The local file a record's pixel path names, symlinks resolved; `OutsidePyramids`
+        (a NotFound) for one that is absolute or lies outside the ``pyramids/`` folder.
+        Only for a store whose pixels are in a local folder (TypeError otherwise)."""
+        if not isinstance(self.pixels, LocalPixels):
+            raise TypeError(f"the pixels of this store are at {self.pixels.url}, not in a folder")
+        return self.pixels.path(relative)
 
     def new_pyramid_name(self, stem: str) -> str:
         """Record path (relative) for a new pyramid file called `stem`."""

@@ -29,7 +29,6 @@ from brainmap.iiif.plan import Limits, plan_iiif
 from brainmap.iiif.syntax import IiifRequest
 from brainmap.imaging.encoders import JpegEncoder, PngEncoder
 from brainmap.params import ImageRequest
-from brainmap.pyramid.local import open_pyramid
 from brainmap.server.responses import (
     CACHE_CONTROL,
     ErrorStatuses,
@@ -112,8 +111,7 @@ def _prepare(
 def _information(state: ServerState, identifier: str, base: str) -> dict[str, Any]:
     image = resolve_image(state, image_id(identifier), ImageRequest())
     pixel_file = first_pixel_file(state, image)
-    with pixel_file.reading():
-        open_pyramid(pixel_file.path)  # no document for a file that does not open
+    pixel_file.open()  # no document for a file that does not open
     extent = image.source.extent
     first_level = min(image.held) if image.held else 0
     return image_information(

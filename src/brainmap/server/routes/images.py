@@ -16,7 +16,6 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import pyvips
 from sqlalchemy import bindparam, select
@@ -30,7 +29,7 @@ from brainmap.imaging.annotate import PlatePalette
 from brainmap.imaging.encoders import Encoder, JpegEncoder
 from brainmap.imaging.render import prepare
 from brainmap.params import LARGEST_ID, ImageRequest
-from brainmap.pyramid.local import Pyramid, open_pyramid
+from brainmap.pyramid.pages import PagedPyramid
 from brainmap.server.palettes import PaletteCache, PlateColours
 from brainmap.server.responses import ErrorStatuses, PixelFile, PreparedImage, respond
 from brainmap.server.state import ServerState, server_state
@@ -43,7 +42,7 @@ RENDER_VERSION = "2"
 """Part of every ETag: bump it when the pipeline's output changes."""
 DOWNLOAD_STATUSES: ErrorStatuses = ((NotFound, 404), (RegionTooLarge, 413), (BadParameter, 400))
 
-Draw = Callable[[Pyramid, RegionPlan, PlatePalette | None, bool, int], pyvips.Image]
+Draw = Callable[[PagedPyramid, RegionPlan, PlatePalette | None, bool, int], pyvips.Image]
 """Lazy pixels from a pyramid, a read plan, the plate palette, whether to pick pixels and the
 image's scale."""
 _BITS = select(SubImage.bits_per_component).where(SubImage.id == bindparam("id"))
@@ -110,10 +109,9 @@ def prepare_image(
     source = image.source
     if image.held:
         source, plan = from_held_level(image.image_id, source, plan, image.held)
-    pixel_file = PixelFile(image.image_id, source.path, state.store.pyramid_path(source.path))
-    stat = pixel_file.stat()
+    pixel_file = PixelFile(image.image_id, source.path, state.store.pixels)
     identity = [RENDER_VERSION, str(image.image_id), key, source.path, str(image.scale)]
-    identity += [str(stat.st_mtime_ns), str(stat.st_size)]
+    identity += pixel_file.version()
     if image.annotation is not None:
         identity.append(image.annotation.digest)
     etag = '"' + hashlib.sha1("\n".join(identity).encode()).hexdigest() + '"'
@@ -121,7 +119,7 @@ def prepare_image(
         _paint,
         draw,
         state.palettes,
-        pixel_file.path,
+        pixel_file,
         plan,
         image.annotation,
         source.nearest,
@@ -133,13 +131,13 @@ def prepare_image(
 def first_pixel_file(state: ServerState, image: ResolvedImage) -> PixelFile:
     """The file holding an image's finest pixels: its pyramid, or a mirror's finest level."""
     name = image.held[min(image.held)] if image.held else image.source.path
-    return PixelFile(image.image_id, name, state.store.pyramid_path(name))
+    return PixelFile(image.image_id, name, state.store.pixels)
 
 
 def _paint(
     draw: Draw,
     palettes: PaletteCache,
-    pyramid_file: Path,
+    pyramid_file: PixelFile,
     plan: RegionPlan,
     colours: PlateColours | None,
     nearest: bool,
@@ -148,7 +146,7 @@ def _paint(
     """`draw`'s pixels, with the pyramid opened and the plate palette built (or both taken from
     their caches) only now: a 304 or a cached body reads neither."""
     palette = None if colours is None else palettes.plate(colours)
-    return draw(open_pyramid(pyramid_file), plan, palette, nearest, scale)
+    return draw(pyramid_file.open(), plan, palette, nearest, scale)
 
 
 def _prepare_download(
@@ -166,7 +164,7 @@ def _prepare_download(
 
 def _draw_download(
     request: ImageRequest,
-    pyramid: Pyramid,
+    pyramid: PagedPyramid,
     plan: RegionPlan,
     annotation: PlatePalette | None,
     nearest: bool,

@@ -25,7 +25,6 @@ from starlette.routing import Route
 
 from brainmap.errors import BadParameter, NotFound
 from brainmap.params import LARGEST_ID, ImageRequest
-from brainmap.pyramid.local import open_pyramid
 from brainmap.rma.ast import Filter, Literal, ModelStage
 from brainmap.server.formats import FORMATS, Format
 from brainmap.server.responses import PixelFile, UnreadablePixels, refusal
@@ -97,9 +96,9 @@ def _answer(
 
 def _label_at(state: ServerState, image_id: int, path: str, x: int, y: int) -> int:
     """The label at (x, y) of level 0, 0 outside it; only the tile holding it is decoded."""
-    labels = PixelFile(image_id, path, state.store.pyramid_path(path))
+    labels = PixelFile(image_id, path, state.store.pixels)
+    pyramid = labels.open()
     with labels.reading():
-        pyramid = open_pyramid(labels.path)
         level = pyramid.level_format(0)
         if not (0 <= x < level.width and 0 <= y < level.height):
             return 0

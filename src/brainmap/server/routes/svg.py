@@ -34,7 +34,7 @@ from starlette.routing import Route
 from brainmap.errors import BadParameter, NotFound
 from brainmap.imaging.outlines import Layer, Region, plan_tracing, svg_document, trace_regions
 from brainmap.params import LARGEST_ID, ImageRequest
-from brainmap.pyramid.local import FileIdentity, Pyramid, open_pyramid
+from brainmap.pyramid.pages import PagedPyramid
 from brainmap.server.palettes import PlateColours
 from brainmap.server.responses import (
     CACHE_CONTROL,
@@ -55,6 +55,9 @@ SVG_VERSION = "1"
 OUTLINE_BYTES = 64 * 1024 * 1024
 """Vertices kept by the outline cache, in bytes (a plate of the 25 µm atlas: tens of KiB)."""
 
+PyramidVersion = tuple[str | int, ...]
+"""A pyramid as opened (`PagedPyramid.identity`): traced regions are kept by it."""
+
 
 def svg_routes() -> list[Route]:
     """The two SVG routes, to mount under the API prefix."""
@@ -71,15 +74,15 @@ class OutlineCache:
 
     def __init__(self, capacity: int) -> None:
         self._lock = threading.Lock()
-        self._regions: LRUCache[FileIdentity, tuple[Region, ...]] = LRUCache(
+        self._regions: LRUCache[PyramidVersion, tuple[Region, ...]] = LRUCache(
             capacity, getsizeof=_region_bytes
         )
-        self._tracing: dict[FileIdentity, threading.Lock] = {}
+        self._tracing: dict[PyramidVersion, threading.Lock] = {}
 
     def regions(self, labels: PixelFile) -> tuple[int, int, tuple[Region, ...]]:
         """The full-resolution size of a label map and its regions, traced the first time."""
+        pyramid = labels.open()
         with labels.reading():
-            pyramid = open_pyramid(labels.path)
             width, height = pyramid.width, pyramid.height
             identity = pyramid.identity
             regions = self._kept(identity)
@@ -92,7 +95,7 @@ class OutlineCache:
                         regions = self._trace(labels, pyramid)
         return width, height, regions
 
-    def _trace(self, labels: PixelFile, pyramid: Pyramid) -> tuple[Region, ...]:
+    def _trace(self, labels: PixelFile, pyramid: PagedPyramid) -> tuple[Region, ...]:
         """Trace the map and keep its regions (unless larger than the whole cache)."""
         try:
             regions = _trace_file(labels, pyramid)
@@ -104,12 +107,12 @@ class OutlineCache:
                 self._tracing.pop(pyramid.identity, None)
         return regions
 
-    def _kept(self, identity: FileIdentity) -> tuple[Region, ...] | None:
+    def _kept(self, identity: PyramidVersion) -> tuple[Region, ...] | None:
         with self._lock:
             return self._regions.get(identity)
 
 
-def _trace_file(labels: PixelFile, pyramid: Pyramid) -> tuple[Region, ...]:
+def _trace_file(labels: PixelFile, pyramid: PagedPyramid) -> tuple[Region, ...]:
     """Every region of a label map, read at the level its plan picks."""
     sizes = [pyramid.level_format(index) for index in range(pyramid.levels)]
     plan = plan_tracing([(level.width, level.height) for level in sizes])
@@ -199,9 +202,8 @@ def _prepare(
         size, drawings = _drawings(state, session, image_id, groups, highlight)
     identity = [SVG_VERSION, str(image_id), repr(groups), repr(highlight)]
     for drawing in drawings:
-        stat = drawing.labels.stat()
         identity += [str(drawing.atlas_id), drawing.labels.name, drawing.colours.digest]
-        identity += [str(stat.st_ino), str(stat.st_mtime_ns), str(stat.st_size)]
+        identity += drawing.labels.version()
     etag = '"' + hashlib.sha1("\n".join(identity).encode()).hexdigest() + '"'
     return PreparedSvg(etag, partial(_draw, size, drawings))
 
@@ -251,7 +253,7 @@ def _drawings(
             raise NotFound(
                 f"image {image_id}: this mirror holds its plates as pictures, not label maps"
             )
-        labels = PixelFile(image_id, path, state.store.pyramid_path(path))
+        labels = PixelFile(image_id, path, state.store.pixels)
         colours = state.palettes.colours(session, graph_id or 0, highlight)
         drawings.append(Drawing(atlas_id, atlas_groups, labels, colours))
     return (image.image_width, image.image_height), drawings
