@@ -11,8 +11,8 @@ Every body carries `Content-Disposition: attachment; filename="query.{fmt}"`; th
 parameter names it otherwise (characters outside ``[A-Za-z0-9._-]`` become ``_``).
 
 Queries the engine cannot answer are HTTP 200 with `success: false` (docs/rules.md, "Errors").
-Bodies are streamed; parsing, SQL and serialisation run in the threadpool, one session per
-response.
+Bodies are streamed in pieces of 64 KiB or more (a shorter body is sent whole, with its length);
+parsing, SQL and serialisation run in the threadpool, one session per response.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ from brainmap.store.query.run import run_query
 from brainmap.store.schema import model_classes
 
 UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
+PIECE_BYTES = 64 * 1024
+"""Bodies go out in pieces of this many bytes or more; a shorter body goes out whole."""
 
 
 class DigitsConvertor(Convertor[str]):
@@ -172,12 +174,34 @@ async def _stream(request: Request, run: Callable[[Session], QueryResult]) -> Re
     form = FORMATS.get(fmt)
     if form is None:
         return PlainTextResponse("unknown format (use json, xml or csv)", status_code=404)
-    chunks = _body(server_state(request.app).store, run, form)
+    chunks = _pieces(_body(server_state(request.app).store, run, form))
     first = await run_in_threadpool(next, chunks, b"")
-    body = iterate_in_threadpool(chain((first,), chunks))
     name = UNSAFE_FILENAME.sub("_", request.query_params.get("filename") or f"query.{fmt}")
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if len(first) < PIECE_BYTES:  # the whole body: no further trips to the threadpool
+        chunks.close()
+        return Response(first, media_type=form.media_type, headers=disposition)
+    body = iterate_in_threadpool(chain((first,), chunks))
     return StreamingResponse(body, media_type=form.media_type, headers=disposition)
+
+
+def _pieces(chunks: Iterator[bytes]) -> Generator[bytes, None, None]:
+    """`chunks` joined into pieces of at least `PIECE_BYTES` (the last one may be shorter), so
+    that a body takes few trips to the threadpool and few writes; closing it closes `chunks`."""
+    pending: list[bytes] = []
+    size = 0
+    try:
+        for chunk in chunks:
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= PIECE_BYTES:
+                yield b"".join(pending)
+                pending, size = [], 0
+        if pending:
+            yield b"".join(pending)
+    finally:
+        if isinstance(chunks, Generator):
+            chunks.close()
 
 
 def _body(store: Store, run: Callable[[Session], QueryResult], form: Format) -> Iterator[bytes]:
