@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,9 @@ from brainmap.cli.options import new_store_option, user_errors
 from brainmap.cli.serve import serve
 from brainmap.cli.store_steps import EXIT_BAD_VALUE, fail, progress_steps, refuse
 from brainmap.errors import BrainmapError
+
+if TYPE_CHECKING:
+    from brainmap.store.location import StoreLocation
 
 
 def _window(text: str | None) -> tuple[int, ...] | None:
@@ -67,7 +71,7 @@ def _id_range(ids: list[int]) -> str:
     "--product", help='Product id or name listing the data set (default "lab", made once).'
 )
 def ingest(
-    store_dir: Path,
+    store: StoreLocation,
     images: tuple[Path, ...],
     data_set_id: int,
     expression: tuple[Path, ...],
@@ -85,37 +89,38 @@ def ingest(
     from brainmap.ingest.images import ingest_checked
     from brainmap.ingest.plan import Inputs, Options, plan
     from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK
-    from brainmap.store.folder import DATABASE_FILE, Store
 
     inputs = Inputs(
         images, {EXPRESSION_MASK: expression, PROJECTION_MASK: projection}, labels, structures
     )
     options = Options(data_set_id, _window(window), resolution, plane, product)
     try:
-        existing = Store.open(store_dir) if (store_dir / DATABASE_FILE).is_file() else None
+        existing = store.existing()
     except BrainmapError as error:
         fail(str(error), EXIT_BAD_VALUE)
-    store = existing
+    opened = existing
     try:
         with user_errors(), _progress(len(images)) as (checked, written):
             ready = plan(existing, inputs, options, checked)
             try:
-                store = existing or Store.create(store_dir)
+                opened = existing or store.create()
             except OSError as error:
-                fail(f"cannot create a store in {store_dir}: {error.strerror}", EXIT_BAD_VALUE)
-            result = ingest_checked(store, ready, written)
+                fail(f"cannot create a store in {store.folder}: {error.strerror}", EXIT_BAD_VALUE)
+            except BrainmapError as error:
+                fail(str(error), EXIT_BAD_VALUE)
+            result = ingest_checked(opened, ready, written)
     except IngestError as error:
         refuse(error)
     finally:
-        if store is not None:
-            store.close()
+        if opened is not None:
+            opened.close()
     click.echo(
         f"data set {result.data_set_id}: {len(result.image_ids)} new section images "
         f"({_id_range(result.image_ids)}), listed under product {result.product_id} "
-        f'"{result.product_name}", in {store_dir}'
+        f'"{result.product_name}", in {store}'
     )
     if result.image_ids:
         click.echo(
-            f"view them: brainmap serve --store {store_dir}  then open "
+            f"view them: brainmap serve {store.options()}  then open "
             f"{_viewer_url(result.image_ids[0])}"
         )

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from brainmap.cli.options import new_store_option, user_errors
 from brainmap.client.bulk.destination import check_folder
 from brainmap.errors import BrainmapError
+
+if TYPE_CHECKING:
+    from brainmap.store.location import StoreLocation
 
 
 def _numbers(text: str, option: str) -> tuple[int, ...]:
@@ -46,7 +49,7 @@ def _numbers(text: str, option: str) -> tuple[int, ...]:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def mirror(
     api_url: str,
-    store_dir: Path,
+    store: StoreLocation,
     products: tuple[int, ...],
     data_sets: tuple[int, ...],
     genes: tuple[str, ...],
@@ -67,11 +70,11 @@ def mirror(
         raise click.UsageError("give --downsample levels and at least one selector")
     try:
         with user_errors():
-            check_folder(store_dir.absolute(), "store")
+            check_folder(store.folder.absolute(), "store")
             report = asyncio.run(
                 run_mirror(
                     api_url,
-                    store_dir,
+                    store,
                     selection,
                     downsamples,
                     concurrency=concurrency,

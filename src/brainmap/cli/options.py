@@ -7,10 +7,11 @@ Exit codes: 0 ok, 1 some files or records failed, 2 usage or a bad value, 3 API 
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -33,10 +34,39 @@ def folder_option(flag: str, dest: str, help_text: str, **extra: object) -> Call
     return click.option(flag, dest, type=folder, help=help_text, **extra)  # type: ignore[arg-type]
 
 
-new_store_option = folder_option(
-    "--store", "store_dir", "Store folder (created when missing).", required=True
+def store_options(store_help: str) -> Callable[[F], F]:
+    """``--store DIR`` (required, described by `store_help`), ``--db URL`` and ``--pixels URL``,
+    given to the command as one `StoreLocation` argument named ``store``."""
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def with_store(
+            *args: Any, store_dir: Path, db_url: str | None, pixels: str | None, **kwargs: Any
+        ) -> Any:
+            from brainmap.store.location import StoreLocation
+
+            return command(*args, store=StoreLocation(store_dir, db_url, pixels), **kwargs)
+
+        options = (
+            folder_option("--store", "store_dir", store_help, required=True),
+            click.option("--db", "db_url", metavar="URL", help=DB_HELP),
+            click.option("--pixels", "pixels", metavar="URL", help=PIXELS_HELP),
+        )
+        for option in reversed(options):
+            with_store = option(with_store)
+        return cast(F, with_store)
+
+    return decorate
+
+
+DB_HELP = "Database of the records (any SQLAlchemy URL), instead of the folder's SQLite file."
+PIXELS_HELP = (
+    "Pixel root: a folder or an fsspec URL (s3://bucket/prefix; endpoint and keys from the "
+    "AWS_* environment variables), instead of the store folder."
 )
-"""``--store DIR`` for the commands that write into a store, creating it when missing."""
+new_store_option = store_options("Store folder (created when missing).")
+"""``--store DIR`` (+ ``--db``, ``--pixels``) for the commands that write into a store,
+creating it when missing."""
 
 
 class user_errors:

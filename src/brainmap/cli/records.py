@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from brainmap.cli.options import new_store_option
+
+if TYPE_CHECKING:
+    from brainmap.store.location import StoreLocation
 
 
 def _known_model(_context: click.Context, _param: click.Parameter, name: str | None) -> str | None:
@@ -33,7 +37,7 @@ def _known_model(_context: click.Context, _param: click.Parameter, name: str | N
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-def import_command(store_dir: Path, model: str | None, paths: tuple[Path, ...]) -> None:
+def import_command(store: StoreLocation, model: str | None, paths: tuple[Path, ...]) -> None:
     """Load Allen API records from PATHS into a store, keeping ids and unknown fields;
     re-importing updates. Reads RMA JSON (the envelope, a bare list or record), XML (the
     Response envelope or one bare record), RMA CSV and structure_graph_download JSON.
@@ -43,22 +47,20 @@ def import_command(store_dir: Path, model: str | None, paths: tuple[Path, ...]) 
     from brainmap.errors import BrainmapError
     from brainmap.ingest.record_files import RecordFileError
     from brainmap.ingest.records import read_files, write_files
-    from brainmap.store.folder import DATABASE_FILE, Store
 
     try:
         files = read_files(paths, model)
         try:
             # An existing database is opened as it is: no pyramids folder added to a non-store.
-            exists = (store_dir / DATABASE_FILE).exists()
-            store = Store.open(store_dir) if exists else Store.create(store_dir)
+            opened = store.existing() or store.create()
         except (OSError, SQLAlchemyError, BrainmapError) as error:
             message = f"cannot open a store there: {error}".splitlines()[0]
             raise click.BadParameter(message, param_hint="--store") from None
         try:
-            count = write_files(store, files)
+            count = write_files(opened, files)
         finally:
-            store.close()
+            opened.close()
     except RecordFileError as error:
         click.echo(f"brainmap: {error} (nothing was imported)", err=True)
         sys.exit(1)
-    click.echo(f"{count} records from {len(paths)} files in {store_dir}")
+    click.echo(f"{count} records from {len(paths)} files in {store}")

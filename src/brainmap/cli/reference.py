@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from brainmap.cli.options import folder_option, new_store_option, user_errors
+from brainmap.cli.options import new_store_option, store_options, user_errors
 from brainmap.cli.store_steps import (
     EXIT_BAD_INPUT,
     EXIT_BAD_VALUE,
@@ -24,7 +24,10 @@ from brainmap.cli.store_steps import (
 )
 from brainmap.errors import BrainmapError
 
-store_option = folder_option("--store", "store_dir", "Store folder.", required=True)
+if TYPE_CHECKING:
+    from brainmap.store.location import StoreLocation
+
+store_option = store_options("Store folder.")
 
 
 def _resolution(text: str | None) -> float | tuple[float, ...] | None:
@@ -76,7 +79,7 @@ def reference() -> None:
 )
 @click.option("--resolution", help="µm per voxel, one or p,i,r (default: the file's header).")
 def add(
-    store_dir: Path,
+    store: StoreLocation,
     space_id: int,
     name: str,
     annotation: Path,
@@ -96,41 +99,39 @@ def add(
     request = SpaceRequest(space_id, name, annotation, template, graph_id, _resolution(resolution))
     steps = slab_count(request) + 2  # the slabs checked, the volume written, then recorded
     with (
-        _open(store_dir, create=True) as store,
+        _open(store, create=True) as opened,
         _failures(),
         progress_steps(steps, "checking the volume") as step,
     ):
-        checked = plan_reference(store, request, lambda: step("checking the volume"))
+        checked = plan_reference(opened, request, lambda: step("checking the volume"))
         # Ctrl-C while zarr writes is acted on once it has written (interrupting it would
         # leave its writes in flight), then the new volume is removed.
         step("writing the chunked volume")
-        added = add_reference_space(store, checked, lambda: step("written"))
+        added = add_reference_space(opened, checked, lambda: step("written"))
     shape = " x ".join(str(n) for n in added.shape)
     size = ", ".join(f"{v:g}" for v in added.resolution_um)
     graph = f" of structure graph {added.structure_graph_id}" if added.structure_graph_id else ""
     click.echo(
         f"reference space {added.space_id}: {shape} voxels of {size} µm (p, i, r), "
-        f"{added.labels} labels{graph}, in {store_dir / added.path}"
+        f"{added.labels} labels{graph}, in {store}: {added.path}"
     )
 
 
 @contextmanager
-def _open(store_dir: Path, create: bool) -> Iterator[Any]:
+def _open(store: StoreLocation, create: bool) -> Iterator[Any]:
     """The store (made when `create` and missing), closed at the end."""
-    from brainmap.store.folder import DATABASE_FILE, Store
-
-    if not create and not (store_dir / DATABASE_FILE).is_file():
-        fail(f"{store_dir}: no store here (brainmap.sqlite is missing)", EXIT_BAD_VALUE)
     try:
-        store = Store.create(store_dir) if create else Store.open(store_dir)
+        opened = store.create() if create else store.existing()
     except BrainmapError as error:
         fail(str(error), EXIT_BAD_VALUE)
     except OSError as error:
-        fail(f"cannot create a store in {store_dir}: {error.strerror}", EXIT_BAD_VALUE)
+        fail(f"cannot create a store in {store.folder}: {error.strerror}", EXIT_BAD_VALUE)
+    if opened is None:
+        fail(f"{store}: no store here ({store.missing()})", EXIT_BAD_VALUE)
     try:
-        yield store
+        yield opened
     finally:
-        store.close()
+        opened.close()
 
 
 @reference.command()
@@ -147,7 +148,7 @@ def _open(store_dir: Path, create: bool) -> Iterator[Any]:
     "--pixels-per-voxel", type=click.IntRange(1, 64), default=1, help="Plate pixels per voxel."
 )
 def plates(
-    store_dir: Path,
+    store: StoreLocation,
     space_id: int,
     atlas_id: int,
     plane: str,
@@ -159,13 +160,13 @@ def plates(
     from brainmap.ingest.plates import PlateRequest, cut_plates, plan_plates, record_plates
 
     request = PlateRequest(space_id, atlas_id, plane, every_um, pixels_per_voxel)
-    with _open(store_dir, create=False) as store, _failures():
-        plan = plan_plates(store, request)
+    with _open(store, create=False) as opened, _failures():
+        plan = plan_plates(opened, request)
         with progress_steps(len(plan.indices), "cutting plates") as step:
-            cut = cut_plates(store, plan, lambda index: step(f"cut plate {index}"))
-        result = record_plates(store, plan, cut)
+            cut = cut_plates(opened, plan, lambda index: step(f"cut plate {index}"))
+        result = record_plates(opened, plan, cut)
     first = f" (ids {result.image_ids[0]}-{result.image_ids[-1]})" if result.image_ids else ""
     click.echo(
         f"atlas {result.atlas_id}: {len(result.image_ids)} {plane} plates{first} in atlas data "
-        f"set {result.data_set_id}, cut from reference space {space_id}, in {store_dir}"
+        f"set {result.data_set_id}, cut from reference space {space_id}, in {store}"
     )

@@ -30,6 +30,7 @@ from brainmap.pyramid.writer import PyramidKind
 from brainmap.service import VIEW_BY_ALTERNATE
 from brainmap.store.data_sets import link_annotations
 from brainmap.store.folder import Store
+from brainmap.store.location import StoreLocation
 from brainmap.store.mirrored import mirrored_levels, record_mirrored_level
 from brainmap.store.schema import model_classes
 from brainmap.store.writes import import_session
@@ -137,7 +138,7 @@ def _keep(store: Store, staged: Path, record_path: str, level: int) -> None:
 
 async def mirror(
     api_url: str,
-    store: Store | Path,
+    store: Store | StoreLocation | Path,
     selection: Selection,
     downsamples: Sequence[int],
     *,
@@ -146,15 +147,16 @@ async def mirror(
     progress: ProgressCallback | None = None,
     say: Callable[[str], object] = lambda _message: None,
 ) -> MirrorReport:
-    """Copy the selected records and pictures from `api_url` into `store` (a store, or the
-    folder of one, created only once the selection is known to match: NotFound otherwise);
+    """Copy the selected records and pictures from `api_url` into `store` (a store, or where
+    one is: created only once the selection is known to match, NotFound otherwise);
     `say` hears each step, `progress` each downloaded file."""
     async with AsyncClient(api_url, concurrency=concurrency) as client:
         metadata = await fetch_metadata(client, selection)
         check_found(selection, metadata)
         if isinstance(store, Store):
             return await _copy(client, store, metadata, downsamples, quiet, progress, say)
-        created = Store.create(store)
+        location = store if isinstance(store, StoreLocation) else StoreLocation(store)
+        created = location.create()
         try:
             return await _copy(client, created, metadata, downsamples, quiet, progress, say)
         finally:

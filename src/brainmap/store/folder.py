@@ -111,10 +111,10 @@ class Store:
         except PixelRootError as error:
             raise NotAStore(error.url, error.reason) from None
         except ArgumentError as error:
-            raise NotAStore(_url_name(db_url), f"cannot be opened ({error})") from None
+            raise NotAStore(shown_url(db_url), f"cannot be opened ({error})") from None
         except ImportError as error:
             driver = f"its driver is not installed: {error}; pip install 'brainmap[postgres]'"
-            raise NotAStore(_url_name(db_url), f"cannot be opened ({driver})") from None
+            raise NotAStore(shown_url(db_url), f"cannot be opened ({driver})") from None
         try:
             check_database(store.engine.url, existing)
             if existing:
@@ -173,7 +173,7 @@ class Store:
         self.engine.dispose()
 
 
-def _url_name(db_url: str | None) -> str:
+def shown_url(db_url: str | None) -> str:
     """`db_url` as messages name it, its password hidden; a URL that does not parse is not
     shown (it may hold a password in a form the parser does not see)."""
     try:

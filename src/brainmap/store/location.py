@@ -1,0 +1,78 @@
+"""Where a store is, as commands name it: a folder, and optionally the database (any SQLAlchemy
+URL) and the pixel root (a folder or an fsspec URL) when they are not in that folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import NullPool
+
+from brainmap.store.folder import DATABASE_FILE, Store, shown_url
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """A store's folder (its SQLite file and staging files by default) with the database and
+    pixel root that replace the folder's own, when given."""
+
+    folder: Path
+    db_url: str | None = None
+    pixels: str | None = None
+
+    def __str__(self) -> str:
+        elsewhere = []
+        if self.db_url is not None:
+            elsewhere.append(f"records in {self._database()}")
+        if self.pixels is not None:
+            elsewhere.append(f"pixels in {self.pixels}")
+        return f"{self.folder} ({', '.join(elsewhere)})" if elsewhere else str(self.folder)
+
+    def options(self) -> str:
+        """The command-line options naming this store (a database password hidden)."""
+        given = [f"--store {self.folder}"]
+        if self.db_url is not None:
+            given.append(f"--db {self._database()}")
+        if self.pixels is not None:
+            given.append(f"--pixels {self.pixels}")
+        return " ".join(given)
+
+    def open(self) -> Store:
+        """The store here (`NotAStore` when there is none, or it is damaged or foreign)."""
+        return Store.open(self.folder, self.db_url, self.pixels)
+
+    def create(self) -> Store:
+        """The store here, made first when there is none (`NotAStore` for a foreign one)."""
+        return Store.create(self.folder, self.db_url, self.pixels)
+
+    def existing(self) -> Store | None:
+        """The store here, or None while there is none to open: no SQLite file in the folder,
+        or a database without tables. Nothing is written either way."""
+        if self.db_url is None:
+            return self.open() if (self.folder / DATABASE_FILE).is_file() else None
+        return self.open() if self._has_tables() else None
+
+    def missing(self) -> str:
+        """What is missing where `existing` found no store."""
+        if self.db_url is None:
+            return f"{DATABASE_FILE} is missing"
+        return "its database has no tables"
+
+    def _has_tables(self) -> bool:
+        """Whether the database holds any table (a foreign one is refused by `open`)."""
+        try:
+            engine = create_engine(self.db_url or "", poolclass=NullPool)
+        except (ArgumentError, ImportError):
+            return True  # `open` names what is wrong with the URL
+        try:
+            with engine.connect() as connection:
+                return bool(inspect(connection).get_table_names())
+        except DBAPIError:
+            return True  # `open` says why the database cannot be read
+        finally:
+            engine.dispose()
+
+    def _database(self) -> str:
+        return shown_url(self.db_url)
