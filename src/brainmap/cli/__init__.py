@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from brainmap.cli.access import public, token
 from brainmap.cli.demo import demo, demo_store
 from brainmap.cli.download import download, query
 from brainmap.cli.ingest import ingest
@@ -30,5 +31,7 @@ for command in (
     mirror,
     download,
     query,
+    token,
+    public,
 ):
     main.add_command(command)

@@ -36,8 +36,19 @@ BAD_VALUE = 2
     type=click.Choice(["json", "text", "off"]),
     help="One line a request on standard output: JSON, text, or none.",
 )
+@click.option(
+    "--auth",
+    is_flag=True,
+    help="Without a read token (brainmap token add) only public data sets answer.",
+)
 def serve(
-    store_dir: Path, db_url: str | None, host: str, port: int, workers: int, access_log: str
+    store_dir: Path,
+    db_url: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    access_log: str,
+    auth: bool,
 ) -> None:
     """Serve the Allen-compatible API from a store until interrupted.
 
@@ -52,6 +63,7 @@ def serve(
     from brainmap.server.access_log import access_log_for
     from brainmap.server.app import (
         ACCESS_LOG_ENV,
+        AUTH_ENV,
         DB_URL_ENV,
         STORE_ENV,
         configure_process,
@@ -86,7 +98,7 @@ def serve(
     try:
         if workers == 1:
             configure_process()
-            app = create_app(store, access_log=access_log_for(access_log))
+            app = create_app(store, access_log=access_log_for(access_log), auth=auth)
             config = uvicorn.Config(app, **options)
             uvicorn.Server(config).run(sockets=[listener])
             return
@@ -96,6 +108,7 @@ def serve(
         store.close()
         os.environ[STORE_ENV] = str(store_dir.resolve())
         os.environ[ACCESS_LOG_ENV] = access_log
+        os.environ[AUTH_ENV] = "1" if auth else ""
         if db_url is not None:
             os.environ[DB_URL_ENV] = db_url
         config = uvicorn.Config(

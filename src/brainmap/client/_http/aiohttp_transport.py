@@ -49,14 +49,24 @@ about as much CPU as the check itself."""
 
 DEFAULT_LIMIT = 16
 """Connections in all, by default."""
+TOKEN_ENV = "BRAINMAP_TOKEN"
+"""A read token for a server run with ``serve --auth``, sent with every request when set."""
+
+
+def token_headers() -> dict[str, str]:
+    """``Authorization: Bearer <token>`` when `TOKEN_ENV` holds a token (docs/client.md,
+    "Read tokens")."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 class AiohttpTransport:
     """One aiohttp session (created lazily, on the loop that first uses it).
 
     At most `limit` connections in all and `per_host` to one host (0: no bound); `headers` go
-    with every request. Every retry is logged (warning on this module's logger) and counted in
-    `retries`, by reason.
+    with every request, after the read token of ``BRAINMAP_TOKEN`` (read when a session
+    opens). Every retry is logged (warning on this module's logger) and counted in `retries`,
+    by reason.
     """
 
     def __init__(
@@ -191,7 +201,7 @@ class AiohttpTransport:
                 timeout=aiohttp.ClientTimeout(
                     total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.read
                 ),
-                headers=self.headers,
+                headers={**token_headers(), **self.headers},
             )
         return self._session
 

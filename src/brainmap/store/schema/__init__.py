@@ -9,6 +9,7 @@ Columns marked ``info={"hidden": True}`` are brainmap bookkeeping: never emitted
 and never addressable from RMA. Importing this package maps every model.
 """
 
+from brainmap.store.schema.access import public_data_sets, read_tokens
 from brainmap.store.schema.base import HIDDEN, Base, Record, model_classes
 from brainmap.store.schema.data_sets import (
     AtlasDataSet,
@@ -80,5 +81,7 @@ __all__ = [
     "data_sets_treatments",
     "mirrored_pyramids",
     "model_classes",
+    "public_data_sets",
+    "read_tokens",
     "structure_sets_structures",
 ]

@@ -1,0 +1,144 @@
+"""``brainmap token`` and ``brainmap public``: who may read a store served with ``serve --auth``
+(docs/deployment.md, "Read tokens").
+
+Exit codes: 0 done, 2 a bad value (a token name taken or malformed, a store that cannot be
+opened), 5 an id or token name that matches nothing (nothing is changed then).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import click
+
+from brainmap.cli.options import folder_option, user_errors
+from brainmap.cli.store_steps import EXIT_BAD_VALUE, fail
+from brainmap.params import LARGEST_ID
+
+if TYPE_CHECKING:
+    from brainmap.store.folder import Store
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def store_options(command: F) -> F:
+    """``--store DIR`` and ``--db URL``, as ``serve`` takes them."""
+    command = click.option(
+        "--db", "db_url", default=None, help="SQLAlchemy URL overriding the store's SQLite."
+    )(command)
+    return folder_option("--store", "store_dir", "Store folder.", required=True)(command)
+
+
+@contextmanager
+def opened(store_dir: Path, db_url: str | None) -> Iterator[Store]:
+    """The existing store, closed afterwards; one that is not a store exits 2 in one line.
+    Refusals inside are a line and their exit code (`user_errors`)."""
+    from brainmap.store.folder import NotAStore, Store
+
+    try:
+        store = Store.open(store_dir, db_url)
+    except NotAStore as error:
+        fail(str(error), EXIT_BAD_VALUE)
+    try:
+        with user_errors():
+            yield store
+    finally:
+        store.close()
+
+
+@click.group("token")
+def token() -> None:
+    """Read tokens: with ``serve --auth``, a request carrying one (``Authorization: Bearer
+    TOKEN``) reads every data set, any other only the public ones."""
+
+
+@token.command("add")
+@store_options
+@click.argument("name")
+def token_add(store_dir: Path, db_url: str | None, name: str) -> None:
+    """Make a token called NAME and print it: it is shown this once (the store keeps only a
+    digest of it)."""
+    from brainmap.store.access import add_token
+
+    with opened(store_dir, db_url) as store:
+        secret = add_token(store, name)
+    click.echo(f"token {name!r} added; it is shown only now, keep it:", err=True)
+    click.echo(secret)
+
+
+@token.command("list")
+@store_options
+def token_list(store_dir: Path, db_url: str | None) -> None:
+    """The tokens' names and when they were made (UTC); never the tokens."""
+    from brainmap.store.access import list_tokens
+
+    with opened(store_dir, db_url) as store:
+        tokens = list_tokens(store)
+    for item in tokens:
+        click.echo(f"{item.name}\t{item.created.isoformat()}Z")
+    if not tokens:
+        click.echo("no tokens", err=True)
+
+
+@token.command("revoke")
+@store_options
+@click.argument("name")
+def token_revoke(store_dir: Path, db_url: str | None, name: str) -> None:
+    """Delete the token NAME: servers refuse it within a few seconds (exit 5 if none)."""
+    from brainmap.store.access import CHECK_SECONDS, revoke_token
+
+    with opened(store_dir, db_url) as store:
+        revoke_token(store, name)
+    click.echo(f"token {name!r} revoked (servers refuse it within {CHECK_SECONDS:g} s)")
+
+
+data_set_ids = click.argument("ids", nargs=-1, required=True, type=click.IntRange(0, LARGEST_ID))
+
+
+@click.group("public")
+def public() -> None:
+    """Public data sets: with ``serve --auth``, the only ones a request without a token sees."""
+
+
+@public.command("add")
+@store_options
+@data_set_ids
+def public_add(store_dir: Path, db_url: str | None, ids: tuple[int, ...]) -> None:
+    """Make the data sets IDS public (exit 5, nothing changed, if one is no data set)."""
+    from brainmap.store.access import mark_public
+
+    with opened(store_dir, db_url) as store:
+        marked = mark_public(store, ids)
+    click.echo(f"{len(marked)} data sets made public ({len(set(ids)) - len(marked)} already were)")
+
+
+@public.command("remove")
+@store_options
+@data_set_ids
+def public_remove(store_dir: Path, db_url: str | None, ids: tuple[int, ...]) -> None:
+    """Make the data sets IDS private again (exit 5, nothing changed, if one is neither a data
+    set nor public)."""
+    from brainmap.store.access import unmark_public
+
+    with opened(store_dir, db_url) as store:
+        removed = unmark_public(store, ids)
+    click.echo(
+        f"{len(removed)} data sets made private ({len(set(ids)) - len(removed)} were not public)"
+    )
+
+
+@public.command("list")
+@store_options
+def public_list(store_dir: Path, db_url: str | None) -> None:
+    """The public data sets' ids, one a line."""
+    from brainmap.store.access import public_ids
+
+    with opened(store_dir, db_url) as store:
+        found = public_ids(store)
+    for data_set_id in found:
+        click.echo(data_set_id)
+    if not found:
+        click.echo("no public data sets", err=True)
