@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 from brainmap.errors import RmaError
@@ -50,6 +51,8 @@ MAX_DEPTH = 32
 ErrorFactory: TypeAlias = Callable[[str], RmaError]
 OptionParser: TypeAlias = Callable[[str, ErrorFactory], Any]
 STAGE_AXES = ("model", "service", "pipe")
+CACHED_QUERIES = 256
+CACHED_TEXT = 8 * 1024
 OPTION_NAMES = ("only", "except", "tabular", "num_rows", "start_row", "order", "debug", "count")
 
 
@@ -245,11 +248,19 @@ class _Parser:
 
 
 def parse_query(text: str) -> Query:
-    """Parse a whole RMA query (`q=` / `criteria=` after form-decoding)."""
+    """Parse a whole RMA query (`q=` / `criteria=` after form-decoding). The ASTs of the last
+    few hundred queries up to 8 KiB are kept (they are immutable)."""
     stripped = text.strip()
     if not stripped:
         raise RmaError("", "empty query")
-    return _Parser(stripped).query()
+    if len(stripped) > CACHED_TEXT:
+        return _Parser(stripped).query()
+    return _parse_kept(stripped)
+
+
+@lru_cache(maxsize=CACHED_QUERIES)
+def _parse_kept(text: str) -> Query:
+    return _Parser(text).query()
 
 
 def parse_paths(text: str) -> tuple[Path, ...]:

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute
 
 from brainmap.rma.ast import Path
 from brainmap.store.query.criteria import filter_condition
 from brainmap.store.query.dialect import comparable, ordered
-from brainmap.store.query.paging import Page, read_page
-from brainmap.store.query.result import QueryResult
+from brainmap.store.query.paging import Page
+from brainmap.store.query.plan import StagePlan
 from brainmap.store.query.scope import Condition, StageScope, table_names
 from brainmap.store.schema import Base
 from brainmap.store.serialize import json_value, visible_columns
@@ -74,9 +74,7 @@ def parse_tabular(items: tuple[str, ...]) -> TabularSpec:
     return TabularSpec(distinct, tuple(columns))
 
 
-def run_tabular(
-    session: Session, scope: StageScope, model: type[Base], conditions: list[Condition]
-) -> QueryResult:
+def plan_tabular(scope: StageScope, model: type[Base], conditions: list[Condition]) -> StagePlan:
     """Flat rows of the `tabular` columns over the model joined with its includes."""
     options = scope.stage.options
     try:
@@ -106,23 +104,16 @@ def run_tabular(
         by_name.update({column.alias: term, source: term})
     order = [_order_term(scope, key, desc, by_name) for key, desc in options.order]
     order += [ordered(term, False, scope.dialect) for term in selected]
-    page = Page.of(options)
-    total, records = read_page(
-        page,
-        statement.order_by(*order),
-        session.execute,
-        lambda: session.scalar(counted) or 0,
-        lambda row: {
-            alias: json_value(value) for alias, value in zip(spec.aliases, row, strict=True)
-        },
-    )
-    return QueryResult(
+    return StagePlan(
         model=scope.stage.model,
         columns=spec.aliases,
-        start_row=page.start,
-        num_rows=page.rows(total),
-        total_rows=total,
-        records=records,
+        page=Page.of(options),
+        statement=statement.order_by(*order),
+        counted=counted,
+        objects=False,
+        convert=lambda row: {
+            alias: json_value(value) for alias, value in zip(spec.aliases, row, strict=True)
+        },
     )
 
 
