@@ -5,9 +5,11 @@ SQLite, and PostgreSQL in a throw-away cluster (`postgres.py`)."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import fsspec
 import pytest
 
 from brainmap.server.app import create_app
@@ -18,6 +20,7 @@ from bulk_store import build_bulk_store
 from client.reference_store import build_reference_store
 from postgres import DATABASES, Cluster, ClusterUnavailable, NewDatabase, databases, start_cluster
 from rma_store import make_store
+from s3_server import S3Server
 from small_store import SmallStore, build_small_store
 
 SMALL_LIMITS = ImageLimits(max_pixels=2_000_000, max_side=4096)
@@ -107,3 +110,35 @@ def reference_server(reference_store: Store) -> Iterator[str]:
     """Base URL of the real server over the reference store."""
     with BackgroundServer(create_app(reference_store)) as server:
         yield server.url
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 on 127.0.0.1, stopped after the session."""
+    server = S3Server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new bucket on the server, reached through the standard AWS environment variables."""
+    for name, value in s3_environment(s3_server).items():
+        monkeypatch.setenv(name, value)
+    name = f"pyramids-{uuid.uuid4().hex[:12]}"
+    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    fs.mkdir(name)
+    yield name
+    fs.rm(name, recursive=True)
+
+
+def s3_environment(server: S3Server) -> dict[str, str]:
+    """The standard AWS variables that send fsspec (and so brainmap) to `server`."""
+    return {
+        "AWS_ENDPOINT_URL": server.url,
+        "AWS_ACCESS_KEY_ID": "brainmap-tests",
+        "AWS_SECRET_ACCESS_KEY": "brainmap-tests",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
