@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,10 +27,10 @@ from brainmap.server.metrics import (
     RouteFamilies,
 )
 from loopback import request
+from scraped import moved, samples
 from small_store import ATLAS_IMAGE, ISH_IMAGE, SmallStore
 
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
+QUERY = "/api/v2/data/query.json?q=model::Product"
 ANSWERED = {
     "data": ["/api/v2/data/query.json?q=model::Product", "/api/v2/data/Structure/8.json"],
     "image": [f"/api/v2/section_image_download/{ISH_IMAGE}?downsample=4"],
@@ -47,23 +46,6 @@ def server(small_store: SmallStore) -> Iterator[str]:
     """A server of its own, so no other module's requests land in its counters."""
     with BackgroundServer(create_app(small_store.store)) as running:
         yield running.url
-
-
-def samples(base_url: str) -> Samples:
-    """Every sample `/metrics` answers, by name and labels."""
-    reply = request(f"{base_url}/metrics")
-    assert reply.status == 200
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(reply.text)
-        for sample in family.samples
-    }
-
-
-def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
-    """How much one sample grew."""
-    key = (name, frozenset(labels.items()))
-    return after.get(key, 0.0) - before.get(key, 0.0)
 
 
 def test_metrics_are_prometheus_text(server: str) -> None:
@@ -124,8 +106,10 @@ def test_a_handler_that_raises_counts_as_a_server_error() -> None:
     assert after[key] == 1
 
 
-def _serve_workers(store: Path, metrics_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`brainmap serve --workers 2` writing its metrics to `metrics_dir`, and its base URL."""
+@contextlib.contextmanager
+def serving_workers(store: Path, metrics_dir: Path) -> Iterator[str]:
+    """`brainmap serve --workers 2` writing its metrics to `metrics_dir`, once it answers: its
+    base URL. Stopped on leaving."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -135,39 +119,38 @@ def _serve_workers(store: Path, metrics_dir: Path) -> tuple[subprocess.Popen[byt
     server = subprocess.Popen(
         command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    return server, f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError):
+                if request(f"{base}/", timeout=5).status == 200:  # the web viewer's page
+                    break
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail("brainmap serve --workers 2 did not answer within 60 s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_worker_processes_sum_their_counts(small_store: SmallStore, tmp_path: Path) -> None:
-    server, base = _serve_workers(small_store.store.root, tmp_path)
-    query = f"{base}/api/v2/data/query.json?q=model::Product"
-    answered = 0
-    try:
-        deadline = time.monotonic() + 60
-        while not answered:
-            with contextlib.suppress(OSError):
-                answered += request(query, timeout=5).status == 200
-            if not answered and (time.monotonic() > deadline or server.poll() is not None):
-                pytest.fail("brainmap serve --workers 2 did not answer within 60 s")
-            time.sleep(0.1)
+    with serving_workers(small_store.store.root, tmp_path) as base:
         for _ in range(12):  # new connections, spread over both processes by the kernel
-            assert request(query).status == 200
-        answered += 12
+            assert request(f"{base}{QUERY}").status == 200
         for read in range(4):  # whichever process answers reports every process's counts
             counts = samples(base)
             data = (
                 "brainmap_http_requests_total",
                 frozenset({("family", "data"), ("status", "2xx")}),
             )
-            assert counts[data] == answered
+            assert counts[data] == 12
             metrics = (
                 "brainmap_http_requests_total",
                 frozenset({("family", "metrics"), ("status", "2xx")}),
             )
             assert counts.get(metrics, 0) == read
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert any(tmp_path.glob("counter_*.db"))  # the counts went through the shared folder
 
 

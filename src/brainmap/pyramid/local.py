@@ -4,7 +4,8 @@ otherwise, and one cache of the pyramids opened last.
 `open_pyramid` is the cache: keyed by path and checked against the file's identity (inode,
 modification time, size), so a pyramid rewritten in place is opened again instead of being read
 through the levels and tile index of the file it replaced. A file that does not open is kept as
-damaged, for its identity only: it is not read again until it changes.
+damaged, for its identity only: it is not read again until it changes. Its hits and misses are
+reported to `brainmap.events`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path, PurePath
 import cachetools
 import pyvips
 
+from brainmap import events
 from brainmap.pyramid.pages import PagedPyramid
 from brainmap.pyramid.reader import DamagedPyramid
 from brainmap.pyramid.tiles import TileReader
@@ -103,7 +105,10 @@ def open_pyramid(path: Path) -> Pyramid:
         raise unopened(error) from None
     with _OPENED_LOCK:
         opened = _OPENED.get(path)
-    if opened is not None and opened.identity == identity:
+    if opened is not None and opened.identity != identity:
+        opened = None  # the file was replaced since
+    events.lookups("pyramids", int(opened is not None), int(opened is None))
+    if opened is not None:
         if isinstance(opened, _Damaged):
             raise DamagedPyramid(opened.reason)
         return opened

@@ -11,14 +11,15 @@ standard environment (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_
 `open_remote` keeps the pyramids opened last, keyed by URL and checked against the object's
 identity (ETag and size) at most every `REVALIDATE_SECONDS`, or at once after a region failed
 to read, so a replaced object is opened again and a request within that time costs no round trip
-for the index.
+for the index. Every request to the object store (tiles, index, libvips stream, identity) and the
+hits and misses of `open_remote` are reported to `brainmap.events`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -29,8 +30,9 @@ import cachetools
 import fsspec
 import numpy as np
 import pyvips
-from fsspec.spec import AbstractFileSystem
+from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 
+from brainmap import events
 from brainmap.pyramid.local import OPENED_PYRAMIDS, vips_reason
 from brainmap.pyramid.pages import PagedPyramid
 from brainmap.pyramid.reader import DamagedPyramid
@@ -62,8 +64,10 @@ def object_errors(failing: str) -> Iterator[None]:
 def object_identity(fs: AbstractFileSystem, path: str, url: str) -> ObjectIdentity:
     """The current version of the object at `path` (`url`); DamagedPyramid when it cannot be
     asked for."""
+    started = time.perf_counter()
     with object_errors("cannot be opened"):
         info = fs.info(path)
+    events.tell(events.ObjectRead("info", 1, 0, time.perf_counter() - started))
     if info.get("type") == "directory":
         raise DamagedPyramid("cannot be opened: it is a folder")
     etag = str(info.get("ETag") or info.get("etag") or "")
@@ -84,6 +88,7 @@ def fetch_ranges(
     if not asked:
         return [b""] * len(ranges)
     options = {"batch_size": FETCHES} if fs.async_impl else {}
+    started = time.perf_counter()
     with object_errors("cannot be read"):
         data: list[bytes] = fs.cat_ranges(
             [path] * len(asked),
@@ -92,6 +97,8 @@ def fetch_ranges(
             on_error="raise",
             **options,
         )
+    seconds = time.perf_counter() - started
+    events.tell(events.ObjectRead("tiles", len(asked), sum(map(len, data)), seconds))
     found = dict(zip(asked, data, strict=True))
     return [found.get(index, b"") for index in range(len(ranges))]
 
@@ -106,7 +113,7 @@ class RemotePyramid(PagedPyramid):
         self._fs, self._path = fsspec.core.url_to_fs(url)
         self.identity = identity or object_identity(self._fs, self._path, url)
         fetch = partial(fetch_ranges, self._fs, self._path, self.identity[2])
-        with self._open(INDEX_BLOCK) as file:
+        with self._open(INDEX_BLOCK, "index") as file:
             self.tiles = TileReader.open(file, self.identity, fetch)
             if self.tiles is not None:
                 for index in range(self.tiles.levels):
@@ -122,15 +129,24 @@ class RemotePyramid(PagedPyramid):
             self.failed = True  # perhaps replaced since opened: `open_remote` asks again
             raise
 
-    def _open(self, block_size: int) -> BinaryIO:
+    def _open(self, block_size: int, kind: str) -> BinaryIO:
+        """The object as a file read `block_size` bytes a request, reported as `kind`."""
         with object_errors("cannot be opened"):
-            file: BinaryIO = self._fs.open(
-                self._path, "rb", block_size=block_size, cache_type="blockcache"
+            file: BinaryIO = self._fs.open(  # size and details given: not asked for again
+                self._path,
+                "rb",
+                block_size=block_size,
+                cache_type="blockcache",
+                size=self.identity[2],
             )
+        if isinstance(file, AbstractBufferedFile):  # its blocks come through its cache
+            _, etag, size = self.identity
+            file.details = {"name": self._path, "size": size} | ({"ETag": etag} if etag else {})
+            file.cache.fetcher = _reported(kind, file.cache.fetcher)
         return file
 
     def _load(self, **options: int) -> pyvips.Image:
-        file = self._open(STREAM_BLOCK)
+        file = self._open(STREAM_BLOCK, "stream")
         source = pyvips.SourceCustom()
         source.on_read(file.read)
         source.on_seek(file.seek)
@@ -141,6 +157,18 @@ class RemotePyramid(PagedPyramid):
         except pyvips.Error as error:
             reason = vips_reason(error, PurePosixPath(self._path))
             raise DamagedPyramid(f"is damaged: {reason}") from None
+
+
+def _reported(kind: str, fetch: Callable[[int, int], bytes]) -> Callable[[int, int], bytes]:
+    """`fetch` (bytes start to end of an object, one request) reporting each read as `kind`."""
+
+    def fetched(start: int, end: int) -> bytes:
+        started = time.perf_counter()
+        data = fetch(start, end)
+        events.tell(events.ObjectRead(kind, 1, len(data), time.perf_counter() - started))
+        return data
+
+    return fetched
 
 
 @dataclass(frozen=True)
@@ -163,6 +191,7 @@ def open_remote(url: str) -> RemotePyramid:
     now = time.monotonic()
     with _OPENED_LOCK:
         opened = _OPENED.get(url)
+    reopened = False
     if (
         opened is None
         or now - opened.checked >= REVALIDATE_SECONDS
@@ -171,6 +200,7 @@ def open_remote(url: str) -> RemotePyramid:
         fs, path = fsspec.core.url_to_fs(url)
         identity = object_identity(fs, path, url)
         if opened is None or opened.identity != identity:
+            reopened = True
             found: RemotePyramid | DamagedPyramid
             try:
                 found = RemotePyramid(url, identity)
@@ -181,6 +211,7 @@ def open_remote(url: str) -> RemotePyramid:
             opened = _Opened(now, identity, opened.found)
         with _OPENED_LOCK:
             _OPENED[url] = opened
+    events.lookups("remote_pyramids", int(not reopened), int(reopened))
     if isinstance(opened.found, DamagedPyramid):
         raise DamagedPyramid(str(opened.found))
     return opened.found

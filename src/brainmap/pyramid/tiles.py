@@ -9,8 +9,9 @@ local file, or an fsspec file on object storage) and decodes it: deflate and the
 tifffile's page decoder (imagecodecs: libdeflate and a C delta decoder), JPEG by simplejpeg (the
 tile behind the page's tables; faster than imagecodecs' JPEG decoder, `benchmarks/tiles.py`).
 The pixels are libvips' own (same IJG integer IDCT and upsampling; deflate is lossless). Decoded
-tiles are kept in `TILE_CACHE`, shared by every pyramid of a process; a tile that does not
-decode raises `DamagedPyramid` and is not kept.
+tiles are kept in `TILE_CACHE`, shared by every pyramid of a process (its hits and misses are
+reported to `brainmap.events`); a tile that does not decode raises `DamagedPyramid` and is not
+kept.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import simplejpeg
 import tifffile
 from tifffile import COMPRESSION, PHOTOMETRIC, PLANARCONFIG, PREDICTOR, SAMPLEFORMAT
 
+from brainmap import events
 from brainmap.pyramid.reader import DamagedPyramid, LevelFormat
 
 TileKey = tuple[Hashable, int, int]
@@ -193,6 +195,7 @@ class TileReader:
         with _TILE_CACHE_LOCK:
             found = {index: TILE_CACHE.get((self.identity, level, index)) for index in indices}
         missing = [index for index, tile in found.items() if tile is None]
+        events.lookups("tiles", len(found) - len(missing), len(missing))
         ranges = [(tiled.offsets[index], tiled.counts[index]) for index in missing]
         for index, data in zip(missing, self._fetch(ranges), strict=True):
             tile = _decode(tiled, level, index, data)

@@ -1,4 +1,5 @@
-"""Prometheus metrics of the HTTP server: requests, latency and errors by route family.
+"""Prometheus metrics of the HTTP server: requests, latency and errors by route family, and
+(`work_metrics`) the renders, cache lookups, object-store reads and database time behind them.
 
 A request's family comes from the first segment of its path, looked up in a fixed table built
 from the routes themselves, so the label takes a handful of values whatever clients ask for.
@@ -26,10 +27,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from brainmap.server.work_metrics import LATENCY_BUCKETS, WorkMetrics
+
 METRICS_PATH = "/metrics"
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
-"""Seconds: from a cached tile (about a millisecond) to a large download render."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ def check_metrics_folder() -> None:
 
 
 class HttpMetrics:
-    """The request counters and latency histogram of one app, in their own registry."""
+    """The request counters and latency histogram of one app, in their own registry, beside
+    the `WorkMetrics` of its process."""
 
     def __init__(self) -> None:
         check_metrics_folder()
@@ -102,6 +104,7 @@ class HttpMetrics:
             ("family",),
             registry=self.registry,
         )
+        self.work = WorkMetrics(self.registry)
 
     def observe(self, answered: Answered) -> None:
         """Count one answered request."""

@@ -5,9 +5,10 @@ status), then answered from its strong ``ETag`` (``If-None-Match`` -> 304) or, f
 with the headers alone, both without encoding anything. Outputs up to
 ``ImageLimits.buffer_pixels`` are encoded in memory and kept in the `ResponseCache`; larger
 ones are spooled to a temporary file (memory stays bounded whatever the size) and streamed from
-it with their length. Encoding runs on worker threads bounded by the state's limiters. A pixel
-file that is missing or does not decode is a 500 whose one line names the image and the file's
-name in the store, logged once per file; nothing of it is cached.
+it with their length. Encoding runs on worker threads bounded by the state's limiters (its
+time reported to `brainmap.events`). A pixel file that is missing or does not decode is a 500
+whose one line names the image and the file's name in the store, logged once per file; nothing
+of it is cached.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pyvips
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
+from brainmap import events
 from brainmap.errors import BadParameter, BrainmapError, NotFound
 from brainmap.imaging.encoders import Encoder
 from brainmap.pyramid.local import vips_reason
@@ -105,14 +107,15 @@ class PreparedImage:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
-        with self.source.reading():
+        """The encoded body, its render time reported to `brainmap.events`."""
+        with self.source.reading(), events.rendering(self.encoder.media_type):
             return self.encoder.encode(self.build())
 
     def spool(self) -> IO[bytes]:
         """Encode into a temporary file (in memory while small), rewound, for streaming."""
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - see _chunks
         try:
-            with self.source.reading():
+            with self.source.reading(), events.rendering(self.encoder.media_type):
                 # a SpooledTemporaryFile is an IO[bytes], which typeshed does not count as BinaryIO
                 self.encoder.write(self.build(), spool)  # type: ignore[arg-type]
         except BaseException:

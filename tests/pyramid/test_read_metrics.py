@@ -1,0 +1,75 @@
+"""`/metrics` of a real server on loopback counts the object-store requests a remote pyramid
+makes exactly as the S3 server (moto) saw them, their bytes and time, and the lookups in the
+caches of opened pyramids and decoded tiles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_remote import PIXELS, upload
+
+from brainmap.pyramid.remote import open_remote
+from brainmap.pyramid.tiles import TILE_CACHE
+from brainmap.pyramid.writer import PyramidKind, write_pyramid
+from brainmap.server.app import create_app
+from brainmap.server.background import BackgroundServer
+from s3_server import S3Server
+from scraped import moved, samples
+from small_store import SmallStore
+
+
+@pytest.fixture(scope="module")
+def server(small_store: SmallStore) -> Iterator[str]:
+    """A server whose `/metrics` shows what this process read (it serves nothing itself)."""
+    with BackgroundServer(create_app(small_store.store)) as running:
+        yield running.url
+
+
+def test_object_store_reads_are_counted_as_the_store_saw_them(
+    server: str, bucket: str, s3_server: S3Server, tmp_path: Path
+) -> None:
+    path = tmp_path / "rgb.tif"
+    write_pyramid(PIXELS[PyramidKind.RGB8], path, PyramidKind.RGB8)
+    url = upload(path, bucket)
+    TILE_CACHE.clear()
+    seen = len(s3_server.requests)
+    before = samples(server)
+    pyramid = open_remote(url)
+    opened = len(s3_server.requests)
+    pyramid.read_region(0, 0, 0, 1300, 900)  # every tile of the first level: 6 x 4
+    assert open_remote(url) is pyramid
+    after = samples(server)
+
+    heads = [seen for seen in s3_server.requests[seen:] if seen.method == "HEAD"]
+    index_reads = opened - seen - len(heads)
+    assert (len(heads), len(s3_server.requests) - opened) == (1, 24)
+    requests = "brainmap_object_store_requests_total"
+    assert moved(before, after, requests, kind="info") == 1
+    assert moved(before, after, requests, kind="index") == index_reads > 0
+    assert moved(before, after, requests, kind="tiles") == 24
+    assert pyramid.tiles is not None
+    tile_bytes = sum(pyramid.tiles.decoded_level(0).counts)
+    assert (
+        moved(before, after, "brainmap_object_store_read_bytes_total", kind="tiles") == tile_bytes
+    )
+    assert moved(before, after, "brainmap_object_store_read_bytes_total", kind="index") > 0
+    calls = "brainmap_object_store_read_duration_seconds_count"
+    assert moved(before, after, calls, kind="tiles") == 1  # one call, its ranges 8 at a time
+    assert moved(before, after, calls, kind="index") == index_reads
+    for kind in ("info", "index", "tiles"):
+        assert (
+            moved(before, after, "brainmap_object_store_read_duration_seconds_sum", kind=kind) > 0
+        )
+    assert moved(before, after, "brainmap_cache_misses_total", cache="remote_pyramids") == 1
+    assert moved(before, after, "brainmap_cache_hits_total", cache="remote_pyramids") == 1
+    assert moved(before, after, "brainmap_cache_misses_total", cache="tiles") == 24
+    assert moved(before, after, "brainmap_cache_hits_total", cache="tiles") == 0
+
+    pyramid.read_region(0, 300, 200, 400, 300)  # 2 x 2 tiles, all decoded already
+    again = samples(server)
+    assert len(s3_server.requests) == opened + 24
+    assert moved(after, again, "brainmap_cache_hits_total", cache="tiles") == 4
+    assert moved(after, again, "brainmap_cache_misses_total", cache="tiles") == 0
+    assert moved(after, again, requests, kind="tiles") == 0
