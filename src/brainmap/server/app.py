@@ -8,6 +8,7 @@ import pyvips
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from brainmap.server.access import require_tokens
 from brainmap.server.access_log import AccessLog, access_log_for
 from brainmap.server.metrics import HttpMetrics, Observer, ObservingMiddleware, RouteFamilies
 from brainmap.server.routes import iiif
@@ -28,6 +29,7 @@ DB_URL_ENV = "BRAINMAP_DB_URL"
 CACHE_BYTES_ENV = "BRAINMAP_CACHE_BYTES"
 RENDER_WORKERS_ENV = "BRAINMAP_RENDER_WORKERS"
 ACCESS_LOG_ENV = "BRAINMAP_ACCESS_LOG"
+AUTH_ENV = "BRAINMAP_AUTH"
 """How `app_from_environment` finds its store and settings in each server process."""
 
 
@@ -37,12 +39,14 @@ def create_app(
     limits: ImageLimits | None = None,
     render_workers: int | None = None,
     access_log: AccessLog | None = None,
+    auth: bool = False,
 ) -> Starlette:
     """The app serving `store`: RMA queries, images, the structure lookup, the image-sync
     services and the SVG drawings under /api/v2, IIIF under /iiif/3, Prometheus metrics at
     /metrics, the web viewer at /.
     `limits` and `render_workers` as in `ServerState.create`; `access_log` writes a line a
-    request (none without it)."""
+    request (none without it); `auth` lets only public data sets be read without a read token
+    (`server.access`)."""
     api = {
         "data": data_routes(),
         "image": image_routes(),
@@ -61,6 +65,8 @@ def create_app(
     families = RouteFamilies.of(API_PREFIX, api, {iiif.PREFIX: "iiif"})
     observers: list[Observer] = [metrics.observe, *([access_log] if access_log else [])]
     app.add_middleware(ObservingMiddleware, families=families, observers=observers)
+    if auth:
+        require_tokens(app, store)
     time_statements(store.engine)
     install_state(app, ServerState.create(store, limits, render_workers))
     return app
@@ -80,7 +86,8 @@ def app_from_environment() -> Starlette:
     each process opens the store itself (SQLite in WAL mode takes readers from many
     processes), named by ``BRAINMAP_STORE`` and optionally ``BRAINMAP_DB_URL``;
     ``BRAINMAP_CACHE_BYTES`` and ``BRAINMAP_RENDER_WORKERS`` override the defaults;
-    ``BRAINMAP_ACCESS_LOG`` (json or text) turns the access log on."""
+    ``BRAINMAP_ACCESS_LOG`` (json or text) turns the access log on, ``BRAINMAP_AUTH=1`` read
+    tokens."""
     configure_process()
     try:
         store = Store.open(os.environ[STORE_ENV], os.environ.get(DB_URL_ENV) or None)
@@ -95,4 +102,5 @@ def app_from_environment() -> Starlette:
         limits=limits,
         render_workers=int(render_workers) if render_workers else None,
         access_log=access_log_for(os.environ.get(ACCESS_LOG_ENV)),
+        auth=os.environ.get(AUTH_ENV) == "1",
     )
