@@ -7,7 +7,8 @@ does not share its GIL), and reports p50/p99 per query. The peer, measured in th
 same database, is hand-written SQL giving the same rows, fetched by the database's own driver
 (sqlite3, psycopg) and encoded as the same JSON envelope with `json`: the answer's floor in
 Python. Its body must equal the server's byte for byte. Target (issue 14): p50 within 5x of the
-peer's for each query, on each database; `get_section_data_sets_by_product` ('all' over 25,000
+peer's for each query, on each database (the server's CPU time a query is printed too: p50s
+move when other work shares the machine); `get_section_data_sets_by_product` ('all' over 25,000
 rows) streams with the server's memory flat.
 
 Run: ``.venv/bin/python benchmarks/rma.py`` (``--quick`` for a tenth of the rows, ``--db sqlite``
@@ -20,6 +21,7 @@ import argparse
 import http.client
 import importlib.util
 import json
+import os
 import socket
 import sqlite3
 import subprocess
@@ -321,14 +323,17 @@ class Measured:
         return percentile(self.served, 0.5) / percentile(self.peer, 0.5)
 
 
-def timed(action: Callable[[], object], repeat: int) -> list[float]:
-    """Seconds per call, after one warm-up call."""
-    action()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def timed(actions: tuple[Callable[[], object], ...], repeat: int) -> list[list[float]]:
+    """Seconds per call of each action, after one warm-up call each; the actions take turns,
+    so that a machine busy with other work slows each of them alike."""
+    times: list[list[float]] = [[] for _ in actions]
+    for action in actions:
         action()
-        times.append(time.perf_counter() - start)
+    for _ in range(repeat):
+        for action, seconds in zip(actions, times, strict=True):
+            start = time.perf_counter()
+            action()
+            seconds.append(time.perf_counter() - start)
     return times
 
 
@@ -349,6 +354,12 @@ def memory(pid: int) -> dict[str, int]:
         line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
     )
     return {key: int(fields[key].split()[0]) for key in ("VmRSS", "VmHWM")}
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time the process has used (user and system), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -387,16 +398,23 @@ def measure(root: Path, database: Database, scale: Scale) -> dict[str, Measured]
             served_body, peer_body_ = fetch(connection, case.rma), peer_body(database.run, case.sql)
             if served_body != peer_body_:
                 raise RuntimeError(f"{case.name}: the server's body differs from the peer's")
-            before = memory(server.pid)
-            served = timed(lambda c=case: fetch(connection, c.rma), case.repeat)
+            before, cpu = memory(server.pid), cpu_seconds(server.pid)
+            served, peer = timed(
+                (
+                    lambda c=case: fetch(connection, c.rma),
+                    lambda c=case: peer_body(database.run, c.sql),
+                ),
+                case.repeat,
+            )
+            cpu = (cpu_seconds(server.pid) - cpu) / case.repeat
             after = memory(server.pid)
-            peer = timed(lambda c=case: peer_body(database.run, c.sql), case.repeat)
             found = Measured(len(json.loads(served_body)["msg"]), served, peer)
             results[case.name] = found
             print(f"  {case.name:34} {found.rows:>6} {percentile(served, 0.5) * 1e3:9.2f} "
                   f"{percentile(served, 0.99) * 1e3:9.2f} {percentile(peer, 0.5) * 1e3:9.2f} "
                   f"x{found.ratio:.1f}")  # fmt: skip
-            print(f"  {'':34} server RSS {before['VmRSS'] // 1024} MiB -> "
+            print(f"  {'':34} server CPU {cpu * 1e3:.2f} ms a query; "
+                  f"RSS {before['VmRSS'] // 1024} MiB -> "
                   f"{after['VmRSS'] // 1024} MiB, high-water {before['VmHWM'] // 1024} -> "
                   f"{after['VmHWM'] // 1024} MiB")  # fmt: skip
         connection.close()
