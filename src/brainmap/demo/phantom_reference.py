@@ -1,7 +1,7 @@
 """The demo store's reference space: the phantom's annotation volume (labels of the phantom
 ontology on a voxel grid over the CCF's extent) and a Nissl-like template, written with
-:func:`brainmap.reference.volume.write_volume` under the store's ``reference/<id>/``, and the
-``ReferenceSpace`` record naming them.
+:func:`brainmap.reference.volume.write_volume` under ``reference/<id>/`` of the store's pixel
+root (a folder or an object store), and the ``ReferenceSpace`` record naming them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from brainmap.demo.phantom_space import OFFSET_MM, REFERENCE_SPACE_ID
 from brainmap.demo.phantom_stains import DENSITY
 from brainmap.reference.planes import CCF_EXTENT_UM
 from brainmap.reference.volume import write_volume
+from brainmap.store.pixels import LocalPixels, PixelRoot
 from brainmap.store.schema import ReferenceSpace
 
 NAME = "Phantom P56 Brain (brainmap demo)"
@@ -49,21 +50,21 @@ def template(labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def write_reference_space(root: Path, scale: float) -> ReferenceSpace:
-    """Write the volume under store `root` and return the record naming it."""
+def write_reference_space(pixels: PixelRoot | Path, scale: float) -> ReferenceSpace:
+    """Write the volume into a store's pixel root (or the folder of a store that keeps its
+    pixels in it) and return the record naming it."""
+    root = LocalPixels(pixels) if isinstance(pixels, Path) else pixels
     resolution = resolution_um(scale)
     labels = annotation(resolution)
     with tempfile.TemporaryDirectory() as scratch:
         files = {name: Path(scratch) / f"{name}.tif" for name in ("annotation", "template")}
         tifffile.imwrite(files["annotation"], labels)
         tifffile.imwrite(files["template"], template(labels))
-        destination = root / FOLDER
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        write_volume(
-            destination,
-            files["annotation"],
-            template=files["template"],
-            resolution_um=resolution,
+        root.write_volume(
+            FOLDER,
+            lambda folder: write_volume(
+                folder, files["annotation"], template=files["template"], resolution_um=resolution
+            ),
         )
     return ReferenceSpace(
         id=REFERENCE_SPACE_ID,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyvips
@@ -36,7 +35,8 @@ from brainmap.reference.volume import ReferenceVolume, Resolution
 from brainmap.reference.volume_files import VolumeFileError
 from brainmap.store.folder import Store
 from brainmap.store.ontology import StructurePalette, colour_rows
-from brainmap.store.pixel_paths import REFERENCE_FOLDER, OutsidePyramids, contained
+from brainmap.store.pixel_paths import OutsidePyramids
+from brainmap.store.pixels import PixelRoot
 from brainmap.store.schema import (
     Alignment2d,
     Alignment3d,
@@ -78,7 +78,7 @@ class PlatePlan:
     request: PlateRequest
     space_name: str
     structure_graph_id: int | None
-    volume_path: Path
+    volume_path: str  # in the store's pixel root
     shape: tuple[int, int, int]
     resolution_um: Resolution
     has_template: bool
@@ -141,9 +141,8 @@ def plan_plates(store: Store, request: PlateRequest) -> PlatePlan:
         name = space.name or f"reference space {space.id}"
         graph, stored = space.structure_graph_id, str(space.annotation_path)
     try:
-        path = contained(store.root, stored, REFERENCE_FOLDER)
-        volume = ReferenceVolume.open(path)
-    except (VolumeFileError, OutsidePyramids) as error:
+        volume = store.pixels.open_volume(stored)
+    except (VolumeFileError, OutsidePyramids, OSError) as error:
         raise IngestError(f"reference space {request.space_id}: {error}") from None
     try:
         shape, resolution = volume.shape, volume.resolution_um
@@ -151,7 +150,7 @@ def plan_plates(store: Store, request: PlateRequest) -> PlatePlan:
     except ValueError as error:
         raise IngestUsageError(f"--every {request.every_um:g}: {error}") from None
     return PlatePlan(
-        request, name, graph, path, shape, resolution, volume.has_template, plane, tuple(indices)
+        request, name, graph, stored, shape, resolution, volume.has_template, plane, tuple(indices)
     )
 
 
@@ -164,9 +163,9 @@ def _slab_budget(plan: PlatePlan, cache: ChunkCache) -> int:
     return min(count * per_chunk + per_chunk, MAX_CACHE_BYTES)
 
 
-def open_for_plates(plan: PlatePlan) -> ReferenceVolume:
+def open_for_plates(pixels: PixelRoot, plan: PlatePlan) -> ReferenceVolume:
     """The volume, each layer's cache held to one slab of chunks across the plates' normal."""
-    volume = ReferenceVolume.open(plan.volume_path)
+    volume = pixels.open_volume(plan.volume_path)
     for cache in volume.layers.values():
         cache.budget_bytes = _slab_budget(plan, cache)
     return volume
@@ -209,7 +208,7 @@ class PlateCutter:
 
     def __init__(self, store: Store, plan: PlatePlan) -> None:
         self.store, self.plan = store, plan
-        self.volume = open_for_plates(plan)
+        self.volume = open_for_plates(store.pixels, plan)
         self.window = template_window(self.volume) if plan.has_template else None
         graph = plan.structure_graph_id
         with store.session() as session:

@@ -1,18 +1,19 @@
 """Add a reference space to a store: its annotation volume (and intensity template) checked in
-full, written chunked under ``reference/<id>/volume.zarr``, and its ReferenceSpace record.
+full, written chunked under ``reference/<id>/volume.zarr`` of the store's pixel root, and its
+ReferenceSpace record.
 
 Checks come first (`plan_reference`): the options, the store (the id not already holding a
 volume, the structure graph known), the files' headers (3-D, integer labels, template shape),
 then one pass over the annotation file that reads every label (a truncated file, a label
 outside uint32 or missing from the structure graph stops here). Only then is the volume written
-(`brainmap.reference.volume`: to a hidden folder renamed into place) and the record added in one
+(`brainmap.reference.volume`, in a local folder, then renamed into place or uploaded to a
+remote pixel root and checked there: `brainmap.store.pixels`) and the record added in one
 transaction. The rules are in docs/reference.md.
 """
 
 from __future__ import annotations
 
 import math
-import shutil
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -206,23 +207,23 @@ def plan_reference(
 def add_reference_space(
     store: Store, checked: CheckedSpace, on_written: Callable[[], None] | None = None
 ) -> AddedSpace:
-    """Write the checked volume and its record. A volume folder left by an earlier run that was
-    stopped before recording it is replaced; on any failure the new folder is removed.
-    `on_written` is called between writing and recording (a Ctrl-C noted during the write
-    stops there)."""
+    """Write the checked volume into the store's pixel root, whole, then its record. A volume
+    left by an earlier run that was stopped before recording it is replaced; on any failure
+    the new volume is removed. `on_written` is called between writing and recording (a Ctrl-C
+    noted during the write stops there)."""
     request = checked.request
     relative = volume_path(request.space_id)
-    destination = store.root / relative
-    if destination.exists():  # never recorded: `plan_reference` refused a recorded volume
-        shutil.rmtree(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        volume = write_volume(
-            destination,
+
+    def write(folder: Path) -> None:
+        write_volume(
+            folder,
             request.annotation,
             template=request.template,
             resolution_um=request.resolution_um,
         )
+
+    try:
+        volume = store.pixels.write_volume(relative, write)
         if on_written is not None:
             on_written()
         p, i, r = volume.resolution_um
@@ -237,8 +238,7 @@ def add_reference_space(
             space.template_path = relative if volume.has_template else None
             session.add(space)
     except BaseException:
-        shutil.rmtree(destination, ignore_errors=True)
-        _remove_if_empty(destination.parent)
+        store.pixels.remove_volume(relative)
         raise
     return AddedSpace(
         request.space_id,
@@ -248,11 +248,3 @@ def add_reference_space(
         len(checked.labels),
         checked.structure_graph_id,
     )
-
-
-def _remove_if_empty(folder: Path) -> None:
-    try:
-        folder.rmdir()
-        folder.parent.rmdir()
-    except OSError:
-        pass

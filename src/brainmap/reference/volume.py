@@ -1,6 +1,7 @@
-"""A reference volume on disk: an annotation label volume (uint32, (p, i, r)) and optionally an
+"""A stored reference volume: an annotation label volume (uint32, (p, i, r)) and optionally an
 intensity template, stored chunked (zarr v3) so a voxel, a plane along any axis or a scatter of
-points is read without loading the volume (through a bounded cache of decoded chunks).
+points is read without loading the volume (through a bounded cache of decoded chunks). It is
+written to a local folder and read from one or from any zarr store (an object store's).
 
 The store is a zarr v3 group: arrays ``annotation`` and ``template`` (same shape, chunks of
 64³ voxels, zstd), dimension names ``p, i, r``, and attributes ``format``, ``resolution_um``
@@ -19,7 +20,9 @@ from typing import Any, cast
 import numpy as np
 import zarr
 from numpy.typing import ArrayLike, NDArray
+from zarr.abc.store import Store as ZarrStore
 from zarr.codecs import ZstdCodec
+from zarr.errors import GroupNotFoundError
 from zarr.storage import LocalStore
 
 from brainmap.reference.alignment import as_points
@@ -158,13 +161,25 @@ class ReferenceVolume:
         self.shape = self.layers["annotation"].shape
 
     @classmethod
-    def open(cls, path: Path, cache_bytes: int = CACHE_BYTES) -> ReferenceVolume:
+    def open(
+        cls,
+        where: Path | ZarrStore,
+        cache_bytes: int = CACHE_BYTES,
+        name: str | None = None,
+    ) -> ReferenceVolume:
         """Open a volume written by `write_volume`, read-only, holding up to `cache_bytes` of
-        decoded chunks per layer."""
-        if not (path / "zarr.json").is_file():
-            raise VolumeFileError(f"{path}: not a brainmap reference volume")
-        group = zarr.open_group(LocalStore(path, read_only=True), mode="r")
-        return cls(group, str(path), cache_bytes)
+        decoded chunks per layer: a folder, or a zarr store opened read-only (an object
+        store's, say). Errors name it `name` (by default the folder, or the zarr store)."""
+        name = name or str(where)
+        if isinstance(where, Path):
+            if not (where / "zarr.json").is_file():
+                raise VolumeFileError(f"{name}: not a brainmap reference volume")
+            where = LocalStore(where, read_only=True)
+        try:
+            group = zarr.open_group(where, mode="r")
+        except GroupNotFoundError:
+            raise VolumeFileError(f"{name}: not a brainmap reference volume") from None
+        return cls(group, name, cache_bytes)
 
     @property
     def has_template(self) -> bool:

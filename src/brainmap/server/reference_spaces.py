@@ -1,15 +1,14 @@
-"""The reference spaces a server reads: their annotation volumes, opened once and kept while
-used, and their structure centres, computed once (one pass over the volume for all of a space's
-centres), for the last few spaces used."""
+"""The reference spaces a server reads: their annotation volumes, opened once from the store's
+pixel root (a folder or an object store) and kept while used, and their structure centres,
+computed once (one pass over the volume for all of a space's centres), for the last few spaces
+used."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 from starlette.applications import Starlette
@@ -19,7 +18,7 @@ from brainmap.reference.centres import LabelMoments, label_moments, structure_ce
 from brainmap.reference.volume import ReferenceVolume
 from brainmap.store.alignments import SpaceVolumes
 from brainmap.store.folder import Store
-from brainmap.store.pixel_paths import REFERENCE_FOLDER, contained
+from brainmap.store.pixels import PixelRoot
 
 SPACES_HELD = 4
 """Reference spaces whose open volume and structure centres are kept."""
@@ -58,9 +57,8 @@ class ReferenceSpaces:
             if key in self._volumes:
                 self._volumes.move_to_end(key)
                 return self._volumes[key]
-        with _reading(self.store.root, key):
-            where = contained(self.store.root, key[1], REFERENCE_FOLDER)
-            volume = ReferenceVolume.open(where, VOLUME_CACHE_BYTES)
+        with _reading(self.store.pixels, key):
+            volume = self.store.pixels.open_volume(key[1], VOLUME_CACHE_BYTES)
         with self._lock:
             volume = self._volumes.setdefault(key, volume)
             while len(self._volumes) > self.held:
@@ -73,7 +71,7 @@ class ReferenceSpaces:
         index = np.floor(np.asarray(point) / np.asarray(volume.resolution_um) + 0.5)
         if not ((index >= 0) & (index < np.asarray(volume.shape))).all():
             return 0
-        with _reading(self.store.root, self._key(space)):
+        with _reading(self.store.pixels, self._key(space)):
             return int(volume.label_at(point)[0])
 
     def centres(
@@ -89,7 +87,7 @@ class ReferenceSpaces:
                     self._centres.move_to_end(key)
                     return self._centres[key]
             volume = self.volume(space)
-            with _reading(self.store.root, key):
+            with _reading(self.store.pixels, key):
                 moments = _known(label_moments(volume), parents)
             try:
                 centres = structure_centres(moments, parents, volume.resolution_um)
@@ -103,14 +101,16 @@ class ReferenceSpaces:
 
 
 @contextmanager
-def _reading(root: Path, key: tuple[int, str]) -> Iterator[None]:
+def _reading(pixels: PixelRoot, key: tuple[int, str]) -> Iterator[None]:
     """Turn the errors of opening or reading a stored volume into UnreadableVolume, naming it
-    by its path in the store (never its place on the machine)."""
+    by its path in the store (never its place on the machine or in a bucket)."""
     try:
         yield
     except (OSError, ValueError, RuntimeError) as error:
         space, path = key
-        reason = str(error).replace(str(root / path), path).replace(f"{root}{os.sep}", "")
+        reason = str(error)
+        for root in pixels.spellings():
+            reason = reason.replace(f"{root}/{path}", path).replace(f"{root}/", "")
         message = f"reference space {space}: volume {path} cannot be read: {reason}"
         raise UnreadableVolume(message) from None
 

@@ -7,6 +7,12 @@ a `LocalPixels`, a URL with a scheme (``s3://bucket/prefix``; endpoint and crede
 standard AWS environment variables) a `RemotePixels`. Both refuse a path outside the root's
 ``pyramids/`` folder (`pixel_paths`), read pyramids through the caches of `brainmap.pyramid`
 and write a pyramid whole or not at all: a reader never sees part of one.
+
+Reference volumes (zarr v3 folders, `brainmap.reference.volume`) live in the root's
+``reference/`` folder, contained the same way. One is written whole before any record names
+it: in a folder root beside its place and renamed into it, for a remote root in a local staging
+folder, uploaded and checked there (every object, with its size). A remote one is read through
+zarr's fsspec store.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ import re
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path, PurePath, PurePosixPath
 
 import fsspec
 import numpy as np
 import pyvips
+from zarr.storage import FsspecStore
 
 from brainmap.errors import BrainmapError
 from brainmap.pyramid.local import open_pyramid, unopened
@@ -29,7 +38,14 @@ from brainmap.pyramid.pages import PagedPyramid
 from brainmap.pyramid.reader import DamagedPyramid
 from brainmap.pyramid.remote import object_errors, open_remote
 from brainmap.pyramid.writer import PyramidKind, write_pyramid
-from brainmap.store.pixel_paths import PYRAMID_FOLDER, OutsidePyramids, contained, text_problem
+from brainmap.reference.volume import CACHE_BYTES, ReferenceVolume
+from brainmap.store.pixel_paths import (
+    PYRAMID_FOLDER,
+    REFERENCE_FOLDER,
+    OutsidePyramids,
+    contained,
+    text_problem,
+)
 
 URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 """A ``--pixels`` value naming a filesystem by URL rather than a local folder."""
@@ -94,6 +110,27 @@ class PixelRoot(ABC):
             write_pyramid(pixels, local, kind)
             self.put_file(local, name)
 
+    @abstractmethod
+    def open_volume(self, name: str, cache_bytes: int = CACHE_BYTES) -> ReferenceVolume:
+        """The reference volume `name` names (``reference/<id>/...``), read-only;
+        OutsidePyramids when it lies outside ``reference/``, VolumeFileError when missing."""
+
+    @abstractmethod
+    def write_volume(self, name: str, write: Callable[[Path], object]) -> ReferenceVolume:
+        """Make the reference volume `name` and open it: `write(folder)` writes it to a new
+        local folder, whole or not at all (as `brainmap.reference.volume.write_volume` does).
+        A volume already there is replaced (no record names it: `name` is new, or left by a
+        run stopped before recording it)."""
+
+    @abstractmethod
+    def remove_volume(self, name: str) -> None:
+        """Remove the volume `name` as far as can be (a later `write_volume` replaces it)."""
+
+    @abstractmethod
+    def spellings(self) -> tuple[str, ...]:
+        """How the root itself appears in the messages of the libraries below (a folder, a
+        bucket path): messages for users name files by their store path instead."""
+
 
 class LocalPixels(PixelRoot):
     """Pixel files in a local folder (by default the store folder: ``pyramids/`` beside the
@@ -149,6 +186,33 @@ class LocalPixels(PixelRoot):
         self.folder.mkdir(parents=True, exist_ok=True)
         return self.folder
 
+    def open_volume(self, name: str, cache_bytes: int = CACHE_BYTES) -> ReferenceVolume:
+        folder = contained(self.folder, name, REFERENCE_FOLDER)
+        return ReferenceVolume.open(folder, cache_bytes, name)
+
+    def write_volume(self, name: str, write: Callable[[Path], object]) -> ReferenceVolume:
+        """Written in place: `write` makes it beside its place and renames it in."""
+        target = contained(self.folder, name, REFERENCE_FOLDER)
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write(target)
+        return self.open_volume(name)
+
+    def remove_volume(self, name: str) -> None:
+        """Remove the folder, then the folders above it inside ``reference/`` left empty."""
+        target = contained(self.folder, name, REFERENCE_FOLDER)
+        shutil.rmtree(target, ignore_errors=True)
+        inside = Path(os.path.realpath(self.folder / REFERENCE_FOLDER))
+        for folder in target.parents:
+            if not folder.is_relative_to(inside):
+                break
+            with suppress(OSError):
+                folder.rmdir()
+
+    def spellings(self) -> tuple[str, ...]:
+        return os.path.abspath(self.folder), os.path.realpath(self.folder)
+
 
 class RemotePixels(PixelRoot):
     """Pixel files under an fsspec URL (``s3://bucket/prefix``): read with ranged requests
@@ -163,10 +227,11 @@ class RemotePixels(PixelRoot):
         except (ImportError, ValueError) as error:
             raise PixelRootError(url, _driver_hint(error)) from None
 
-    def location(self, name: str) -> tuple[str, str]:
+    def location(self, name: str, folder: str = PYRAMID_FOLDER) -> tuple[str, str]:
         """The URL and the filesystem path of file `name`; OutsidePyramids when it names no
-        file of ``pyramids/`` (objects have no symlinks: the name's text decides)."""
-        problem = text_problem(name) if not name.startswith("/") else "is absolute"
+        file of `folder` (``pyramids/``, or ``reference/`` for reference volumes; objects
+        have no symlinks: the name's text decides)."""
+        problem = text_problem(name, folder) if not name.startswith("/") else "is absolute"
         if problem is not None:
             raise OutsidePyramids(name, problem)
         return f"{self.url}/{name}", f"{self.base.rstrip('/')}/{name}"
@@ -216,6 +281,61 @@ class RemotePixels(PixelRoot):
             self._staging.mkdir(parents=True, exist_ok=True)
             return self._staging
         return Path(tempfile.gettempdir())
+
+    def open_volume(self, name: str, cache_bytes: int = CACHE_BYTES) -> ReferenceVolume:
+        """Read through zarr's fsspec store (its own asynchronous filesystem), read-only."""
+        url = self.location(name, REFERENCE_FOLDER)[0]
+        return ReferenceVolume.open(FsspecStore.from_url(url, read_only=True), cache_bytes, name)
+
+    def write_volume(self, name: str, write: Callable[[Path], object]) -> ReferenceVolume:
+        """Written in the staging folder, then uploaded (`_upload`)."""
+        with tempfile.TemporaryDirectory(prefix=".volume-", dir=self.staging()) as folder:
+            local = Path(folder, PurePosixPath(name).name)
+            write(local)
+            self._upload(local, name)
+        return self.open_volume(name)
+
+    def _upload(self, source: Path, name: str) -> None:
+        """Upload every file of `source` (the objects an earlier run left there are deleted
+        first), then list what the store holds: PixelRootError unless it is every file with
+        its size, and nothing else."""
+        path = self.location(name, REFERENCE_FOLDER)[1]
+        files = {
+            file.relative_to(source).as_posix(): file.stat().st_size
+            for file in sorted(source.rglob("*"))
+            if file.is_file()
+        }
+        try:
+            self._clear(path)
+            self.fs.put([str(source / key) for key in files], [f"{path}/{key}" for key in files])
+            self.fs.invalidate_cache(path)
+            found = self.fs.find(path, detail=True)
+        except OSError as error:
+            raise PixelRootError(self.url, f"{name} cannot be written ({error})") from None
+        stored = {key.removeprefix(f"{path}/"): int(info["size"]) for key, info in found.items()}
+        wrong = sorted(
+            key for key in files.keys() | stored.keys() if files.get(key) != stored.get(key)
+        )
+        if wrong:
+            raise PixelRootError(
+                self.url,
+                f"{name} was not stored whole: {len(wrong)} of its objects are missing, extra "
+                f"or of another size ({wrong[0]} first)",
+            )
+
+    def remove_volume(self, name: str) -> None:
+        path = self.location(name, REFERENCE_FOLDER)[1]
+        with suppress(OSError):
+            self._clear(path)
+
+    def _clear(self, path: str) -> None:
+        """Delete every object under `path` (a volume's folder)."""
+        self.fs.invalidate_cache(path)
+        if left := self.fs.find(path):
+            self.fs.rm(left)
+
+    def spellings(self) -> tuple[str, ...]:
+        return self.url, self.base.rstrip("/")
 
 
 def open_pixels(pixels: str | None, store_folder: Path | None) -> PixelRoot:
