@@ -120,8 +120,8 @@ class Store:
             if existing:
                 store.pixels.check()
             else:
-                Path(root).mkdir(parents=True, exist_ok=True)
                 store.pixels.prepare()
+                Path(root).mkdir(parents=True, exist_ok=True)
             Base.metadata.create_all(store.engine)
         except NotAStore:
             store.close()

@@ -10,7 +10,8 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
-from brainmap.store.folder import DATABASE_FILE, Store, shown_url
+from brainmap.store.folder import DATABASE_FILE, NotAStore, Store, shown_url
+from brainmap.store.pixels import PixelRootError, open_pixels
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,18 @@ class StoreLocation:
 
     def existing(self) -> Store | None:
         """The store here, or None while there is none to open: no SQLite file in the folder,
-        or a database without tables. Nothing is written either way."""
+        or a database without tables (its pixel root checked then). Nothing is written."""
         if self.db_url is None:
-            return self.open() if (self.folder / DATABASE_FILE).is_file() else None
-        return self.open() if self._has_tables() else None
+            found = (self.folder / DATABASE_FILE).is_file()
+        else:
+            found = self._has_tables()
+        if found:
+            return self.open()
+        try:  # a store still to be made: its pixel root is checked now, before any work
+            open_pixels(self.pixels, self.folder).check()
+        except PixelRootError as error:
+            raise NotAStore(error.url, error.reason) from None
+        return None
 
     def missing(self) -> str:
         """What is missing where `existing` found no store."""

@@ -1,0 +1,177 @@
+"""A store's pixels on object storage (moto's S3 on loopback) answer byte for byte as the same
+store on local disk, on SQLite and PostgreSQL; the doors of ``--pixels`` and ``--db``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fsspec
+import numpy as np
+import pytest
+import pyvips
+from click.testing import CliRunner
+
+from brainmap.cli import main
+from brainmap.pyramid.reader import DamagedPyramid
+from brainmap.pyramid.writer import PyramidKind
+from brainmap.server.app import create_app
+from brainmap.server.background import BackgroundServer
+from brainmap.store.folder import NotAStore, Store
+from brainmap.store.pixel_paths import OutsidePyramids
+from brainmap.store.pixels import LocalPixels, RemotePixels
+from loopback import request
+from postgres import NewDatabase
+
+FIRST = 10**12
+"""The first id brainmap gives a record of its own."""
+RNG = np.random.default_rng(14)
+
+
+def _save(pixels: np.ndarray, path: Path, **options: object) -> Path:
+    pyvips.Image.new_from_array(pixels).write_to_file(str(path), **options)
+    return path
+
+
+@pytest.fixture()
+def ingest_arguments(tmp_path: Path) -> list[str]:
+    """``brainmap ingest`` arguments (without the store) for two sections of one data set: a
+    12-bit three-channel TIFF and an 8-bit JPEG, each with a label map and its structures."""
+    deep = RNG.integers(0, 4096, size=(700, 900, 3)).astype(np.uint16)
+    grey = np.tile(np.arange(900) % 256, (700, 1)).astype(np.uint8)
+    labels = np.zeros((700, 900), dtype=np.uint16)
+    labels[100:600, 200:700] = 20
+    structures = tmp_path / "structures.csv"
+    structures.write_text(
+        "id,acronym,name,parent_structure_id,color_hex_triplet\n"
+        "10,root,root,,FFFFFF\n20,A,area a,10,FF0000\n"
+    )
+    return [
+        "--data-set",
+        "5",
+        str(_save(deep, tmp_path / "deep.tif", compression="deflate")),
+        str(_save(np.stack([grey, grey[::-1], 255 - grey], axis=2), tmp_path / "c.jpg", Q=95)),
+        "--labels",
+        str(_save(labels, tmp_path / "labels-a.png")),
+        "--labels",
+        str(_save(labels[::-1].copy(), tmp_path / "labels-b.png")),
+        "--structures",
+        str(structures),
+    ]
+
+
+def _ingest(*arguments: str) -> None:
+    result = CliRunner().invoke(main, ["ingest", *arguments])
+    assert result.exit_code == 0, result.output
+
+
+ANSWERS = [
+    "/api/v2/data/query.json?criteria=model::SectionImage,rma::criteria,[data_set_id$eq5]"
+    ",rma::include,alternate_images,rma::options[order$eq'id']",
+    f"/api/v2/image_download/{FIRST}?downsample=2",
+    f"/api/v2/image_download/{FIRST}?left=100&top=50&width=500&height=400&range=0,2000,0,4095,0,900",
+    f"/api/v2/image_download/{FIRST + 1}?downsample=1&quality=80",
+    f"/api/v2/section_image_download/{FIRST + 1}?downsample=3&annotation=true",
+    f"/iiif/3/{FIRST}/info.json",
+    f"/iiif/3/{FIRST}/256,256,256,256/max/0/default.png",
+    f"/api/v2/image_to_structure/{FIRST}.json?x=400&y=300",
+]
+"""Requests reading every kind of pixel file the ingest wrote: records, pictures at several
+levels, a window on 12-bit data, the annotation drawn from the label map, IIIF, a label read."""
+
+
+def _answers(store: Store) -> list[tuple[int, bytes]]:
+    """Each answer to `ANSWERS`, the server's own address (in IIIF documents) left out."""
+    with BackgroundServer(create_app(store)) as server:
+        replies = map(request, _urls(server.url))
+        return [(reply.status, reply.body.replace(server.url.encode(), b"")) for reply in replies]
+
+
+def _urls(base: str) -> list[str]:
+    return [f"{base}{path}" for path in ANSWERS]
+
+
+def test_pixels_on_object_storage_answer_as_on_local_disk(
+    tmp_path: Path, bucket: str, new_database: NewDatabase, ingest_arguments: list[str]
+) -> None:
+    _ingest("--store", str(tmp_path / "local"), *ingest_arguments)
+    pixels = f"s3://{bucket}/lab-store"
+    database = new_database("remote")
+    chosen = ["--db", database] if database else []
+    remote = ["--store", str(tmp_path / "remote"), *chosen, "--pixels", pixels]
+    _ingest(*remote, *ingest_arguments)
+    _ingest(*remote, *ingest_arguments)  # a rerun finds everything written: nothing new
+    assert not any((tmp_path / "remote").glob("**/*.tif"))  # nothing left on the local disk
+    objects = fsspec.filesystem("s3").find(f"{bucket}/lab-store")
+    assert len(objects) == 4 and all("/lab-store/pyramids/ingest/5/" in key for key in objects)
+    local = Store.open(tmp_path / "local")
+    stored = Store.open(tmp_path / "remote", database, pixels)
+    try:
+        expected, found = _answers(local), _answers(stored)
+    finally:
+        local.close()
+        stored.close()
+    assert [status for status, _ in expected] == [200] * len(ANSWERS)
+    assert found == expected
+
+
+def test_a_remote_root_writes_whole_files_and_reads_them_as_a_folder_does(
+    tmp_path: Path, bucket: str
+) -> None:
+    remote = RemotePixels(f"s3://{bucket}/root")
+    local = LocalPixels(tmp_path)
+    picture = RNG.integers(0, 256, size=(600, 800, 3)).astype(np.uint8)
+    name = "pyramids/a/b.tif"
+    for root in (remote, local):
+        assert not root.has(name)
+        root.write_pyramid(name, picture, PyramidKind.LOSSLESS)
+        assert root.has(name)
+    region = [root.open(name).read_region(1, 10, 20, 300, 200) for root in (remote, local)]
+    np.testing.assert_array_equal(region[0], region[1])
+    first = remote.version(name)
+    assert first[1] == str((tmp_path / name).stat().st_size)
+    for outside in ("../pyramids/x.tif", "pyramids/../../x.tif", "/etc/passwd", "reference/x"):
+        for root in (remote, local):
+            with pytest.raises(OutsidePyramids):
+                root.open(outside)
+    with pytest.raises(DamagedPyramid, match="is missing"):
+        remote.open("pyramids/never-written.tif")
+
+
+@pytest.mark.parametrize(
+    ("pixels", "message"),
+    [
+        ("s3://no-such-bucket-for-brainmap/x", "there is no bucket 'no-such-bucket-for-brainmap'"),
+        ("nosuchscheme://bucket/x", "not a filesystem URL"),
+    ],
+)
+def test_a_pixel_root_that_cannot_be_used_is_refused_before_anything_is_written(
+    tmp_path: Path, bucket: str, ingest_arguments: list[str], pixels: str, message: str
+) -> None:
+    folder = tmp_path / "never"
+    result = CliRunner().invoke(
+        main, ["ingest", "--store", str(folder), "--pixels", pixels, *ingest_arguments]
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not folder.exists()
+    Store.create(tmp_path / "store").close()
+    served = CliRunner().invoke(
+        main, ["serve", "--store", str(tmp_path / "store"), "--pixels", pixels]
+    )
+    assert served.exit_code == 2 and message in served.output
+    with pytest.raises(NotAStore, match=message):
+        Store.create(folder, pixels=pixels)
+
+
+def test_a_database_url_that_cannot_be_used_is_one_line(
+    tmp_path: Path, ingest_arguments: list[str]
+) -> None:
+    for url, message in [
+        ("nosuchdb://x", "cannot be opened"),
+        ("postgresql+psycopg://brainmap@127.0.0.1:1/none", "cannot be read"),
+    ]:
+        result = CliRunner().invoke(
+            main, ["ingest", "--store", str(tmp_path / "s"), "--db", url, *ingest_arguments]
+        )
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "Traceback" not in result.output
