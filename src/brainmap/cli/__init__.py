@@ -13,6 +13,7 @@ from brainmap.cli.mirror import mirror
 from brainmap.cli.records import import_command
 from brainmap.cli.reference import reference
 from brainmap.cli.serve import serve
+from brainmap.cli.store import store
 
 
 @click.group()
@@ -31,6 +32,7 @@ for command in (
     mirror,
     download,
     query,
+    store,
     token,
     public,
 ):

@@ -3,7 +3,9 @@ engine switches SQLite files to WAL mode, a change nobody asked for in a file th
 store. A SQLite file is checked by its bytes (present, a file, not empty, the SQLite header, as
 long as the header says), then read-only for its tables; another database (PostgreSQL) by its
 tables, read in a read-only transaction: an empty one may become a store, one holding only
-other tables is not one."""
+other tables is not one. A store is then checked for its schema revision
+(`brainmap.store.revisions`): one older than this brainmap's is to be upgraded first, one newer
+(made by a newer brainmap) cannot be opened."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from brainmap.errors import BrainmapError
+from brainmap.store import revisions
 from brainmap.store.schema import Base
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -28,10 +31,31 @@ WHITESPACE = str.maketrans("\t\r\n", "   ")
 class NotAStore(BrainmapError):
     """A database that is missing, unreadable, damaged, or not a brainmap store."""
 
-    def __init__(self, database: str, reason: str) -> None:
-        super().__init__(f"{database} is not a brainmap store: {reason}")
+    def __init__(self, database: str, reason: str, message: str | None = None) -> None:
+        super().__init__(message or f"{database} is not a brainmap store: {reason}")
         self.database = database
         self.reason = reason
+
+
+class StoreOutdated(NotAStore):
+    """A brainmap store whose schema is older than this brainmap's: `revision` is the one it
+    has, `recorded` whether it records it (stores made before revisions do not)."""
+
+    def __init__(self, database: str, revision: str, recorded: bool, upgrade: str) -> None:
+        has = f"revision {revision}" if recorded else f"revision {revision}, not yet recorded"
+        reason = f"its schema ({has}) is older than this brainmap's ({revisions.head()})"
+        super().__init__(database, reason, f"{database}: {reason}; run `{upgrade}` first")
+        self.revision = revision
+        self.recorded = recorded
+
+
+class StoreFromNewer(NotAStore):
+    """A brainmap store of a schema revision this brainmap does not know: a newer one."""
+
+    def __init__(self, database: str, revision: str) -> None:
+        reason = f"its schema revision {revision} is unknown to this brainmap"
+        message = f"{database}: {reason} (made by a newer brainmap); upgrade brainmap to open it"
+        super().__init__(database, reason, message)
 
 
 class StoreUnavailable(BrainmapError):
@@ -59,12 +83,15 @@ def check_database(url: URL, existing: bool) -> None:
     else:
         engine = create_engine(url, poolclass=NullPool)
     try:
-        columns = _columns(engine)
+        columns, revision = _columns(engine)
     except DBAPIError as error:
         raise NotAStore(name, f"cannot be read ({first_line(error.orig)})") from None
     finally:
         engine.dispose()
-    _check_tables(name, columns, required=existing or path is not None or bool(columns))
+    required = existing or path is not None or bool(columns)
+    if _check_ours(name, columns, required):
+        _check_revision(name, columns, revision, _upgrade_command(url))
+        _check_tables(name, columns)
 
 
 def first_line(error: BaseException | None) -> str:
@@ -126,36 +153,83 @@ def _read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
-def _columns(engine: Engine) -> dict[str, set[str]]:
-    """Each table's column names, read in a read-only transaction where the database has them."""
+def _columns(engine: Engine) -> tuple[dict[str, set[str]], str | None]:
+    """Each table's column names and the schema revision recorded, read in a read-only
+    transaction where the database has them."""
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
         schema = inspect(connection)
-        return {
+        columns = {
             table: {column["name"] for column in schema.get_columns(table)}
             for table in schema.get_table_names()
         }
+        return columns, revisions.recorded_revision(connection)
 
 
-def _check_tables(name: str, columns: dict[str, set[str]], required: bool) -> None:
-    """Every brainmap table present has its columns, but for the nullable ones a newer brainmap
-    added (opening adds them); with `required`, at least one table is present (the others are
-    created, as tables a newer brainmap defines)."""
-    ours = [table for table in Base.metadata.sorted_tables if table.name in columns]
-    if required and not ours:
+def _check_ours(name: str, columns: dict[str, set[str]], required: bool) -> bool:
+    """Whether the database has brainmap's tables; with `required`, it must."""
+    if any(table.name in columns for table in Base.metadata.sorted_tables):
+        return True
+    if required:
         found = _first_names(sorted(columns)) or "none"
         raise NotAStore(name, f"it has none of brainmap's tables (its tables: {found})")
-    for table in ours:
+    return False
+
+
+def _check_revision(
+    name: str, columns: dict[str, set[str]], revision: str | None, upgrade: str
+) -> None:
+    """The store's schema is this brainmap's: `StoreOutdated` for an older one (a store made
+    before revisions were recorded is recognised by its tables), `StoreFromNewer` for one
+    this brainmap does not know."""
+    if revision is None:
+        recognised = revisions.recognise(columns)
+        if recognised is None:
+            _check_columns(name, columns, required_only=True)
+            raise NotAStore(name, "its tables are those of no brainmap release (another schema)")
+        raise StoreOutdated(name, recognised, False, upgrade)
+    if not revisions.known(revision):
+        raise StoreFromNewer(name, revision)
+    if revision != revisions.head():
+        raise StoreOutdated(name, revision, True, upgrade)
+
+
+def _check_tables(name: str, columns: dict[str, set[str]]) -> None:
+    """Every brainmap table is present with its columns."""
+    absent = [table.name for table in Base.metadata.sorted_tables if table.name not in columns]
+    if absent:
+        raise NotAStore(name, f"it lacks the tables {_first_names(absent)} (another schema)")
+    _check_columns(name, columns, required_only=False)
+
+
+def _check_columns(name: str, columns: dict[str, set[str]], required_only: bool) -> None:
+    """Every brainmap table present has its columns, or (`required_only`) those a record
+    cannot leave empty (its key, the columns that may not be null)."""
+    for table in Base.metadata.sorted_tables:
+        present = columns.get(table.name)
+        if present is None:
+            continue
         missing = [
             column.name
             for column in table.columns
-            if column.name not in columns[table.name]
-            and not (column.nullable and not column.primary_key)
+            if column.name not in present
+            and not (required_only and column.nullable and not column.primary_key)
         ]
         if missing:
             lacks = f"its table {table.name} lacks the columns {_first_names(missing)}"
             raise NotAStore(name, f"{lacks} (another schema)")
+
+
+def _upgrade_command(url: URL) -> str:
+    """The command that upgrades the store at `url`: by its folder when it is a store folder's
+    SQLite file, else by its URL (password hidden)."""
+    from brainmap.store.folder import DATABASE_FILE
+
+    path = sqlite_file(url)
+    if path is not None and path.name == DATABASE_FILE:
+        return f"brainmap store upgrade --store {path.parent}"
+    return f"brainmap store upgrade --db {database_name(url) if path is None else url}"
 
 
 def _first_names(names: list[str]) -> str:

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Integer, create_engine, event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from brainmap.store import revisions
 from brainmap.store.database_check import (
     NotAStore,
     StoreUnavailable,
@@ -23,30 +24,10 @@ from brainmap.store.database_check import (
 )
 from brainmap.store.pixel_paths import PYRAMID_FOLDER
 from brainmap.store.pixels import LocalPixels, PixelRoot, PixelRootError, open_pixels
-from brainmap.store.schema import Base
 
 DATABASE_FILE = "brainmap.sqlite"
 REPLACED = "it was removed or replaced since it was opened; restart to open the new one"
 __all__ = ["DATABASE_FILE", "PYRAMID_FOLDER", "NotAStore", "Store", "StoreUnavailable"]
-
-
-def _portable_tables() -> None:
-    """The two table rules that depend on the database (docs/databases.md), given to every
-    table: foreign-key constraints exist on SQLite only, where an import switches them off for
-    its connection (a subset of Allen data names records the store may never hold) and
-    PostgreSQL cannot without superuser rights; integers are 64-bit everywhere (SQLite's are;
-    PostgreSQL's INTEGER is 32-bit, short of brainmap's own ids from 10**12), while SQLite keeps
-    its INTEGER primary keys (row ids)."""
-    wide = BigInteger().with_variant(Integer(), "sqlite")
-    for table in Base.metadata.tables.values():
-        for constraint in table.foreign_key_constraints:
-            constraint.ddl_if(dialect="sqlite")
-        for column in table.columns:
-            if type(column.type) is Integer:
-                column.type = wide
-
-
-_portable_tables()
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
@@ -122,7 +103,7 @@ class Store:
             else:
                 store.pixels.prepare()
                 Path(root).mkdir(parents=True, exist_ok=True)
-            Base.metadata.create_all(store.engine)
+            revisions.create(store.engine)
         except NotAStore:
             store.close()
             raise

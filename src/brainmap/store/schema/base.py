@@ -1,12 +1,22 @@
 """The declarative base every model shares, and what applies to all of them: table names,
 the id and kept unknown fields of a record, hidden columns, polymorphic kinds, link tables,
-the model catalogue and the upgrade of older stores."""
+the two table rules that depend on the database, and the model catalogue."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import JSON, Column, Connection, ForeignKey, Index, MetaData, Table, event, inspect
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Table,
+    event,
+)
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -14,6 +24,7 @@ from sqlalchemy.orm import (
     has_inherited_table,
     mapped_column,
 )
+from sqlalchemy.sql.schema import SchemaItem
 
 from brainmap.store.naming import plural, snake_case
 
@@ -21,8 +32,16 @@ HIDDEN = {"hidden": True}
 """``info`` of brainmap's bookkeeping columns: never in records, never addressable from RMA."""
 
 
+WIDE = BigInteger().with_variant(Integer(), "sqlite")
+"""Integers are 64-bit everywhere: SQLite's are; PostgreSQL's INTEGER is 32-bit, short of
+brainmap's own ids from 10**12. SQLite keeps its INTEGER primary keys (row ids)."""
+
+
 class Base(DeclarativeBase):
-    """Declarative base; the registry doubles as the RMA model catalogue."""
+    """Declarative base; the registry doubles as the RMA model catalogue. A model's ``int``
+    column is `WIDE`, as is a column given a plain ``Integer`` (`_wide_integer`)."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {int: WIDE}
 
     @declared_attr.directive
     @classmethod
@@ -55,19 +74,25 @@ def polymorphic(identity: str, discriminator: str | None = None) -> dict[str, An
     return {"polymorphic_on": discriminator, "polymorphic_identity": identity}
 
 
-@event.listens_for(Base.metadata, "after_create")
-def _add_new_columns(metadata: MetaData, connection: Connection, **_: object) -> None:
-    """Give an older store the nullable columns newer versions added (such as ``extra``), as
-    ``create_all`` gives it their new tables."""
-    inspector = inspect(connection)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present and column.nullable and not column.primary_key:
-                sql_type = column.type.compile(connection.dialect)
-                connection.exec_driver_sql(
-                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {sql_type}'
-                )
+@event.listens_for(Column, "after_parent_attach")
+def _wide_integer(column: Column[Any], table: SchemaItem) -> None:
+    """A table column declared ``Integer`` is `WIDE` (docs/databases.md, the rules by
+    database); one typed by its foreign key takes the type of the column it refers to."""
+    if _ours(table) and type(column.type) is Integer:
+        column.type = WIDE
+
+
+@event.listens_for(ForeignKeyConstraint, "after_parent_attach")
+def _sqlite_only(constraint: ForeignKeyConstraint, table: SchemaItem) -> None:
+    """A model's foreign-key constraints exist on SQLite only, where an import switches them
+    off for its connection (a subset of Allen data names records the store may never hold);
+    PostgreSQL cannot without superuser rights."""
+    if _ours(table):
+        constraint.ddl_if(dialect="sqlite")
+
+
+def _ours(table: SchemaItem) -> bool:
+    return isinstance(table, Table) and table.metadata is Base.metadata
 
 
 def link_table(*indexes: Index, **targets: str) -> Table:

@@ -1,0 +1,134 @@
+"""The revision of a store's schema, kept by Alembic in the store's own version table: a new
+store's tables made at the newest revision, a store's revision read (or, for a store made before
+revisions existed, recognised by its tables and columns), and a store upgraded to the newest
+revision in place, in one transaction. The revisions are modules in ``migrations/versions``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, create_engine, inspect
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.pool import NullPool
+
+from brainmap.store.schema import Base
+
+VERSION_TABLE = "brainmap_alembic_version"
+"""Where a store records its revision (not Alembic's default name, which an application
+sharing the database may use for its own)."""
+MIGRATIONS = Path(__file__).with_name("migrations")
+LAST_UNRECORDED = "0002"
+"""The newest schema brainmap made before stores recorded their revision: a store without a
+version table has this one or an older one."""
+
+
+def head() -> str:
+    """The newest revision, the one this brainmap's stores have."""
+    revision = _scripts().get_current_head()
+    assert revision is not None, "the migrations folder holds no revision"
+    return revision
+
+
+def known(revision: str) -> bool:
+    """Whether `revision` is one of this brainmap's (a newer brainmap's is not)."""
+    return revision in _ancestry(head())
+
+
+def recorded_revision(connection: Connection) -> str | None:
+    """The revision a store records, None for a store without one (made before revisions, or
+    not made yet)."""
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
+
+
+def recognise(columns: dict[str, set[str]]) -> str | None:
+    """The revision of a store made before revisions were recorded, from its tables' column
+    names: the newest unrecorded revision whose every table it has with the same columns; None
+    when none fits (another schema, or a development version's)."""
+    for revision in _ancestry(LAST_UNRECORDED):
+        expected = _columns_at(revision)
+        if all(columns.get(table) == names for table, names in expected.items()):
+            return revision
+    return None
+
+
+def create(engine: Engine) -> None:
+    """Give a database without brainmap's tables the newest schema, recorded as the head
+    revision; a store already made is left as it is."""
+    with _transaction(engine) as connection:
+        if recorded_revision(connection) is None:
+            Base.metadata.create_all(connection)
+            command.stamp(_config(connection), "head")
+
+
+def upgrade(url: URL, found: str | None, recorded: bool, target: str = "head") -> None:
+    """Bring the database at `url`, of revision `found` (None: an empty database), to `target`.
+    `recorded` says whether the store records `found`; one made before revisions is first
+    recorded as `found`. All or nothing; `RevisionChanged` if the store's recorded revision
+    is no longer the one it had when `found` was read."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with _transaction(engine) as connection:
+            now = recorded_revision(connection)
+            if now != (found if recorded else None):
+                raise RevisionChanged(f"its revision changed to {now} meanwhile; run again")
+            config = _config(connection)
+            if found is not None and not recorded:
+                command.stamp(config, found)
+            command.upgrade(config, target)
+    finally:
+        engine.dispose()
+
+
+class RevisionChanged(Exception):
+    """The store's revision is no longer the one it had when its upgrade was decided."""
+
+
+@contextmanager
+def _transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction committed on success, DDL included: SQLite's Python
+    driver runs DDL outside any transaction unless one was begun explicitly."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield connection
+        connection.commit()
+
+
+def _config(connection: Connection) -> Config:
+    """Alembic's configuration, in code: the migrations folder and the connection to run on."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory(str(MIGRATIONS))
+
+
+def _ancestry(revision: str) -> list[str]:
+    """`revision` and those before it, newest first."""
+    return [script.revision for script in _scripts().walk_revisions("base", revision)]
+
+
+@cache
+def _columns_at(revision: str) -> dict[str, set[str]]:
+    """Each table's column names in a store of `revision`, made by the revisions in memory."""
+    engine = create_engine("sqlite://", poolclass=NullPool)
+    with _transaction(engine) as connection:
+        command.upgrade(_config(connection), revision)
+        schema = inspect(connection)
+        return {
+            table: {column["name"] for column in schema.get_columns(table)}
+            for table in schema.get_table_names()
+            if table != VERSION_TABLE
+        }
