@@ -8,7 +8,6 @@ from pathlib import Path
 import fsspec
 import numpy as np
 import pytest
-import pyvips
 from click.testing import CliRunner
 
 from brainmap.cli import main
@@ -19,64 +18,16 @@ from brainmap.server.background import BackgroundServer
 from brainmap.store.folder import NotAStore, Store
 from brainmap.store.pixel_paths import OutsidePyramids
 from brainmap.store.pixels import LocalPixels, RemotePixels
+from lab_store import ANSWERS, ingest, lab_images
 from loopback import request
 from postgres import NewDatabase
 
-FIRST = 10**12
-"""The first id brainmap gives a record of its own."""
 RNG = np.random.default_rng(14)
-
-
-def _save(pixels: np.ndarray, path: Path, **options: object) -> Path:
-    pyvips.Image.new_from_array(pixels).write_to_file(str(path), **options)
-    return path
 
 
 @pytest.fixture()
 def ingest_arguments(tmp_path: Path) -> list[str]:
-    """``brainmap ingest`` arguments (without the store) for two sections of one data set: a
-    12-bit three-channel TIFF and an 8-bit JPEG, each with a label map and its structures."""
-    deep = RNG.integers(0, 4096, size=(700, 900, 3)).astype(np.uint16)
-    grey = np.tile(np.arange(900) % 256, (700, 1)).astype(np.uint8)
-    labels = np.zeros((700, 900), dtype=np.uint16)
-    labels[100:600, 200:700] = 20
-    structures = tmp_path / "structures.csv"
-    structures.write_text(
-        "id,acronym,name,parent_structure_id,color_hex_triplet\n"
-        "10,root,root,,FFFFFF\n20,A,area a,10,FF0000\n"
-    )
-    return [
-        "--data-set",
-        "5",
-        str(_save(deep, tmp_path / "deep.tif", compression="deflate")),
-        str(_save(np.stack([grey, grey[::-1], 255 - grey], axis=2), tmp_path / "c.jpg", Q=95)),
-        "--labels",
-        str(_save(labels, tmp_path / "labels-a.png")),
-        "--labels",
-        str(_save(labels[::-1].copy(), tmp_path / "labels-b.png")),
-        "--structures",
-        str(structures),
-    ]
-
-
-def _ingest(*arguments: str) -> None:
-    result = CliRunner().invoke(main, ["ingest", *arguments])
-    assert result.exit_code == 0, result.output
-
-
-ANSWERS = [
-    "/api/v2/data/query.json?criteria=model::SectionImage,rma::criteria,[data_set_id$eq5]"
-    ",rma::include,alternate_images,rma::options[order$eq'id']",
-    f"/api/v2/image_download/{FIRST}?downsample=2",
-    f"/api/v2/image_download/{FIRST}?left=100&top=50&width=500&height=400&range=0,2000,0,4095,0,900",
-    f"/api/v2/image_download/{FIRST + 1}?downsample=1&quality=80",
-    f"/api/v2/section_image_download/{FIRST + 1}?downsample=3&annotation=true",
-    f"/iiif/3/{FIRST}/info.json",
-    f"/iiif/3/{FIRST}/256,256,256,256/max/0/default.png",
-    f"/api/v2/image_to_structure/{FIRST}.json?x=400&y=300",
-]
-"""Requests reading every kind of pixel file the ingest wrote: records, pictures at several
-levels, a window on 12-bit data, the annotation drawn from the label map, IIIF, a label read."""
+    return lab_images(tmp_path)
 
 
 def _answers(store: Store) -> list[tuple[int, bytes]]:
@@ -93,13 +44,13 @@ def _urls(base: str) -> list[str]:
 def test_pixels_on_object_storage_answer_as_on_local_disk(
     tmp_path: Path, bucket: str, new_database: NewDatabase, ingest_arguments: list[str]
 ) -> None:
-    _ingest("--store", str(tmp_path / "local"), *ingest_arguments)
+    ingest("--store", str(tmp_path / "local"), *ingest_arguments)
     pixels = f"s3://{bucket}/lab-store"
     database = new_database("remote")
     chosen = ["--db", database] if database else []
     remote = ["--store", str(tmp_path / "remote"), *chosen, "--pixels", pixels]
-    _ingest(*remote, *ingest_arguments)
-    _ingest(*remote, *ingest_arguments)  # a rerun finds everything written: nothing new
+    ingest(*remote, *ingest_arguments)
+    ingest(*remote, *ingest_arguments)  # a rerun finds everything written: nothing new
     assert not any((tmp_path / "remote").glob("**/*.tif"))  # nothing left on the local disk
     objects = fsspec.filesystem("s3").find(f"{bucket}/lab-store")
     assert len(objects) == 4 and all("/lab-store/pyramids/ingest/5/" in key for key in objects)

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from brainmap.cli.options import folder_option
+from brainmap.cli.options import store_options
+
+if TYPE_CHECKING:
+    from brainmap.store.location import StoreLocation
 
 BAD_VALUE = 2
 """The exit code of a store that is not a store or an address that cannot be bound."""
 
 
 @click.command()
-@folder_option("--store", "store_dir", "Store folder (brainmap.sqlite + pyramids/).", required=True)
-@click.option("--db", "db_url", default=None, help="SQLAlchemy URL overriding the store's SQLite.")
+@store_options("Store folder (brainmap.sqlite + pyramids/ unless --db, --pixels say otherwise).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option(
     "--port", default=8080, show_default=True, type=click.IntRange(1, 65_535), help="TCP port."
@@ -42,8 +43,7 @@ BAD_VALUE = 2
     help="Without a read token (brainmap token add) only public data sets answer.",
 )
 def serve(
-    store_dir: Path,
-    db_url: str | None,
+    store: StoreLocation,
     host: str,
     port: int,
     workers: int,
@@ -65,6 +65,7 @@ def serve(
         ACCESS_LOG_ENV,
         AUTH_ENV,
         DB_URL_ENV,
+        PIXELS_ENV,
         STORE_ENV,
         configure_process,
         create_app,
@@ -72,21 +73,21 @@ def serve(
     from brainmap.server.background import CannotListen, listening_socket
     from brainmap.server.http_protocol import BoundedTargetProtocol
     from brainmap.server.metrics import NoMetricsFolder, check_metrics_folder
-    from brainmap.store.folder import NotAStore, Store
+    from brainmap.store.folder import NotAStore
 
     try:
         check_metrics_folder()
-        store = Store.open(store_dir, db_url)
+        opened = store.open()
     except (NotAStore, NoMetricsFolder) as error:
         _refuse(error)
     try:
         listener = listening_socket(host, port)
     except CannotListen as error:
-        store.close()
+        opened.close()
         _refuse(error)
     where = f"[{host}]" if ":" in host else host
     click.echo(
-        f"brainmap: serving {store_dir} on http://{where}:{port}/api/v2/ "
+        f"brainmap: serving {store} on http://{where}:{port}/api/v2/ "
         f"(IIIF under /iiif/3/, web viewer at http://{where}:{port}/)"
     )
     # brainmap's own access log (server/access_log.py) replaces uvicorn's
@@ -98,19 +99,21 @@ def serve(
     try:
         if workers == 1:
             configure_process()
-            app = create_app(store, access_log=access_log_for(access_log), auth=auth)
+            app = create_app(opened, access_log=access_log_for(access_log), auth=auth)
             config = uvicorn.Config(app, **options)
             uvicorn.Server(config).run(sockets=[listener])
             return
         # Python work of concurrent renders is serialised by the GIL within a process; several
         # processes share the listening socket, and each opens the store itself (SQLite WAL
         # allows concurrent readers across processes).
-        store.close()
-        os.environ[STORE_ENV] = str(store_dir.resolve())
+        opened.close()
+        os.environ[STORE_ENV] = str(store.folder.resolve())
         os.environ[ACCESS_LOG_ENV] = access_log
         os.environ[AUTH_ENV] = "1" if auth else ""
-        if db_url is not None:
-            os.environ[DB_URL_ENV] = db_url
+        if store.db_url is not None:
+            os.environ[DB_URL_ENV] = store.db_url
+        if store.pixels is not None:
+            os.environ[PIXELS_ENV] = store.pixels
         config = uvicorn.Config(
             "brainmap.server.app:app_from_environment", factory=True, workers=workers, **options
         )

@@ -26,6 +26,7 @@ API_PREFIX = "/api/v2"
 """Where the RMA data and image download routes are mounted."""
 STORE_ENV = "BRAINMAP_STORE"
 DB_URL_ENV = "BRAINMAP_DB_URL"
+PIXELS_ENV = "BRAINMAP_PIXELS"
 CACHE_BYTES_ENV = "BRAINMAP_CACHE_BYTES"
 RENDER_WORKERS_ENV = "BRAINMAP_RENDER_WORKERS"
 ACCESS_LOG_ENV = "BRAINMAP_ACCESS_LOG"
@@ -84,13 +85,18 @@ def configure_process() -> None:
 def app_from_environment() -> Starlette:
     """`create_app` for one of several server processes (``brainmap serve --workers N``):
     each process opens the store itself (SQLite in WAL mode takes readers from many
-    processes), named by ``BRAINMAP_STORE`` and optionally ``BRAINMAP_DB_URL``;
+    processes), named by ``BRAINMAP_STORE`` and optionally ``BRAINMAP_DB_URL`` and
+    ``BRAINMAP_PIXELS``;
     ``BRAINMAP_CACHE_BYTES`` and ``BRAINMAP_RENDER_WORKERS`` override the defaults;
     ``BRAINMAP_ACCESS_LOG`` (json or text) turns the access log on, ``BRAINMAP_AUTH=1`` read
     tokens."""
     configure_process()
     try:
-        store = Store.open(os.environ[STORE_ENV], os.environ.get(DB_URL_ENV) or None)
+        store = Store.open(
+            os.environ[STORE_ENV],
+            os.environ.get(DB_URL_ENV) or None,
+            os.environ.get(PIXELS_ENV) or None,
+        )
     except NotAStore as error:  # damaged after `serve` checked it: one line, not a traceback
         raise SystemExit(f"brainmap: {error}") from None
     limits = ImageLimits()
