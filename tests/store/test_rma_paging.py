@@ -1,39 +1,50 @@
 """How a page is read (`paging.read_page`): a first batch at once, the count and a stream of the
-rest only when the page goes on. The batch is made small here so that the 120 genes of the RMA
-store span many batches; every reader (plain rows, objects with includes, tabular rows) must give
-the pages and totals a single query would."""
+rest only when the page goes on. 1,234 genes span three batches of `BATCH_ROWS`; every reader
+(plain rows, objects with includes, tabular rows) must give the pages and totals a single query
+would, and a short answer must cost one statement."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session
 
+from brainmap.rma.parse import parse_query
+from brainmap.store import schema as s
 from brainmap.store.folder import Store
-from brainmap.store.query import paging
-from rma_store import run
+from brainmap.store.query.paging import BATCH_ROWS
+from brainmap.store.query.run import run_query
 
-BATCH = 7
-GENES = 120
-
-
-@pytest.fixture(autouse=True)
-def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(paging, "BATCH_ROWS", BATCH)
+GENES = 2 * BATCH_ROWS + 234
 
 
 @pytest.fixture
-def statements(rma_store: Store) -> Iterator[list[str]]:
-    """The SQL statements the store's engine runs while the test does."""
-    seen: list[str] = []
+def genes(empty_store: Store) -> Iterator[tuple[Session, list[str]]]:
+    """A session on a store of `GENES` genes (rolled back after), and the SQL statements it
+    runs once the genes are in."""
+    with empty_store.engine.connect() as connection, Session(connection) as db:
+        db.add(s.Organism(id=2, name="Mus musculus"))
+        db.flush()
+        rows = [{"id": i, "acronym": f"G{i}", "organism_id": 2} for i in range(1, GENES + 1)]
+        db.execute(insert(s.Gene), rows)
+        db.flush()
+        seen: list[str] = []
 
-    def record(*arguments: object) -> None:
-        seen.append(str(arguments[2]))
+        def record(*arguments: object) -> None:
+            seen.append(str(arguments[2]))
 
-    event.listen(rma_store.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(rma_store.engine, "before_cursor_execute", record)
+        event.listen(connection, "before_cursor_execute", record)
+        yield db, seen
+        event.remove(connection, "before_cursor_execute", record)
+        connection.rollback()
+
+
+def _run(db: Session, text: str) -> tuple[int, int, list[int]]:
+    """num_rows, total_rows and the ids of the records."""
+    result = run_query(db, parse_query(text))
+    return result.num_rows, result.total_rows, [record["id"] for record in result.records]
 
 
 @pytest.mark.parametrize(
@@ -41,13 +52,21 @@ def statements(rma_store: Store) -> Iterator[list[str]]:
     [
         ("[num_rows$eq'all']", 1, GENES),
         ("[num_rows$eq'all'][start_row$eq3]", 4, GENES - 3),
-        ("[num_rows$eq'all'][start_row$eq114]", 115, 6),
-        ("[num_rows$eq'all'][start_row$eq113]", 114, 7),
-        ("[num_rows$eq7]", 1, 7),
-        ("[num_rows$eq8][start_row$eq1]", 2, 8),
-        ("[num_rows$eq30][start_row$eq100]", 101, 20),
-        ("[num_rows$eq30][start_row$eq120]", 121, 0),
-        ("[num_rows$eq3][start_row$eq119]", 120, 1),
+        (
+            f"[num_rows$eq'all'][start_row$eq{GENES - BATCH_ROWS + 1}]",
+            GENES - BATCH_ROWS + 2,
+            BATCH_ROWS - 1,
+        ),
+        (
+            f"[num_rows$eq'all'][start_row$eq{GENES - BATCH_ROWS}]",
+            GENES - BATCH_ROWS + 1,
+            BATCH_ROWS,
+        ),
+        (f"[num_rows$eq{BATCH_ROWS}]", 1, BATCH_ROWS),
+        (f"[num_rows$eq{BATCH_ROWS + 1}][start_row$eq1]", 2, BATCH_ROWS + 1),
+        ("[num_rows$eq1100][start_row$eq100]", 101, 1100),
+        (f"[num_rows$eq30][start_row$eq{GENES}]", GENES + 1, 0),
+        (f"[num_rows$eq3][start_row$eq{GENES - 1}]", GENES, 1),
         ("[num_rows$eq0]", 1, 0),
     ],
 )
@@ -60,23 +79,21 @@ def statements(rma_store: Store) -> Iterator[list[str]]:
     ],
 )
 def test_pages_across_batches(
-    rma_store: Store, reader: str, options: str, first: int, count: int
+    genes: tuple[Session, list[str]], reader: str, options: str, first: int, count: int
 ) -> None:
-    result, records = run(rma_store, reader.format(options=options))
-    assert [record["id"] for record in records] == list(range(first, first + count))
-    assert (result.num_rows, result.total_rows) == (count, GENES)
+    num_rows, total_rows, ids = _run(genes[0], reader.format(options=options))
+    assert ids == list(range(first, first + count))
+    assert (num_rows, total_rows) == (count, GENES)
 
 
-def test_an_answer_shorter_than_a_batch_needs_no_count(
-    rma_store: Store, statements: list[str]
-) -> None:
-    result, records = run(rma_store, "model::Gene,rma::criteria,[id$le5]")
-    assert (result.num_rows, result.total_rows, len(records)) == (5, 5, 5)
-    assert len([sql for sql in statements if "count(" in sql.lower()]) == 0
+def test_an_answer_shorter_than_a_batch_is_one_statement(genes: tuple[Session, list[str]]) -> None:
+    db, statements = genes
+    assert _run(db, "model::Gene,rma::criteria,[id$le40]") == (40, 40, list(range(1, 41)))
     assert len(statements) == 1
 
 
-def test_a_longer_answer_is_counted_and_streamed(rma_store: Store, statements: list[str]) -> None:
-    result, records = run(rma_store, "model::Gene,rma::options[num_rows$eq'all']")
-    assert (result.num_rows, len(records)) == (GENES, GENES)
+def test_a_longer_answer_is_counted_once(genes: tuple[Session, list[str]]) -> None:
+    db, statements = genes
+    _, total_rows, ids = _run(db, "model::Gene,rma::options[num_rows$eq'all']")
+    assert (total_rows, ids) == (GENES, list(range(1, GENES + 1)))
     assert len([sql for sql in statements if "count(" in sql.lower()]) == 1

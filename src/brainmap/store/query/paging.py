@@ -44,32 +44,50 @@ def _limit(num_rows: NumRows | None) -> int | None:
     return min(int(num_rows), MAX_ROWS)
 
 
+@dataclass(frozen=True)
+class PageStatements:
+    """A page's statements: its first batch (at most `first_rows` rows), and the rest of the
+    page after it (None when the page ends within the first batch). Made once per plan, so
+    that SQLAlchemy computes their cache keys once."""
+
+    page: Page
+    first: Select[Any]
+    first_rows: int
+    rest: Select[Any] | None
+
+    @classmethod
+    def of(cls, page: Page, statement: Select[Any]) -> PageStatements:
+        """The page's statements over `statement` (ordered, not yet paged)."""
+        first_rows = BATCH_ROWS if page.limit is None else min(page.limit, BATCH_ROWS)
+        rest = None
+        if page.limit is None or page.limit > BATCH_ROWS:
+            remaining = None if page.limit is None else page.limit - BATCH_ROWS
+            rest = statement.offset(page.start + BATCH_ROWS).limit(remaining)
+            rest = rest.execution_options(yield_per=BATCH_ROWS)
+        return cls(page, statement.offset(page.start).limit(first_rows), first_rows, rest)
+
+
 def read_page(
-    page: Page,
-    statement: Select[Any],
+    statements: PageStatements,
     read: Callable[[Select[Any]], Rows[Row]],
     count: Callable[[], int],
     convert: Callable[[Row], dict[str, Any]],
 ) -> tuple[int, Iterator[dict[str, Any]]]:
-    """The total number of matching rows and the page's records, `statement` (ordered, not yet
-    paged) read with `read`. The first batch is read at once: when it ends before the page
-    does, it tells the total without `count`. Otherwise `count` runs and the rest of the page
-    streams in batches, its query run once the first batch has been read."""
-    first_limit = BATCH_ROWS if page.limit is None else min(page.limit, BATCH_ROWS)
-    rows = read(statement.offset(page.start).limit(first_limit))
+    """The total number of matching rows and the page's records, read with `read`. The first
+    batch is read at once: when it ends before the page does, it tells the total without
+    `count`. Otherwise `count` runs and the rest of the page streams in batches, its query run
+    once the first batch has been read."""
+    rows = read(statements.first)
     first = list(rows)
     rows.close()
-    if len(first) < first_limit and (first or page.start == 0):
-        return page.start + len(first), _records(first, None, convert)
+    start = statements.page.start
+    if len(first) < statements.first_rows and (first or start == 0):
+        return start + len(first), _records(first, None, convert)
     total = count()
-    if len(first) < first_limit or (page.limit is not None and page.limit <= BATCH_ROWS):
+    rest = statements.rest
+    if len(first) < statements.first_rows or rest is None:
         return total, _records(first, None, convert)
-    rest = statement.offset(page.start + BATCH_ROWS).limit(
-        None if page.limit is None else page.limit - BATCH_ROWS
-    )
-    return total, _records(
-        first, lambda: read(rest.execution_options(yield_per=BATCH_ROWS)), convert
-    )
+    return total, _records(first, lambda: read(rest), convert)
 
 
 def _records(

@@ -11,20 +11,20 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from brainmap.store.query.paging import Page, read_page
+from brainmap.store.query.paging import Page, PageStatements, read_page
 from brainmap.store.query.result import QueryResult
 
 
 @dataclass(frozen=True)
 class StagePlan:
-    """The statement of a stage's rows (ordered, not paged; None when nothing is read, as for
-    a `debug` preview), the count of them, whether its rows are objects (else plain rows), a
+    """The statements of a stage's page of rows (None when nothing is read, as for a `debug`
+    preview), the count of all its rows, whether its rows are objects (else plain rows), a
     row's record, the page, and the envelope's model and columns."""
 
     model: str
     columns: tuple[str, ...]
     page: Page
-    statement: Select[Any] | None
+    statements: PageStatements | None
     counted: Select[Any]
     objects: bool
     convert: Callable[[Any], dict[str, Any]]
@@ -33,11 +33,10 @@ class StagePlan:
         """The stage's page of records, read in `session`."""
         total = 0
         records: Iterator[dict[str, Any]] = iter(())
-        if self.statement is not None:
+        if self.statements is not None:
             read = session.scalars if self.objects else session.execute
             total, records = read_page(
-                self.page,
-                self.statement,
+                self.statements,
                 read,
                 lambda: session.scalar(self.counted) or 0,
                 self.convert,

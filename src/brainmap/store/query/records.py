@@ -17,7 +17,7 @@ from brainmap.store.query.includes import (
     order_column,
     resolve_include,
 )
-from brainmap.store.query.paging import Page
+from brainmap.store.query.paging import Page, PageStatements
 from brainmap.store.query.plan import StagePlan
 from brainmap.store.query.scope import Condition, StageScope, table_names
 from brainmap.store.schema import Base
@@ -54,11 +54,12 @@ def plan_records(scope: StageScope, model: type[Base], conditions: list[Conditio
         columns = [getattr(model, name) for name in names] or list(inspect(model).primary_key)
         statement = select(*columns)
     statement = statement.where(*conditions).order_by(*(term for term in order if term is not None))
+    page = Page.of(options)
     return StagePlan(
         model=stage.model,
         columns=tuple(name for name in visible_columns(model) if name in fields),
-        page=Page.of(options),
-        statement=None if options.debug == "preview" else statement,
+        page=page,
+        statements=None if options.debug == "preview" else PageStatements.of(page, statement),
         counted=select(func.count()).select_from(select(model).where(*conditions).subquery()),
         objects=bool(includes),
         convert=convert,

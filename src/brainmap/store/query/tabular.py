@@ -19,7 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from brainmap.rma.ast import Path
 from brainmap.store.query.criteria import filter_condition
 from brainmap.store.query.dialect import comparable, ordered
-from brainmap.store.query.paging import Page
+from brainmap.store.query.paging import Page, PageStatements
 from brainmap.store.query.plan import StagePlan
 from brainmap.store.query.scope import Condition, StageScope, table_names
 from brainmap.store.schema import Base
@@ -104,11 +104,12 @@ def plan_tabular(scope: StageScope, model: type[Base], conditions: list[Conditio
         by_name.update({column.alias: term, source: term})
     order = [_order_term(scope, key, desc, by_name) for key, desc in options.order]
     order += [ordered(term, False, scope.dialect) for term in selected]
+    page = Page.of(options)
     return StagePlan(
         model=scope.stage.model,
         columns=spec.aliases,
-        page=Page.of(options),
-        statement=statement.order_by(*order),
+        page=page,
+        statements=PageStatements.of(page, statement.order_by(*order)),
         counted=counted,
         objects=False,
         convert=lambda row: {
