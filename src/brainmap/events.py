@@ -3,7 +3,8 @@ work, for whoever listens in the same process (the server's Prometheus metrics).
 
 The module imports nothing of brainmap and no metrics library, so the pyramid readers report
 without knowing of a server. Listeners are held weakly: an app that is gone stops listening
-without saying so. Reporting costs a lock and a call per listener, next to nothing with none.
+without saying so. Reporting costs a call per listener (a few microseconds for the metrics), next
+to nothing with none.
 """
 
 from __future__ import annotations
@@ -62,22 +63,25 @@ class Listener(Protocol):
     def heard(self, event: Event) -> None: ...
 
 
-_LISTENERS: weakref.WeakSet[Listener] = weakref.WeakSet()
+_LISTENERS: tuple[weakref.ref[Listener], ...] = ()
+"""Replaced whole under `_LOCK`, read without it: reporting takes no lock."""
 _LOCK = threading.Lock()
 
 
 def listen(listener: Listener) -> None:
-    """Tell `listener` every event from now on, while it lives."""
+    """Tell `listener` every event from now on, while it lives (the listeners gone are
+    dropped here)."""
+    global _LISTENERS
     with _LOCK:
-        _LISTENERS.add(listener)
+        living = tuple(reference for reference in _LISTENERS if reference() is not None)
+        _LISTENERS = (*living, weakref.ref(listener))
 
 
 def tell(event: Event) -> None:
     """Hand `event` to every listener."""
-    with _LOCK:
-        listeners = list(_LISTENERS)
-    for listener in listeners:
-        listener.heard(event)
+    for reference in _LISTENERS:
+        if (listener := reference()) is not None:
+            listener.heard(event)
 
 
 def lookups(cache: str, hits: int, misses: int) -> None:

@@ -86,8 +86,10 @@ class WorkMetrics:
             case events.Rendered(media_type, seconds):
                 self.renders.labels(media_type).observe(seconds)
             case events.CacheLookups(cache, hits, misses):
-                self.hits.labels(cache).inc(hits)
-                self.misses.labels(cache).inc(misses)
+                if hits:
+                    self.hits.labels(cache).inc(hits)
+                if misses:
+                    self.misses.labels(cache).inc(misses)
             case events.ObjectRead(kind, requests, size, seconds):
                 self.object_requests.labels(kind).inc(requests)
                 self.object_bytes.labels(kind).inc(size)
