@@ -49,6 +49,14 @@ def opened(store_dir: Path, db_url: str | None) -> Iterator[Store]:
         store.close()
 
 
+def lines(shown: list[str], none: str) -> None:
+    """`shown` one a line on stdout; `none` on stderr when there are none."""
+    for line in shown:
+        click.echo(line)
+    if not shown:
+        click.echo(none, err=True)
+
+
 @click.group("token")
 def token() -> None:
     """Read tokens: with ``serve --auth``, a request carrying one (``Authorization: Bearer
@@ -77,10 +85,7 @@ def token_list(store_dir: Path, db_url: str | None) -> None:
 
     with opened(store_dir, db_url) as store:
         tokens = list_tokens(store)
-    for item in tokens:
-        click.echo(f"{item.name}\t{item.created.isoformat()}Z")
-    if not tokens:
-        click.echo("no tokens", err=True)
+    lines([f"{item.name}\t{item.created.isoformat()}Z" for item in tokens], "no tokens")
 
 
 @token.command("revoke")
@@ -138,7 +143,4 @@ def public_list(store_dir: Path, db_url: str | None) -> None:
 
     with opened(store_dir, db_url) as store:
         found = public_ids(store)
-    for data_set_id in found:
-        click.echo(data_set_id)
-    if not found:
-        click.echo("no public data sets", err=True)
+    lines([str(data_set_id) for data_set_id in found], "no public data sets")
