@@ -11,11 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tifffile
 from click.testing import CliRunner, Result
 
 from brainmap.cli.store_copy import copy
 from brainmap.pyramid.tiers import whole_image
 from brainmap.pyramid.writer import PyramidKind, write_pyramid
+from brainmap.reference.volume import write_volume
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store.copy import TABLES, copy_store
@@ -23,7 +25,7 @@ from brainmap.store.copy_rows import digest
 from brainmap.store.folder import Store
 from brainmap.store.mirrored import record_mirrored_level
 from brainmap.store.pixels import LocalPixels
-from brainmap.store.schema import Product, SectionImage, SubImage
+from brainmap.store.schema import Product, ReferenceSpace, SectionImage, SubImage
 from loopback import request
 from postgres import Cluster
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, build_small_store
@@ -31,8 +33,9 @@ from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, build_small_
 MIRRORED = 5001
 ALLEN_PATH = f"/external/aibssan/production32/{MIRRORED}.aff"
 MIRROR_FILE = "pyramids/mirror/5001/0.tif"
-FILES = 8
-"""Pixel files of the source: the small store's seven pyramids and the mirrored level."""
+VOLUME = "reference/9/volume.zarr"
+PYRAMIDS = 8
+"""Pyramids of the source: the small store's seven and the mirrored level."""
 QUERIES = (
     "/api/v2/data/query.json?criteria=model::SubImage,rma::include,alternate_images,"
     "rma::options[num_rows$eqall]",
@@ -81,9 +84,22 @@ class StopAtTable:
 
 @pytest.fixture()
 def source(tmp_path: Path) -> Iterator[Store]:
-    """The small store, with a mirrored level of an Allen image and kept unknown fields (a
-    JSON object, and a JSON null beside SQL NULLs)."""
+    """The small store, with a mirrored level of an Allen image, a reference space's volume
+    and kept unknown fields (a JSON object, and a JSON null beside SQL NULLs)."""
     store = build_small_store(tmp_path / "source").store
+    labels = np.zeros((6, 5, 7), np.uint32)
+    labels[1:5, 1:4, 2:6] = 315
+    tifffile.imwrite(tmp_path / "annotation.tif", labels)
+    tifffile.imwrite(tmp_path / "template.tif", (labels // 3).astype(np.uint16))
+    store.pixels.write_volume(
+        VOLUME,
+        lambda folder: write_volume(
+            folder,
+            tmp_path / "annotation.tif",
+            template=tmp_path / "template.tif",
+            resolution_um=25,
+        ),
+    )
     levels = np.arange(64 * 96 * 3, dtype=np.uint8).reshape(64, 96, 3)
     target = store.pyramid_path(MIRROR_FILE)
     target.parent.mkdir(parents=True)
@@ -93,6 +109,16 @@ def source(tmp_path: Path) -> Iterator[Store]:
             SectionImage(id=MIRRORED, data_set_id=100, path=ALLEN_PATH, **whole_image(96, 64))
         )
         record_mirrored_level(session, ALLEN_PATH, 0, MIRROR_FILE)
+        session.add(
+            ReferenceSpace(
+                id=9,
+                name="P56 Brain",
+                structure_graph_id=1,
+                **dict.fromkeys(("resolution_p", "resolution_i", "resolution_r"), 25.0),
+                annotation_path=VOLUME,
+                template_path=VOLUME,
+            )
+        )
         session.get_one(SubImage, ISH_IMAGE).extra = {"lims_note": "kept", "zeta": [1, None, 2.5]}
     with store.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE products SET extra = 'null' WHERE id = 5")
@@ -111,6 +137,18 @@ def answers(store: Store) -> list[tuple[int, bytes]]:
     return [(reply.status, reply.body) for reply in replies]
 
 
+def volume(store: Store) -> list[bytes]:
+    """The reference volume's voxels, both layers, read through the store's pixel root."""
+    opened = store.pixels.open_volume(VOLUME)
+    planes = range(opened.shape[0])
+    return [opened.plane("p", p, layer).tobytes() for layer in opened.layers for p in planes]
+
+
+def pixel_files(store: Store) -> int:
+    """How many files the store's records name: its pyramids and its volume's files."""
+    return PYRAMIDS + sum(1 for file in (store.root / VOLUME).rglob("*") if file.is_file())
+
+
 def fingerprint(store: Store) -> list[tuple[str, int, int]]:
     """Each table's row count and digest."""
     with store.engine.connect() as connection:
@@ -124,7 +162,7 @@ def test_a_copy_to_postgresql_and_s3_and_back_serves_the_same_bytes(
     copied = run("--store", source.root, "--to-db", remote_db, "--to-pixels", remote_pixels)
     assert copied.exit_code == 0, copied.output
     assert "sub_images: 5 rows copied, 0 already there" in copied.output
-    assert f"files: {FILES} copied" in copied.output
+    assert f"files: {pixel_files(source)} copied" in copied.output
     back = run(
         *("--store", tmp_path / "staging", "--db", remote_db, "--pixels", remote_pixels),
         *("--to-store", tmp_path / "back", "--to-pixels", tmp_path / "pixels"),
@@ -139,6 +177,7 @@ def test_a_copy_to_postgresql_and_s3_and_back_serves_the_same_bytes(
     for copy_of in copies:
         assert fingerprint(copy_of) == fingerprint(source)
         assert answers(copy_of) == original
+        assert volume(copy_of) == volume(source)
     assert extras(copies[1]) == extras(source) == [(1, None), (5, "null")]
     with copies[0].session() as session:  # PostgreSQL's id sequence follows the copied ids
         added = Product(name="made after the copy")
@@ -159,6 +198,7 @@ def extras(store: Store) -> list[tuple[int, str | None]]:
 def test_a_stopped_copy_resumes_and_ends_identical(
     source: Store, tmp_path: Path, stop: str
 ) -> None:
+    files = pixel_files(source)
     destination = Store.create(tmp_path / "copy")
     if stop == "files":
         destination.pixels = StopAfter(destination.root, 3)
@@ -171,13 +211,13 @@ def test_a_stopped_copy_resumes_and_ends_identical(
     resumed = run("--store", source.root, "--to-store", tmp_path / "copy")
     assert resumed.exit_code == 0, resumed.output
     if stop == "files":
-        assert f"files: {FILES - 3} copied" in resumed.output
+        assert f"files: {files - 3} copied" in resumed.output
         assert "3 already there" in resumed.output
         assert "sub_images: 0 rows copied, 5 already there" in resumed.output
     else:
         assert "sub_images: 0 rows copied, 5 already there" in resumed.output
         assert "alternate_images: 4 rows copied, 0 already there" in resumed.output
-        assert f"files: {FILES} copied" in resumed.output
+        assert f"files: {files} copied" in resumed.output
     copied = Store.open(tmp_path / "copy")
     assert fingerprint(copied) == fingerprint(source)
     assert answers(copied) == answers(source)
@@ -206,7 +246,7 @@ def test_a_damaged_destination_file_is_copied_again(source: Store, tmp_path: Pat
     again = run("--store", source.root, "--to-store", tmp_path / "copy")
     assert again.exit_code == 0, again.output
     assert "files: 1 copied" in again.output
-    assert f"{FILES - 1} already there" in again.output
+    assert f"{pixel_files(source) - 1} already there" in again.output
     assert damaged.read_bytes() == source.pyramid_path(MIRROR_FILE).read_bytes()
 
 
@@ -217,5 +257,17 @@ def test_a_missing_source_file_is_named(source: Store, tmp_path: Path) -> None:
     assert f"{MIRROR_FILE} (mirrored_pyramids file of {ALLEN_PATH}): missing at the source" in (
         failed.output
     )
-    assert f"files: {FILES - 1} copied" in failed.output
+    assert f"files: {pixel_files(source) - 1} copied" in failed.output
     assert not (tmp_path / "copy" / MIRROR_FILE).exists()
+
+
+def test_a_file_of_another_store_is_not_replaced(source: Store, tmp_path: Path) -> None:
+    theirs = tmp_path / "copy" / "pyramids" / "ish.tif"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_bytes(b"another store's pyramid")
+    failed = run("--store", source.root, "--to-store", tmp_path / "copy")
+    assert failed.exit_code == 1
+    assert "pyramids/ish.tif (sub_images path of 1001): is at the destination with other" in (
+        failed.output
+    )
+    assert theirs.read_bytes() == b"another store's pyramid"

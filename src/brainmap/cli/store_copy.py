@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from rich.progress import Progress as Bars
 
-    from brainmap.store.copy import CopyReport
+    from brainmap.store.copy_report import CopyReport
     from brainmap.store.folder import Store
     from brainmap.store.location import StoreLocation
 

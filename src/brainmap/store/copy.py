@@ -12,16 +12,15 @@ each table's row count and digest are compared; every mismatch is one line of th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import URL
 
 from brainmap.errors import BrainmapError
-from brainmap.store.copy_files import PixelFiles, named_files, volume_folder
+from brainmap.store.copy_files import named_files
+from brainmap.store.copy_pixels import copy_pixels
+from brainmap.store.copy_report import CopyReport, Progress
 from brainmap.store.copy_rows import (
     batches,
     digest,
@@ -48,33 +47,6 @@ class DestinationRefused(BrainmapError):
         super().__init__(f"the destination {reason}; nothing was copied")
 
 
-class Progress(Protocol):
-    """What a copy tells as it goes (the CLI draws bars from it)."""
-
-    def table(self, name: str, rows: int) -> None:
-        """`rows` more rows of table `name` were looked at."""
-
-    def files(self, count: int) -> None:
-        """The copy of `count` files begins."""
-
-    def file(self, name: str, size: int) -> None:
-        """File `name`, of `size` bytes, is done (copied, skipped or failed)."""
-
-
-@dataclass
-class CopyReport:
-    """What a copy did: rows copied and already there by table, files and bytes copied and
-    skipped (already at the destination, identical), and one line a problem found."""
-
-    copied_rows: dict[str, int] = field(default_factory=dict)
-    present_rows: dict[str, int] = field(default_factory=dict)
-    files_copied: int = 0
-    bytes_copied: int = 0
-    files_skipped: int = 0
-    bytes_skipped: int = 0
-    problems: list[str] = field(default_factory=list)
-
-
 def copy_store(source: Store, destination: Store, progress: Progress) -> CopyReport:
     """Copy every record and pixel file of `source` into `destination`, then verify both."""
     fresh = _check_destination(source, destination)
@@ -86,7 +58,7 @@ def copy_store(source: Store, destination: Store, progress: Progress) -> CopyRep
     with destination.engine.begin() as writing:
         for table in TABLES:
             follow_ids(writing, table)
-    _copy_files(named, source, destination, fresh, report, progress)
+    copy_pixels(named, source.pixels, destination.pixels, fresh, report, progress)
     report.problems.extend(_verify_tables(source, destination))
     return report
 
@@ -148,81 +120,6 @@ def _copy_table(
         progress.table(table.name, len(batch))
     report.copied_rows[table.name] = copied
     report.present_rows[table.name] = present
-
-
-def _copy_files(
-    named: dict[str, str],
-    source: Store,
-    destination: Store,
-    fresh: bool,
-    report: CopyReport,
-    progress: Progress,
-) -> None:
-    """Copy or skip each file the records name; a problem line for each that fails."""
-    theirs, ours = PixelFiles(source.pixels), PixelFiles(destination.pixels)
-    files = list(_expanded(named, theirs, report))
-    progress.files(len(files))
-    for name, named_by in files:
-        try:
-            size = theirs.size(name)
-        except OSError as error:
-            report.problems.append(f"{name} ({named_by}): cannot be read at the source: {error}")
-            progress.file(name, 0)
-            continue
-        if size is None:
-            report.problems.append(f"{name} ({named_by}): missing at the source")
-            progress.file(name, 0)
-            continue
-        problem = _copy_file(name, size, theirs, ours, fresh, report)
-        if problem is not None:
-            report.problems.append(f"{name} ({named_by}): {problem}")
-        progress.file(name, size)
-
-
-def _expanded(
-    named: dict[str, str], theirs: PixelFiles, report: CopyReport
-) -> Iterator[tuple[str, str]]:
-    """Each file to copy with the record naming it: a reference volume's folder becomes its
-    files; a name outside the pixel root's folders is a problem."""
-    for name, named_by in sorted(named.items()):
-        try:
-            if not volume_folder(name):
-                theirs.path(name)
-                yield name, named_by
-                continue
-            inside = theirs.files_under(name)
-        except (OSError, BrainmapError) as error:
-            report.problems.append(f"{name} ({named_by}): {error}")
-            continue
-        if not inside:
-            report.problems.append(f"{name} ({named_by}): missing at the source (no files)")
-        yield from ((file, named_by) for file in inside)
-
-
-def _copy_file(
-    name: str, size: int, theirs: PixelFiles, ours: PixelFiles, fresh: bool, report: CopyReport
-) -> str | None:
-    """Skip file `name` when the destination holds it unchanged, else copy it and read it
-    back; the problem found, if any. Into a destination that had no records, a file already
-    there with other bytes is another store's: it is reported, not replaced."""
-    try:
-        if ours.size(name) == size and ours.checksum(name) == theirs.checksum(name):
-            report.files_skipped += 1
-            report.bytes_skipped += size
-            return None
-        if fresh and ours.size(name) is not None:
-            return "is at the destination with other bytes (another store's?); not replaced"
-        written = ours.copy_from(theirs, name)
-        stored = ours.size(name)
-        if stored != size:
-            return f"was written with {stored} of its {size} bytes"
-        if ours.checksum(name) != written:
-            return "reads back from the destination with other bytes than were written"
-    except (OSError, BrainmapError) as error:
-        return f"not copied: {error}"
-    report.files_copied += 1
-    report.bytes_copied += size
-    return None
 
 
 def _verify_tables(source: Store, destination: Store) -> list[str]:

@@ -62,12 +62,24 @@ class PixelFiles:
 
     def size(self, name: str) -> int | None:
         """The size of file `name`, None when there is none."""
-        path = self.path(name)
         try:
-            info = self.fs.info(path)
+            info = self.fs.info(self.path(name))
         except FileNotFoundError:
             return None
         return int(info["size"]) if info["type"] == "file" else None
+
+    def sizes(self, name: str) -> dict[str, int]:
+        """The files `name` stands for, with their sizes: itself, or the files in and below a
+        reference volume's folder; none when there are none."""
+        if not volume_folder(name):
+            size = self.size(name)
+            return {} if size is None else {name: size}
+        path = self.path(name).rstrip("/")
+        found = self.fs.find(path, detail=True)
+        return {
+            f"{name}/{PurePosixPath(file).relative_to(path)}": int(info["size"])
+            for file, info in sorted(found.items())
+        }
 
     def chunks(self, name: str) -> Iterator[bytes]:
         """The bytes of file `name`, `CHUNK` at a time."""
@@ -82,40 +94,23 @@ class PixelFiles:
             digest.update(chunk)
         return digest.hexdigest()
 
-    def files_under(self, folder: str) -> list[str]:
-        """The names of the files in folder `folder` and below it, sorted."""
-        path = self.path(folder).rstrip("/")
-        found = self.fs.find(path)
-        return sorted(f"{folder}/{PurePosixPath(file).relative_to(path)}" for file in found)
-
-    def holds_pyramids(self) -> bool:
-        """Whether the root's ``pyramids/`` folder holds anything."""
-        path = f"{self.base}/{PYRAMID_FOLDER}"
-        try:
-            return bool(self.fs.ls(path, detail=False))
-        except FileNotFoundError:
-            return False
+    def download(self, name: str, local: Path) -> str:
+        """Write the bytes of file `name` to the new local file `local`; their SHA-256 in hex."""
+        digest = sha256()
+        with local.open("xb") as handle:
+            for chunk in self.chunks(name):
+                digest.update(chunk)
+                handle.write(chunk)
+        return digest.hexdigest()
 
     def copy_from(self, source: PixelFiles, name: str) -> str:
         """Copy file `name` from `source` into this root through a file in its staging folder;
         the SHA-256 of the bytes read, in hex."""
-        digest = sha256()
-        with tempfile.NamedTemporaryFile(
-            dir=self.root.staging(), prefix=".copy-", delete=False
-        ) as handle:
-            staged = Path(handle.name)
-            try:
-                for chunk in source.chunks(name):
-                    digest.update(chunk)
-                    handle.write(chunk)
-            except BaseException:
-                staged.unlink()
-                raise
-        try:
+        with tempfile.TemporaryDirectory(prefix=".copy-", dir=self.root.staging()) as folder:
+            staged = Path(folder, PurePosixPath(name).name)
+            digest = source.download(name, staged)
             self.root.put_file(staged, name)
-        finally:
-            staged.unlink(missing_ok=True)
-        return digest.hexdigest()
+        return digest
 
 
 def named_files(connection: Connection) -> dict[str, str]:
