@@ -73,3 +73,21 @@ def test_object_store_reads_are_counted_as_the_store_saw_them(
     assert moved(after, again, "brainmap_cache_hits_total", cache="tiles") == 4
     assert moved(after, again, "brainmap_cache_misses_total", cache="tiles") == 0
     assert moved(after, again, requests, kind="tiles") == 0
+
+
+def test_a_level_streamed_by_libvips_counts_its_reads(
+    server: str, bucket: str, s3_server: S3Server, tmp_path: Path
+) -> None:
+    path = tmp_path / "rgb.tif"
+    write_pyramid(PIXELS[PyramidKind.RGB8], path, PyramidKind.RGB8)
+    pyramid = open_remote(upload(path, bucket))
+    seen = len(s3_server.requests)
+    before = samples(server)
+    pyramid.level(0).crop(100, 200, 700, 500).numpy()  # as a region too large to decode is read
+    after = samples(server)
+    gets = s3_server.requests[seen:]
+    assert gets and all(seen.method == "GET" and seen.range for seen in gets)
+    requests = "brainmap_object_store_requests_total"
+    assert moved(before, after, requests, kind="stream") == len(gets)
+    assert moved(before, after, "brainmap_object_store_read_bytes_total", kind="stream") > 0
+    assert moved(before, after, requests, kind="tiles") == 0
