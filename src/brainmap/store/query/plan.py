@@ -34,7 +34,8 @@ class StagePlan:
         total = 0
         records: Iterator[dict[str, Any]] = iter(())
         if self.statements is not None:
-            read = session.scalars if self.objects else session.execute
+            # plain rows straight from the connection: no ORM result processing
+            read = session.scalars if self.objects else session.connection().execute
             total, records = read_page(
                 self.statements,
                 read,
