@@ -15,7 +15,7 @@ from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from loopback import request
 from scraped import Samples, moved, samples
-from small_store import ISH_IMAGE, SmallStore
+from small_store import ATLAS_IMAGE, ISH_IMAGE, SmallStore
 
 IMAGE = f"/api/v2/section_image_download/{ISH_IMAGE}?downsample=2"
 RENDERS = "brainmap_render_duration_seconds_count"
@@ -66,6 +66,14 @@ def test_each_output_format_is_timed_under_its_media_type(server: str) -> None:
     after = samples(server)
     assert moved(before, after, RENDERS, media_type="image/png") == 1
     assert moved(before, after, RENDERS, media_type="image/jpeg") == 0
+
+
+def test_an_svg_drawing_is_timed(server: str) -> None:
+    before = samples(server)
+    reply = request(f"{server}/api/v2/svg/{ATLAS_IMAGE}")
+    assert reply.status == 200, reply.body
+    after = samples(server)
+    assert moved(before, after, RENDERS, media_type="image/svg+xml") == 1
 
 
 def test_an_rma_query_moves_database_time(rma_server: str) -> None:

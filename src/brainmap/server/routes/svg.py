@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from brainmap import events
 from brainmap.errors import BadParameter, NotFound
 from brainmap.imaging.outlines import Layer, Region, plan_tracing, svg_document, trace_regions
 from brainmap.params import LARGEST_ID, ImageRequest
@@ -171,7 +172,9 @@ async def _svg(request: Request, *, download: bool) -> Response:
             return Response(media_type=MEDIA_TYPE, headers=headers)
         body = state.responses.get(prepared.etag)
         if body is None:
-            body = await anyio.to_thread.run_sync(prepared.draw, limiter=state.render_limiter)
+            body = await anyio.to_thread.run_sync(
+                _timed, prepared.draw, limiter=state.render_limiter
+            )
             state.responses.keep(prepared.etag, body)
     except (BadParameter, NotFound, UnreadablePixels) as error:
         return refusal(error)
@@ -257,6 +260,12 @@ def _drawings(
         colours = state.palettes.colours(session, graph_id or 0, highlight)
         drawings.append(Drawing(atlas_id, atlas_groups, labels, colours))
     return (image.image_width, image.image_height), drawings
+
+
+def _timed(draw: Callable[[], bytes]) -> bytes:
+    """`draw`'s document, its time reported as an SVG render (`brainmap.events`)."""
+    with events.rendering(MEDIA_TYPE):
+        return draw()
 
 
 def _draw(size: tuple[int, int], drawings: list[Drawing]) -> bytes:
