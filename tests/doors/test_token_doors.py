@@ -540,3 +540,17 @@ def test_the_rule_on_each_database(tmp_path: Path, new_database: Any) -> None:
     token = add_token(store, "lab")
     assert TokenCheck(store).valid(token) and not TokenCheck(store).valid(token[:-1])
     store.close()
+
+
+def test_a_token_check_on_a_database_gone_is_the_503_of_every_route(tmp_path: Path) -> None:
+    store = small_private_store(tmp_path, None)
+    with BackgroundServer(create_app(store, auth=True)) as server:
+        (tmp_path / "new").write_text("not a database any more\n")
+        (tmp_path / "new").replace(tmp_path / "brainmap.sqlite")
+        target = f"{server.url}/api/v2/data/SectionDataSet/1.json"
+        for headers in ({}, bearer(secrets.token_urlsafe(32))):
+            reply = request(target, headers=headers)
+            assert (reply.status, reply.content_type) == (503, "application/json")
+            assert "it was removed or replaced since it was opened" in reply.json()["msg"]
+            assert b"\n" not in reply.body and str(tmp_path) not in reply.text
+    store.close()

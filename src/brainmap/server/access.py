@@ -13,11 +13,14 @@ Every answer varies by ``Authorization``, and one to a request that carried the 
 from __future__ import annotations
 
 import anyio
+from sqlalchemy.exc import DatabaseError
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from brainmap.server.state import database_failure
 from brainmap.store.access import TokenCheck, hide_private_data, public_only
-from brainmap.store.folder import Store
+from brainmap.store.folder import Store, StoreUnavailable
 
 AUTHORIZATION = b"authorization"
 
@@ -52,7 +55,12 @@ class ReadTokens:
         header = dict(scope["headers"]).get(AUTHORIZATION)
         send = _private_answers(send, personal=header is not None)
         token = bearer_token(header)
-        if token is not None and await self._valid(token):
+        try:
+            current = token is not None and await self._valid(token)
+        except (DatabaseError, StoreUnavailable) as error:  # the 503 every route gives
+            await (await database_failure(Request(scope), error))(scope, receive, send)
+            return
+        if current:
             await self.app(scope, receive, send)
             return
         with public_only():
