@@ -6,6 +6,10 @@ again; a source file that is missing is named."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +32,7 @@ from brainmap.store.pixels import LocalPixels
 from brainmap.store.schema import Product, ReferenceSpace, SectionImage, SubImage
 from loopback import request
 from postgres import Cluster
+from s3_server import S3Server
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, build_small_store
 
 MIRRORED = 5001
@@ -271,3 +276,34 @@ def test_a_file_of_another_store_is_not_replaced(source: Store, tmp_path: Path) 
         failed.output
     )
     assert theirs.read_bytes() == b"another store's pyramid"
+
+
+def test_ctrl_c_stops_the_copy_and_a_rerun_finishes_it(
+    source: Store, bucket: str, s3_server: S3Server, tmp_path: Path
+) -> None:
+    """A real SIGINT while a file is read from S3 (held there): exit 130 with one line; the
+    same command again completes the copy."""
+    remote = ("--store", tmp_path / "remote", "--pixels", f"s3://{bucket}/store")
+    to_remote = ("--to-store", tmp_path / "remote", "--to-pixels", f"s3://{bucket}/store")
+    assert run("--store", source.root, *to_remote).exit_code == 0
+    arguments = [*map(str, remote), "--to-store", str(tmp_path / "copy")]
+    command = [sys.executable, "-c", "from brainmap.cli.store_copy import copy; copy()", *arguments]
+    earlier = len(s3_server.requests)
+    with s3_server.holding(10**6):
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not any(seen.range for seen in s3_server.requests[earlier:]):
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert err.decode().strip() == "brainmap: interrupted; run the same command again to resume"
+    resumed = run(*remote, "--to-store", tmp_path / "copy")
+    assert resumed.exit_code == 0, resumed.output
+    assert "sub_images: 0 rows copied, 5 already there" in resumed.output
+    copied = Store.open(tmp_path / "copy")
+    assert fingerprint(copied) == fingerprint(source)
+    assert answers(copied) == answers(source)
+    copied.close()
