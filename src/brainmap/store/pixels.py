@@ -289,6 +289,7 @@ class RemotePixels(PixelRoot):
 
     def write_volume(self, name: str, write: Callable[[Path], object]) -> ReferenceVolume:
         """Written in the staging folder, then uploaded (`_upload`)."""
+        self.location(name, REFERENCE_FOLDER)  # a name outside reference/: nothing written
         with tempfile.TemporaryDirectory(prefix=".volume-", dir=self.staging()) as folder:
             local = Path(folder, PurePosixPath(name).name)
             write(local)
