@@ -287,7 +287,14 @@ def test_ctrl_c_stops_the_copy_and_a_rerun_finishes_it(
     to_remote = ("--to-store", tmp_path / "remote", "--to-pixels", f"s3://{bucket}/store")
     assert run("--store", source.root, *to_remote).exit_code == 0
     arguments = [*map(str, remote), "--to-store", str(tmp_path / "copy")]
-    command = [sys.executable, "-c", "from brainmap.cli.store_copy import copy; copy()", *arguments]
+    command = [
+        sys.executable,
+        "-c",
+        "from brainmap.cli import main; main()",
+        "store",
+        "copy",
+        *arguments,
+    ]
     earlier = len(s3_server.requests)
     with s3_server.holding(10**6):
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

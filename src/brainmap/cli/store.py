@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from brainmap.cli.options import folder_option, user_errors
+from brainmap.cli.store_copy import copy
 from brainmap.cli.store_steps import EXIT_BAD_VALUE, fail
 
 BACKUP_PAGES = 1024
@@ -23,6 +24,9 @@ BACKUP_PAGES = 1024
 @click.group("store")
 def store() -> None:
     """Commands on a whole store: its database and its pixels."""
+
+
+store.add_command(copy)
 
 
 @store.command("upgrade")
