@@ -27,7 +27,10 @@ def table_names(model: type[Base]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class StageScope:
-    """The stage, the variables bound by earlier pipes and the database's dialect name."""
+    """The stage, the variables bound by earlier pipes and the database's dialect name.
+
+    A stage's plan is kept by its scope (`run.stage_plan`): anything that changes the stage's
+    SQL must be a field here."""
 
     stage: ModelStage
     bindings: Bindings
