@@ -388,7 +388,10 @@ def test_serve_auth_with_worker_processes(door: Door) -> None:
         port = int(probe.getsockname()[1])
     command = [str(Path(sys.executable).with_name("brainmap")), "serve", "--store"]
     command += [str(door.store.root), "--port", str(port), "--workers", "2", "--auth"]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command += ["--access-log", "off"]
+    server = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1
+    )
     target = f"http://127.0.0.1:{port}/api/v2/image_download/{door.private_image}"
     try:
         deadline = time.monotonic() + 60
@@ -401,12 +404,18 @@ def test_serve_auth_with_worker_processes(door: Door) -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 pytest.fail("brainmap serve --auth --workers 2 did not answer within 60 s")
             time.sleep(0.2)
+        assert server.stdout is not None
+        assert server.stdout.readline().startswith("brainmap: serving ")
+        assert server.stdout.readline() == (
+            "brainmap: read tokens required (--auth): 1 token(s) in the store; without one only"
+            " its 1 public data set(s) answer\n"
+        )
         for _ in range(4):  # spread over both processes by the kernel
             assert request(f"{target}?downsample=2").status == 404
             assert request(f"{target}?downsample=2", headers=bearer(door.token)).status == 200
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.communicate(timeout=30)
 
 
 # --- the commands -------------------------------------------------------------------------

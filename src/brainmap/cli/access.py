@@ -7,39 +7,31 @@ opened), 5 an id or token name that matches nothing (nothing is changed then).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
-from brainmap.cli.options import folder_option, user_errors
+from brainmap.cli.options import store_options, user_errors
 from brainmap.cli.store_steps import EXIT_BAD_VALUE, fail
 from brainmap.params import LARGEST_ID
 
 if TYPE_CHECKING:
     from brainmap.store.folder import Store
+    from brainmap.store.location import StoreLocation
 
-F = TypeVar("F", bound=Callable[..., object])
-
-
-def store_options(command: F) -> F:
-    """``--store DIR`` and ``--db URL``, as ``serve`` takes them."""
-    command = click.option(
-        "--db", "db_url", default=None, help="SQLAlchemy URL overriding the store's SQLite."
-    )(command)
-    return folder_option("--store", "store_dir", "Store folder.", required=True)(command)
+store_option = store_options("Store folder.")
 
 
 @contextmanager
-def opened(store_dir: Path, db_url: str | None) -> Iterator[Store]:
+def opened(location: StoreLocation) -> Iterator[Store]:
     """The existing store, closed afterwards; one that is not a store exits 2 in one line.
     Refusals inside are a line and their exit code (`user_errors`)."""
-    from brainmap.store.folder import NotAStore, Store
+    from brainmap.store.folder import NotAStore
 
     try:
-        store = Store.open(store_dir, db_url)
+        store = location.open()
     except NotAStore as error:
         fail(str(error), EXIT_BAD_VALUE)
     try:
@@ -47,6 +39,17 @@ def opened(store_dir: Path, db_url: str | None) -> Iterator[Store]:
             yield store
     finally:
         store.close()
+
+
+def auth_summary(store: Store) -> str:
+    """What ``serve --auth`` says when it starts: how many tokens and public data sets."""
+    from brainmap.store.access import list_tokens, public_ids
+
+    tokens, public = len(list_tokens(store)), len(public_ids(store))
+    return (
+        f"read tokens required (--auth): {tokens} token(s) in the store; without one only "
+        f"its {public} public data set(s) answer"
+    )
 
 
 def lines(shown: list[str], none: str) -> None:
@@ -64,39 +67,39 @@ def token() -> None:
 
 
 @token.command("add")
-@store_options
+@store_option
 @click.argument("name")
-def token_add(store_dir: Path, db_url: str | None, name: str) -> None:
+def token_add(store: StoreLocation, name: str) -> None:
     """Make a token called NAME and print it: it is shown this once (the store keeps only a
     digest of it)."""
     from brainmap.store.access import add_token
 
-    with opened(store_dir, db_url) as store:
-        secret = add_token(store, name)
+    with opened(store) as records:
+        secret = add_token(records, name)
     click.echo(f"token {name!r} added; it is shown only now, keep it:", err=True)
     click.echo(secret)
 
 
 @token.command("list")
-@store_options
-def token_list(store_dir: Path, db_url: str | None) -> None:
+@store_option
+def token_list(store: StoreLocation) -> None:
     """The tokens' names and when they were made (UTC); never the tokens."""
     from brainmap.store.access import list_tokens
 
-    with opened(store_dir, db_url) as store:
-        tokens = list_tokens(store)
+    with opened(store) as records:
+        tokens = list_tokens(records)
     lines([f"{item.name}\t{item.created.isoformat()}Z" for item in tokens], "no tokens")
 
 
 @token.command("revoke")
-@store_options
+@store_option
 @click.argument("name")
-def token_revoke(store_dir: Path, db_url: str | None, name: str) -> None:
+def token_revoke(store: StoreLocation, name: str) -> None:
     """Delete the token NAME: servers refuse it within a few seconds (exit 5 if none)."""
     from brainmap.store.access import CHECK_SECONDS, revoke_token
 
-    with opened(store_dir, db_url) as store:
-        revoke_token(store, name)
+    with opened(store) as records:
+        revoke_token(records, name)
     click.echo(f"token {name!r} revoked (servers refuse it within {CHECK_SECONDS:g} s)")
 
 
@@ -109,38 +112,38 @@ def public() -> None:
 
 
 @public.command("add")
-@store_options
+@store_option
 @data_set_ids
-def public_add(store_dir: Path, db_url: str | None, ids: tuple[int, ...]) -> None:
+def public_add(store: StoreLocation, ids: tuple[int, ...]) -> None:
     """Make the data sets IDS public (exit 5, nothing changed, if one is no data set)."""
     from brainmap.store.access import mark_public
 
-    with opened(store_dir, db_url) as store:
-        marked = mark_public(store, ids)
+    with opened(store) as records:
+        marked = mark_public(records, ids)
     click.echo(f"{len(marked)} data sets made public ({len(set(ids)) - len(marked)} already were)")
 
 
 @public.command("remove")
-@store_options
+@store_option
 @data_set_ids
-def public_remove(store_dir: Path, db_url: str | None, ids: tuple[int, ...]) -> None:
+def public_remove(store: StoreLocation, ids: tuple[int, ...]) -> None:
     """Make the data sets IDS private again (exit 5, nothing changed, if one is neither a data
     set nor public)."""
     from brainmap.store.access import unmark_public
 
-    with opened(store_dir, db_url) as store:
-        removed = unmark_public(store, ids)
+    with opened(store) as records:
+        removed = unmark_public(records, ids)
     click.echo(
         f"{len(removed)} data sets made private ({len(set(ids)) - len(removed)} were not public)"
     )
 
 
 @public.command("list")
-@store_options
-def public_list(store_dir: Path, db_url: str | None) -> None:
+@store_option
+def public_list(store: StoreLocation) -> None:
     """The public data sets' ids, one a line."""
     from brainmap.store.access import public_ids
 
-    with opened(store_dir, db_url) as store:
-        found = public_ids(store)
+    with opened(store) as records:
+        found = public_ids(records)
     lines([str(data_set_id) for data_set_id in found], "no public data sets")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from brainmap.cli.access import auth_summary
 from brainmap.cli.options import store_options
 
 if TYPE_CHECKING:
@@ -90,6 +91,8 @@ def serve(
         f"brainmap: serving {store} on http://{where}:{port}/api/v2/ "
         f"(IIIF under /iiif/3/, web viewer at http://{where}:{port}/)"
     )
+    if auth:
+        click.echo(f"brainmap: {auth_summary(opened)}")
     # brainmap's own access log (server/access_log.py) replaces uvicorn's
     options: dict[str, Any] = {
         "log_level": "info",
