@@ -272,3 +272,26 @@ def test_another_schema_without_a_revision_is_not_taken_for_a_release(tmp_path: 
     assert result.exit_code == 2
     assert "its tables are those of no brainmap release (another schema)" in result.output
     assert not (folder / f"{DATABASE_FILE}.before-0001").exists()
+
+
+def test_an_upgrade_that_fails_changes_nothing(new_database: NewDatabase, tmp_path: Path) -> None:
+    """A 0.1.0 store holding a table of its own named ``reference_spaces``: revision 0002 fails
+    when it creates that table, after the store was recorded as 0001 (and, on PostgreSQL,
+    its foreign keys dropped and integers widened), and all of it is undone."""
+    folder = tmp_path / "store"
+    url = database_url(new_database, "failing", folder)
+    revisions.upgrade(make_url(url), None, recorded=False, target="0001")
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE {revisions.VERSION_TABLE}"))
+        connection.execute(text("CREATE TABLE reference_spaces (note TEXT)"))
+    before = snapshot(engine)
+    db_url = None if url.startswith("sqlite") else url
+    result = brainmap("store", "upgrade", "--store", folder, *(["--db", db_url] if db_url else []))
+    assert result.exit_code == 2
+    assert "not upgraded, nothing changed (" in result.output
+    assert "reference_spaces" in result.output and "already exists" in result.output
+    assert snapshot(engine) == before
+    assert revisions.VERSION_TABLE not in inspect(engine).get_table_names()
+    assert [path.name for path in folder.iterdir()] == ([DATABASE_FILE] if db_url is None else [])
+    engine.dispose()

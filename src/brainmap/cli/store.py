@@ -82,6 +82,7 @@ def _backup(database: Path, revision: str) -> Path:
     """A copy of the SQLite `database` beside it, ``<name>.before-<revision>``, made through
     SQLite (so that it holds what is still in the write-ahead log) with a progress bar; an
     existing copy is never replaced (exit 2)."""
+    from rich.console import Console
     from rich.progress import Progress
 
     backup = database.with_name(f"{database.name}.before-{revision}")
@@ -91,7 +92,7 @@ def _backup(database: Path, revision: str) -> Path:
     source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
     target = sqlite3.connect(partial)
     try:
-        with Progress(transient=True) as progress:
+        with Progress(transient=True, console=Console(stderr=True)) as progress:
             task = progress.add_task(f"copying {database.name}", total=None)
 
             def copied(_status: int, remaining: int, total: int) -> None:

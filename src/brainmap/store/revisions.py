@@ -62,6 +62,9 @@ def recognise(columns: dict[str, set[str]]) -> str | None:
 def create(engine: Engine) -> None:
     """Give a database without brainmap's tables the newest schema, recorded as the head
     revision; a store already made is left as it is."""
+    with engine.connect() as connection:
+        if recorded_revision(connection) is not None:
+            return  # read first: a write transaction would wait for any writer of the store
     with _transaction(engine) as connection:
         if recorded_revision(connection) is None:
             Base.metadata.create_all(connection)
