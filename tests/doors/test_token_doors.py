@@ -2,8 +2,9 @@
 loopback over the demo store (sections with alignments, annotated plates, a reference space):
 without a current token a private data set's records and images answer exactly as records that
 do not exist, on every route family; a current token reads them; public data answers anyone;
-RMA answers and their counts hold only visible rows; the server without ``--auth`` is
-unchanged; the ``token`` and ``public`` commands; the client sends ``BRAINMAP_TOKEN``."""
+RMA answers and their counts hold only visible rows; answers to a token are private to shared
+caches; the server without ``--auth`` is unchanged; ``serve --auth --workers 2``; the client
+sends ``BRAINMAP_TOKEN``. The commands and the rule in the store: test_token_store.py."""
 
 from __future__ import annotations
 
@@ -19,33 +20,24 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import event, select
 
 from brainmap import NotFound
-from brainmap.cli import main
 from brainmap.client import Client
 from brainmap.client._http.aiohttp_transport import TOKEN_ENV
 from brainmap.demo.phantom import build_demo_store
-from brainmap.params import ImageRequest
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store import schema as s
 from brainmap.store.access import (
-    TokenCheck,
     add_token,
-    hide_private_data,
     mark_public,
     public_ids,
-    public_only,
     revoke_token,
-    token_digest,
     unmark_public,
 )
 from brainmap.store.folder import Store
-from brainmap.store.lookups import resolve_source
 from loopback import Reply, request
-from rma_store import _image, run
 
 SCALE = 0.06
 PRIVATE_SET, PUBLIC_SET, PLATES = 900000001, 900000002, 900000006
@@ -329,24 +321,6 @@ def test_metrics_and_the_viewer_need_no_token(door: Door) -> None:
     assert request(f"{door.url}/api/v2/data/Structure/997.json").json()["total_rows"] == 1
 
 
-def test_tokens_are_kept_as_digests_and_revocation_waits_for_the_check(tmp_path: Path) -> None:
-    store = Store.create(tmp_path)
-    now = [100.0]
-    check = TokenCheck(store, seconds=5, clock=lambda: now[0])
-    token = add_token(store, "lab")
-    with store.session() as session:
-        (row,) = session.execute(select(s.read_tokens)).all()
-    assert row.name == "lab" and row.digest == token_digest(token)
-    assert token not in repr(tuple(row)) and len(token) >= 43  # 32 random bytes
-    assert check.valid(token) and not check.valid(token + "x")
-    revoke_token(store, "lab")
-    now[0] += 4.9
-    assert check.valid(token)  # within the check's few seconds
-    now[0] += 0.1
-    assert not check.valid(token)
-    store.close()
-
-
 def test_without_auth_nothing_changes_and_no_statement_is_added(door: Door) -> None:
     publish(door.store, PUBLIC_SET)
     plain = Store.open(door.store.root)
@@ -416,150 +390,3 @@ def test_serve_auth_with_worker_processes(door: Door) -> None:
     finally:
         server.terminate()
         server.communicate(timeout=30)
-
-
-# --- the commands -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ran:
-    code: int
-    out: str
-    err: str
-
-
-def brainmap(*args: str) -> Ran:
-    result = CliRunner().invoke(main, list(args))
-    return Ran(result.exit_code, result.stdout, result.stderr)
-
-
-@pytest.fixture()
-def records(tmp_path: Path) -> Path:
-    """A store of three data sets and nothing else."""
-    store = Store.create(tmp_path / "store")
-    with store.session() as session:
-        session.add_all([s.SectionDataSet(id=11), s.SectionDataSet(id=12), s.AtlasDataSet(id=13)])
-    store.close()
-    return tmp_path / "store"
-
-
-def test_token_commands(records: Path) -> None:
-    where = ["--store", str(records)]
-    added = brainmap("token", "add", "lab one", *where)
-    assert added.code == 0 and "shown only now" in added.err
-    token = added.out.strip()
-    assert len(token) >= 43 and "\n" not in token
-    assert brainmap("token", "add", "lab one", *where).code == 2  # the name is taken
-    assert brainmap("token", "add", " ", *where).code == 2
-    listed = brainmap("token", "list", *where)
-    assert listed.code == 0 and token not in listed.out + listed.err
-    name, created = listed.out.strip().split("\t")
-    assert name == "lab one" and created.endswith("Z")
-    missing = brainmap("token", "revoke", "nobody", *where)
-    assert missing.code == 5 and missing.err == "brainmap: no token named 'nobody'\n"
-    assert brainmap("token", "revoke", "lab one", *where).code == 0
-    assert brainmap("token", "list", *where).out == ""
-    assert brainmap("token", "list", "--store", str(records / "absent")).code == 2
-
-
-def test_public_commands_refuse_unknown_ids_and_change_nothing(records: Path) -> None:
-    where = ["--store", str(records)]
-    assert brainmap("public", "add", "11", "13", *where).code == 0
-    refused = brainmap("public", "add", "12", "99", "98", *where)
-    assert refused.code == 5 and refused.err == "brainmap: no data set with id 98, 99\n"
-    assert brainmap("public", "list", *where).out.split() == ["11", "13"]
-    assert brainmap("public", "remove", "13", "97", *where).code == 5
-    assert brainmap("public", "list", *where).out.split() == ["11", "13"]
-    assert brainmap("public", "add", "-1", *where).code == 2
-    assert brainmap("public", "remove", "13", "12", *where).code == 0
-    assert brainmap("public", "list", *where).out.split() == ["11"]
-    assert (
-        brainmap("public", "list", "--db", "sqlite:///" + str(records / "x.db"), *where).code == 2
-    )
-
-
-# --- the rule in the store, on each database ------------------------------------------------
-
-
-def small_private_store(root: Path, url: str | None) -> Store:
-    """Data set 1 public; 2 (sections) and 3 (plates) private; each with an image, its
-    alternate, alignments and equalization; atlas 1 of data set 3, atlas 2 of none; gene 5 of
-    data sets 1 and 2."""
-    store = Store.create(root, url)
-    with store.session() as db:
-        gene = s.Gene(id=5, acronym="G5")
-        db.add_all([gene, s.AtlasDataSet(id=3)])
-        for data_set in (1, 2):
-            db.add(s.SectionDataSet(id=data_set, genes=[gene]))
-        db.flush()
-        for image, data_set in ((11, 1), (21, 2), (31, 3)):
-            kind = s.AtlasImage if data_set == 3 else s.SectionImage
-            db.add(_image(kind, image, data_set, image % 10))
-        db.add_all([s.Atlas(id=1, atlas_data_set_id=3), s.Atlas(id=2)])
-        db.flush()
-        for image, data_set in ((11, 1), (21, 2)):
-            db.add(s.AlternateImage(id=image, sub_image_id=image, image_type="X", path="p"))
-            db.add(s.Alignment2d(id=image, section_image_id=image))
-            db.add(s.Alignment3d(id=data_set, aligned_id=data_set, aligned_type="DataSet"))
-            window = dict.fromkeys(("red", "green", "blue"), 0)
-            db.add(
-                s.Equalization(
-                    id=data_set,
-                    section_data_set_id=data_set,
-                    **{f"{c}_lower": v for c, v in window.items()},
-                    **{f"{c}_upper": 4095 for c in window},
-                )
-            )
-    mark_public(store, [1])
-    hide_private_data(store)
-    return store
-
-
-QUERIES = {  # query: (ids with a token, ids without)
-    "model::DataSet": ([1, 2, 3], [1]),
-    "model::SubImage": ([11, 21, 31], [11]),
-    "model::AtlasImage": ([31], []),
-    "model::AlternateImage": ([11, 21], [11]),
-    "model::Alignment2d": ([11, 21], [11]),
-    "model::Alignment3d": ([1, 2], [1]),
-    "model::Equalization": ([1, 2], [1]),
-    "model::Atlas": ([1, 2], [2]),
-    "model::Gene,rma::criteria,data_sets[id$eq2]": ([5], []),
-    "model::Gene,rma::include,data_sets": ([5], [5]),
-    "model::SectionImage,rma::criteria,section_data_set[id$in1,2]": ([11, 21], [11]),
-}
-
-
-def test_the_rule_on_each_database(tmp_path: Path, new_database: Any) -> None:
-    store = small_private_store(tmp_path, new_database("tokens"))
-    for query, (everything, public) in QUERIES.items():
-        result, records = run(store, query)
-        assert [r["id"] for r in records] == everything and result.total_rows == len(everything)
-        with public_only():
-            result, records = run(store, query)
-        assert [r["id"] for r in records] == public, query
-        assert result.total_rows == len(public), query
-    with public_only():
-        (gene,) = run(store, "model::Gene,rma::include,data_sets")[1]
-        assert [d["id"] for d in gene["data_sets"]] == [1]
-        with store.session() as session, pytest.raises(NotFound):
-            resolve_source(session, 21, ImageRequest())
-    with store.session() as session:
-        assert resolve_source(session, 21, ImageRequest()).path == "pyramids/21.tif"
-    token = add_token(store, "lab")
-    assert TokenCheck(store).valid(token) and not TokenCheck(store).valid(token[:-1])
-    store.close()
-
-
-def test_a_token_check_on_a_database_gone_is_the_503_of_every_route(tmp_path: Path) -> None:
-    store = small_private_store(tmp_path, None)
-    with BackgroundServer(create_app(store, auth=True)) as server:
-        (tmp_path / "new").write_text("not a database any more\n")
-        (tmp_path / "new").replace(tmp_path / "brainmap.sqlite")
-        target = f"{server.url}/api/v2/data/SectionDataSet/1.json"
-        for headers in ({}, bearer(secrets.token_urlsafe(32))):
-            reply = request(target, headers=headers)
-            assert (reply.status, reply.content_type) == (503, "application/json")
-            assert "it was removed or replaced since it was opened" in reply.json()["msg"]
-            assert b"\n" not in reply.body and str(tmp_path) not in reply.text
-    store.close()
