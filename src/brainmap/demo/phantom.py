@@ -468,7 +468,7 @@ def build_demo_store(
     store = Store.create(partial)
     try:
         report("reference space: annotation and template volumes")
-        space = write_reference_space(partial, scale)
+        space = write_reference_space(store.pixels, scale)
         plan = plan_store(store, scale)
         plan.rows.append(space)
         largest_first = sorted(plan.jobs, key=lambda job: job.kind is not PyramidKind.LOSSLESS)

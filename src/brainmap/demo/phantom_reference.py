@@ -18,7 +18,7 @@ from brainmap.demo.phantom_space import OFFSET_MM, REFERENCE_SPACE_ID
 from brainmap.demo.phantom_stains import DENSITY
 from brainmap.reference.planes import CCF_EXTENT_UM
 from brainmap.reference.volume import write_volume
-from brainmap.store.pixels import LocalPixels, PixelRoot
+from brainmap.store.pixels import PixelRoot
 from brainmap.store.schema import ReferenceSpace
 
 NAME = "Phantom P56 Brain (brainmap demo)"
@@ -50,10 +50,8 @@ def template(labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def write_reference_space(pixels: PixelRoot | Path, scale: float) -> ReferenceSpace:
-    """Write the volume into a store's pixel root (or the folder of a store that keeps its
-    pixels in it) and return the record naming it."""
-    root = LocalPixels(pixels) if isinstance(pixels, Path) else pixels
+def write_reference_space(root: PixelRoot, scale: float) -> ReferenceSpace:
+    """Write the volume into a store's pixel root and return the record naming it."""
     resolution = resolution_um(scale)
     labels = annotation(resolution)
     with tempfile.TemporaryDirectory() as scratch:
