@@ -92,6 +92,24 @@ def database_url(new_database: NewDatabase, stem: str, folder: Path) -> str:
     return new_database(stem) or f"sqlite:///{folder / DATABASE_FILE}"
 
 
+def first_release_store(
+    new_database: NewDatabase, stem: str, folder: Path
+) -> tuple[Engine, str | None]:
+    """A new database of revision 0001 as 0.1.0 made it (no version table): its engine, and
+    its ``--db`` URL (None for the SQLite file of `folder`)."""
+    url = database_url(new_database, stem, folder)
+    revisions.upgrade(make_url(url), None, recorded=False, target="0001")
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE {revisions.VERSION_TABLE}"))
+    return engine, None if url.startswith("sqlite") else url
+
+
+def upgrade_command(folder: Path, db_url: str | None) -> Result:
+    """`brainmap store upgrade` of the store in `folder`, whose database is at `db_url`."""
+    return brainmap("store", "upgrade", "--store", folder, *(["--db", db_url] if db_url else []))
+
+
 def answers(base: str, rows: dict[str, Any], images: dict[str, str]) -> None:
     """The server at `base` gives these RMA rows and image bytes (by SHA-256)."""
     for criteria, expected in rows.items():
@@ -103,11 +121,16 @@ def answers(base: str, rows: dict[str, Any], images: dict[str, str]) -> None:
         assert hashlib.sha256(reply.body).hexdigest() == digest, target
 
 
-@pytest.mark.parametrize("made_by", MADE_BY)
+@pytest.fixture(params=MADE_BY)
+def earlier(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Path]:
+    """Which earlier brainmap made a store, and a copy of the store."""
+    return request.param, copy_of(request.param, tmp_path)
+
+
 def test_a_store_of_an_earlier_brainmap_upgrades_in_place_and_answers_as_before(
-    made_by: str, tmp_path: Path
+    earlier: tuple[str, Path], tmp_path: Path
 ) -> None:
-    folder = copy_of(made_by, tmp_path)
+    made_by, folder = earlier
     before = files(folder)
     result = brainmap("store", "upgrade", "--store", folder)
     assert result.exit_code == 0, result.output
@@ -136,11 +159,10 @@ def test_a_store_of_an_earlier_brainmap_upgrades_in_place_and_answers_as_before(
         store.close()
 
 
-@pytest.mark.parametrize("made_by", MADE_BY)
 def test_opening_an_earlier_store_before_its_upgrade_is_refused_untouched(
-    made_by: str, tmp_path: Path
+    earlier: tuple[str, Path],
 ) -> None:
-    folder = copy_of(made_by, tmp_path)
+    made_by, folder = earlier
     before = files(folder)
     upgrade = f"run `brainmap store upgrade --store {folder}` first"
     with pytest.raises(StoreOutdated, match=f"revision {MADE_BY[made_by]}, not yet recorded"):
@@ -234,11 +256,8 @@ def test_a_store_of_the_first_release_upgrades_on_each_database(
     """A store of revision 0001 as 0.1.0 made it (no version table) with a record and a link,
     upgraded by the command: the record stays, and the schema is a new store's."""
     folder = tmp_path / "store"
-    url = database_url(new_database, "first", folder)
-    revisions.upgrade(make_url(url), None, recorded=False, target="0001")
-    engine = create_engine(url, poolclass=NullPool)
+    engine, db_url = first_release_store(new_database, "first", folder)
     with engine.begin() as connection:
-        connection.execute(text(f"DROP TABLE {revisions.VERSION_TABLE}"))
         connection.execute(text("INSERT INTO genes (id, acronym) VALUES (14, 'Gad1')"))
         flags = "delegate, expression, failed"
         connection.execute(
@@ -246,8 +265,7 @@ def test_a_store_of_the_first_release_upgrades_on_each_database(
             {"kind": "SectionDataSet", "no": False},
         )
         connection.execute(text("INSERT INTO data_sets_genes VALUES (7, 14)"))
-    db_url = None if url.startswith("sqlite") else url
-    result = brainmap("store", "upgrade", "--store", folder, *(["--db", db_url] if db_url else []))
+    result = upgrade_command(folder, db_url)
     assert result.exit_code == 0, result.output
     assert f"from revision 0001 to {revisions.head()}" in result.output
     store = Store.open(folder, db_url)
@@ -279,15 +297,11 @@ def test_an_upgrade_that_fails_changes_nothing(new_database: NewDatabase, tmp_pa
     when it creates that table, after the store was recorded as 0001 (and, on PostgreSQL,
     its foreign keys dropped and integers widened), and all of it is undone."""
     folder = tmp_path / "store"
-    url = database_url(new_database, "failing", folder)
-    revisions.upgrade(make_url(url), None, recorded=False, target="0001")
-    engine = create_engine(url, poolclass=NullPool)
+    engine, db_url = first_release_store(new_database, "failing", folder)
     with engine.begin() as connection:
-        connection.execute(text(f"DROP TABLE {revisions.VERSION_TABLE}"))
         connection.execute(text("CREATE TABLE reference_spaces (note TEXT)"))
     before = snapshot(engine)
-    db_url = None if url.startswith("sqlite") else url
-    result = brainmap("store", "upgrade", "--store", folder, *(["--db", db_url] if db_url else []))
+    result = upgrade_command(folder, db_url)
     assert result.exit_code == 2
     assert "not upgraded, nothing changed (" in result.output
     assert "reference_spaces" in result.output and "already exists" in result.output
