@@ -71,8 +71,10 @@ def database_name(url: URL) -> str:
 
 
 def check_database(url: URL, existing: bool) -> None:
-    """Raise `NotAStore` unless the database at `url` is a brainmap store, or (unless
-    `existing`) a database file still to be made or a database of no tables yet."""
+    """Raise `NotAStore` unless the database at `url` is a brainmap store of this brainmap's
+    schema revision, or (unless `existing`) a database file still to be made or a database of
+    no tables yet: `StoreOutdated` for a store of an older revision, `StoreFromNewer` for one
+    of a revision this brainmap does not know."""
     name = database_name(url)
     path = sqlite_file(url)
     if path is not None:
