@@ -8,6 +8,7 @@ from pathlib import Path
 import fsspec
 import numpy as np
 import pytest
+import tifffile
 from click.testing import CliRunner
 
 from brainmap.cli import main
@@ -126,3 +127,42 @@ def test_a_database_url_that_cannot_be_used_is_one_line(
         )
         assert result.exit_code == 2, result.output
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_reference_add_and_plates_write_into_a_remote_pixel_root(
+    tmp_path: Path, bucket: str
+) -> None:
+    labels = np.zeros((8, 6, 10), dtype=np.uint32)
+    labels[2:6, 1:5, 2:8] = 997
+    annotation = str(tmp_path / "annotation.tif")
+    tifffile.imwrite(annotation, labels)
+    pixels = f"s3://{bucket}/atlas"
+    store = ["--store", str(tmp_path / "store"), "--pixels", pixels]
+    runner = CliRunner()
+    added = runner.invoke(
+        main,
+        [
+            "reference",
+            "add",
+            *store,
+            "--id",
+            "9",
+            "--name",
+            "test",
+            "--annotation",
+            annotation,
+            "--resolution",
+            "25",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    assert "reference/9/" in added.output
+    cut = runner.invoke(
+        main,
+        ["reference", "plates", *store, "--reference-space", "9", "--atlas", "77", "--every", "50"],
+    )
+    assert cut.exit_code == 0, cut.output
+    objects = fsspec.filesystem("s3").find(f"{bucket}/atlas")
+    assert any("/atlas/reference/9/" in key for key in objects)
+    assert any("/atlas/pyramids/reference/9/atlas-77/" in key for key in objects)
+    assert sorted(path.name for path in (tmp_path / "store").iterdir()) == ["brainmap.sqlite"]
