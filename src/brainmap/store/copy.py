@@ -25,10 +25,10 @@ from brainmap.store.copy_rows import (
     batches,
     digest,
     follow_ids,
-    has_rows,
     insert_rows,
     key_of,
     lookup,
+    row_count,
     row_hash,
 )
 from brainmap.store.database_check import sqlite_file
@@ -49,30 +49,31 @@ class DestinationRefused(BrainmapError):
 
 def copy_store(source: Store, destination: Store, progress: Progress) -> CopyReport:
     """Copy every record and pixel file of `source` into `destination`, then verify both."""
-    fresh = _check_destination(source, destination)
+    held = _check_destination(source, destination)
     report = CopyReport()
     with source.engine.connect() as reading:
         for table in TABLES:
-            _copy_table(reading, destination, table, report, progress)
+            _copy_table(reading, destination, table, held[table.name], report, progress)
         named = named_files(reading)
     with destination.engine.begin() as writing:
         for table in TABLES:
             follow_ids(writing, table)
+    fresh = not any(held.values())
     copy_pixels(named, source.pixels, destination.pixels, fresh, report, progress)
     report.problems.extend(_verify_tables(source, destination))
     return report
 
 
-def _check_destination(source: Store, destination: Store) -> bool:
-    """Whether `destination` holds no records yet; `DestinationRefused` unless each record it
-    holds is the source's, unchanged (an earlier copy stopped before its end)."""
+def _check_destination(source: Store, destination: Store) -> dict[str, int]:
+    """How many rows `destination` holds by table; `DestinationRefused` unless each is the
+    source's, unchanged (an earlier copy stopped before its end)."""
     if _same_database(source.engine.url, destination.engine.url):
         raise DestinationRefused("is the source's own database")
-    empty = True
+    held = dict.fromkeys((table.name for table in TABLES), 0)
     with source.engine.connect() as theirs, destination.engine.connect() as ours:
         for table in TABLES:
             for batch in batches(ours, table):
-                empty = False
+                held[table.name] += len(batch)
                 keys = [key_of(table, row) for row in batch]
                 found = lookup(theirs, table, keys)
                 for key, row in zip(keys, batch, strict=True):
@@ -80,7 +81,7 @@ def _check_destination(source: Store, destination: Store) -> bool:
                         raise DestinationRefused(_other(table, key, "which the source has not"))
                     if found[key] != row_hash(row):
                         raise DestinationRefused(_other(table, key, "unlike the source's"))
-    return empty
+    return held
 
 
 def _other(table: Table, key: tuple[object, ...], how: str) -> str:
@@ -102,17 +103,27 @@ def _same_database(first: URL, second: URL) -> bool:
 
 
 def _copy_table(
-    reading: Connection, destination: Store, table: Table, report: CopyReport, progress: Progress
+    reading: Connection,
+    destination: Store,
+    table: Table,
+    held: int,
+    report: CopyReport,
+    progress: Progress,
 ) -> None:
-    """Insert the rows of `table` the destination lacks, a batch a transaction."""
-    with destination.engine.connect() as connection:
-        partial = has_rows(connection, table)
+    """Insert the rows of `table` the destination lacks, a batch a transaction. It holds `held`
+    rows, each the source's: as many as the source has is all of them."""
+    report.copied_rows[table.name], report.present_rows[table.name] = 0, held
+    if held and held == row_count(reading, table):
+        progress.table(table.name, held)
+        return
+    partial = held > 0
     copied = present = 0
     for batch in batches(reading, table):
         with import_session(destination) as session:
             writing = session.connection()
-            held = lookup(writing, table, [key_of(table, row) for row in batch]) if partial else {}
-            missing = [row for row in batch if key_of(table, row) not in held]
+            keys = [key_of(table, row) for row in batch]
+            there = lookup(writing, table, keys) if partial else {}
+            missing = [row for key, row in zip(keys, batch, strict=True) if key not in there]
             if missing:
                 insert_rows(writing, table, missing)
         copied += len(missing)

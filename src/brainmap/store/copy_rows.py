@@ -8,9 +8,9 @@ does not depend on the order rows come in, which differs between databases for t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from hashlib import sha256
 from typing import Any
 
@@ -67,14 +67,13 @@ def lookup(connection: Connection, table: Table, keys: list[Key]) -> dict[Key, b
 
 def key_of(table: Table, row: Row[Any]) -> Key:
     """The primary key values of `row`, read by `batches` or `lookup`."""
-    mapping = row._mapping
-    return tuple(mapping[column.name] for column in table.primary_key.columns)
+    return tuple(row[position] for position in _key_positions(table))
 
 
 def row_hash(row: Row[Any]) -> bytes:
-    """SHA-256 of a row's values in column order (JSON text, datetimes as ISO text)."""
-    encoded = json.dumps(list(row), default=str, ensure_ascii=False, allow_nan=True)
-    return sha256(encoded.encode()).digest()
+    """SHA-256 of the text of a row's values in column order (Python's exact `repr`: floats
+    in their shortest round-tripping form, JSON as its text, types told apart)."""
+    return sha256(repr(tuple(row)).encode()).digest()
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Row[Any]]) -> None:
@@ -82,7 +81,8 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Row[Any]]) 
     dialect = connection.dialect.name
     values = {column.name: _written(column, dialect) for column in table.columns}
     statement = insert(table).values(values)
-    connection.execute(statement, [_parameters(row) for row in rows])
+    names = [_name(column.name) for column in table.columns]
+    connection.execute(statement, [dict(zip(names, row, strict=True)) for row in rows])
 
 
 def digest(connection: Connection, table: Table) -> TableDigest:
@@ -95,9 +95,9 @@ def digest(connection: Connection, table: Table) -> TableDigest:
     return TableDigest(count, total)
 
 
-def has_rows(connection: Connection, table: Table) -> bool:
-    """Whether `table` holds any row."""
-    return connection.execute(select(1).select_from(table).limit(1)).first() is not None
+def row_count(connection: Connection, table: Table) -> int:
+    """How many rows `table` holds."""
+    return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 def follow_ids(connection: Connection, table: Table) -> None:
@@ -119,6 +119,12 @@ def follow_ids(connection: Connection, table: Table) -> None:
         connection.execute(text("SELECT setval(:sequence, :largest)"), parameters)
 
 
+@cache
+def _key_positions(table: Table) -> tuple[int, ...]:
+    """Where the primary key columns of `table` are among its columns, as `_read` reads them."""
+    return tuple(index for index, column in enumerate(table.columns) if column.primary_key)
+
+
 def _read(table: Table) -> list[ColumnElement[Any]]:
     """The columns of `table` as read for copying: JSON ones cast to their text."""
     return [
@@ -136,10 +142,6 @@ def _written(column: Column[Any], dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
         return cast(parameter, column.type)
     return type_coerce(parameter, Text)
-
-
-def _parameters(row: Row[Any]) -> dict[str, Any]:
-    return {_name(name): value for name, value in row._mapping.items()}
 
 
 def _json(column: Column[Any]) -> bool:
