@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from brainmap import NotFound
 from brainmap.cli import main
 from brainmap.params import ImageRequest
+from brainmap.server.access import vary_by_authorization
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.store import schema as s
@@ -197,3 +199,34 @@ def test_a_token_check_on_a_database_gone_is_the_503_of_every_route(tmp_path: Pa
             assert "it was removed or replaced since it was opened" in reply.json()["msg"]
             assert b"\n" not in reply.body and str(tmp_path) not in reply.text
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("headers", "personal", "expected"),
+    [
+        ([(b"vary", b"Accept")], False, [(b"vary", b"Accept, Authorization")]),
+        ([(b"vary", b"authorization")], True, [(b"vary", b"authorization")]),
+        ([(b"vary", b"*")], False, [(b"vary", b"*")]),
+        (
+            [(b"cache-control", b"public, max-age=86400")],
+            True,
+            [(b"cache-control", b"private, max-age=86400"), (b"vary", b"Authorization")],
+        ),
+        (
+            [(b"cache-control", b"public, max-age=86400")],
+            False,
+            [(b"cache-control", b"public, max-age=86400"), (b"vary", b"Authorization")],
+        ),
+    ],
+)
+def test_answer_headers_vary_by_authorization(
+    headers: list[tuple[bytes, bytes]], personal: bool, expected: list[tuple[bytes, bytes]]
+) -> None:
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    start = {"type": "http.response.start", "status": 200, "headers": headers}
+    anyio.run(vary_by_authorization(send, personal=personal), start)
+    assert sent == [{**start, "headers": expected}]

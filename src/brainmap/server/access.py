@@ -53,7 +53,7 @@ class ReadTokens:
             await self.app(scope, receive, send)
             return
         header = dict(scope["headers"]).get(AUTHORIZATION)
-        send = _private_answers(send, personal=header is not None)
+        send = vary_by_authorization(send, personal=header is not None)
         token = bearer_token(header)
         try:
             current = token is not None and await self._valid(token)
@@ -73,7 +73,7 @@ class ReadTokens:
         return self.check.valid(token)
 
 
-def _private_answers(send: Send, personal: bool) -> Send:
+def vary_by_authorization(send: Send, personal: bool) -> Send:
     """`send` adding ``Vary: Authorization`` to the answer and, when `personal` (the request
     carried credentials), turning its ``Cache-Control: public`` into ``private``."""
 
