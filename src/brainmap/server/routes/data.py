@@ -11,7 +11,7 @@ Every body carries `Content-Disposition: attachment; filename="query.{fmt}"`; th
 parameter names it otherwise (characters outside ``[A-Za-z0-9._-]`` become ``_``).
 
 Queries the engine cannot answer are HTTP 200 with `success: false` (docs/rules.md, "Errors").
-Bodies are streamed in pieces of 64 KiB or more (a shorter body is sent whole, with its length);
+Bodies are streamed in pieces of 256 KiB or more (a shorter body is sent whole, with its length);
 parsing, SQL and serialisation run in the threadpool, one session per response.
 """
 
@@ -45,7 +45,7 @@ from brainmap.store.query.run import run_query
 from brainmap.store.schema import model_classes
 
 UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
-PIECE_BYTES = 64 * 1024
+PIECE_BYTES = 256 * 1024
 """Bodies go out in pieces of this many bytes or more; a shorter body goes out whole."""
 
 
