@@ -8,11 +8,14 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.pool import NullPool
@@ -309,3 +312,20 @@ def test_an_upgrade_that_fails_changes_nothing(new_database: NewDatabase, tmp_pa
     assert revisions.VERSION_TABLE not in inspect(engine).get_table_names()
     assert [path.name for path in folder.iterdir()] == ([DATABASE_FILE] if db_url is None else [])
     engine.dispose()
+
+
+def test_brainmap_reads_the_order_of_the_revisions_as_alembic_runs_them() -> None:
+    scripts = ScriptDirectory(str(revisions.MIGRATIONS))
+    walked = [script.revision for script in scripts.walk_revisions()]
+    assert revisions.order() == tuple(reversed(walked))
+    assert scripts.get_heads() == [revisions.head()]
+
+
+def test_opening_a_store_leaves_alembic_unimported(tmp_path: Path) -> None:
+    """Alembic costs a command about 0.4 s to import; only making or upgrading a schema needs
+    it, not opening a store."""
+    Store.create(tmp_path).close()
+    opens = f"import sys; from brainmap.store.folder import Store; Store.open({str(tmp_path)!r})"
+    check = f"{opens}; print(sorted(m for m in sys.modules if m.startswith('alembic')))"
+    ran = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert ran.stdout == "[]\n"
