@@ -236,17 +236,32 @@ def test_a_stopped_copy_resumes_and_ends_identical(
     copied.close()
 
 
-def test_another_store_is_refused_and_left_untouched(source: Store, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("product", "why"),
+    [
+        (Product(id=1, name="Another lab's product"), "table products, row 1, unlike the source's"),
+        (Product(id=99, name="Mouse Brain"), "table products, row 99, which the source has not"),
+    ],
+)
+def test_another_store_is_refused_and_left_untouched(
+    source: Store, tmp_path: Path, product: Product, why: str
+) -> None:
     other = Store.create(tmp_path / "other")
     with other.session() as session:
-        session.add(Product(id=1, name="Another lab's product"))
+        session.add(product)
     before = fingerprint(other)
     refused = run("--store", source.root, "--to-store", other.root)
     assert refused.exit_code == 2
-    assert "table products, row 1, unlike the source's" in refused.output
+    assert f"holds another store's records ({why}); copy into an empty store" in refused.output
     assert fingerprint(other) == before
     assert not any((other.root / "pyramids").iterdir())
     other.close()
+
+
+def test_the_source_itself_is_refused(source: Store) -> None:
+    refused = run("--store", source.root, "--to-store", source.root)
+    assert refused.exit_code == 2
+    assert "the destination is the source's own database; nothing was copied" in refused.output
 
 
 def test_a_damaged_destination_file_is_copied_again(source: Store, tmp_path: Path) -> None:
