@@ -212,18 +212,6 @@ def test_import_command(tmp_path: Path) -> None:
     assert "bad.json, record 0: is not a JSON object" in result.output
 
 
-def test_an_older_store_gains_the_extra_column(tmp_path: Path) -> None:
-    store = Store.create(tmp_path / "old")
-    with store.engine.begin() as connection:
-        connection.exec_driver_sql("ALTER TABLE sub_images DROP COLUMN extra")
-    store.close()
-    store = Store.open(tmp_path / "old")
-    import_files(store, [write(tmp_path, "images.json", envelope([SECTION_IMAGE_101945191]))])
-    with BackgroundServer(create_app(store)) as server:
-        assert query(server.url, IMAGES_QUERY) == [SECTION_IMAGE_101945191]
-    store.close()
-
-
 @pytest.mark.parametrize(("text", "value"), [("true", True), ("T", True), ("0", False)])
 def test_record_booleans_take_allens_spellings(text: str, value: bool) -> None:
     assert typed(bool, text, textual=True) is value

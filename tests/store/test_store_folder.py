@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from brainmap.store.folder import DATABASE_FILE, NotAStore, Store, StoreUnavailable
 from brainmap.store.schema import Gene
@@ -95,20 +95,6 @@ def test_create_makes_a_new_store_and_reopens_it(tmp_path: Path) -> None:
     store = Store.create(tmp_path / "new")
     with store.session() as session:
         assert session.get(Gene, 1) is not None
-    store.close()
-
-
-def test_open_adds_tables_a_newer_version_defines(tmp_path: Path) -> None:
-    _store(tmp_path)
-    _sqlite(
-        tmp_path / DATABASE_FILE,
-        "DROP TABLE structure_sets_structures",
-        "DROP TABLE structure_sets",
-    )
-    store = Store.open(tmp_path)
-    assert {"structure_sets", "structure_sets_structures"} <= set(
-        inspect(store.engine).get_table_names()
-    )
     store.close()
 
 

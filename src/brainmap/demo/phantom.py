@@ -40,6 +40,7 @@ from brainmap.pyramid.writer import PyramidKind
 from brainmap.reference.alignment import DataSetAlignment, section_fields, volume_fields
 from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK, VIEW_BY_ALTERNATE
 from brainmap.store.folder import Store
+from brainmap.store.revisions import head
 from brainmap.store.schema import (
     Alignment2d,
     Alignment3d,
@@ -441,7 +442,8 @@ def _write(store: Store, job: Job) -> str:
 
 
 def _signature(scale: float) -> dict[str, object]:
-    return {"generator": __name__, "version": VERSION, "scale": scale}
+    """What a complete demo store was made by: a store of an older schema is made again."""
+    return {"generator": __name__, "version": VERSION, "scale": scale, "schema": head()}
 
 
 def _is_complete(root: Path, scale: float) -> bool:

@@ -77,7 +77,8 @@ class Store:
     def open(cls, root: Path | str, db_url: str | None = None, pixels: str | None = None) -> Store:
         """Open an existing store; a missing, damaged or foreign database is a `NotAStore`.
 
-        Tables added by newer brainmap versions are created (empty) in an older store.
+        A store of an older schema revision is `StoreOutdated` (``brainmap store upgrade``);
+        one of a newer brainmap `StoreFromNewer`.
         """
         return cls._checked(root, db_url, pixels, existing=True)
 

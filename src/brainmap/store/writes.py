@@ -18,7 +18,7 @@ from brainmap.store.folder import Store
 def import_session(store: Store) -> Iterator[Session]:
     """One transaction for a whole import; SQLite's foreign keys are off within it (a subset of
     Allen data names specimens, planes or structures the store may never hold). Other databases
-    have no foreign-key constraints (`folder._portable_tables`)."""
+    have no foreign-key constraints (`schema/base.py`)."""
     sqlite = store.engine.dialect.name == "sqlite"
     with store.engine.connect() as connection:
         if sqlite:
