@@ -159,6 +159,12 @@ def pixel_files(store: Store) -> int:
     return PYRAMIDS + sum(1 for file in (store.root / VOLUME).rglob("*") if file.is_file())
 
 
+def pixel_bytes(store: Store) -> dict[Path, bytes]:
+    """Every file of a store folder's pixel root, by path."""
+    files = [*(store.root / "pyramids").rglob("*"), *(store.root / "reference").rglob("*")]
+    return {file: file.read_bytes() for file in files if file.is_file()}
+
+
 def fingerprint(store: Store) -> list[tuple[str, int, int]]:
     """Each table's row count and digest."""
     with store.engine.connect() as connection:
@@ -169,6 +175,7 @@ def test_a_copy_to_postgresql_and_s3_and_back_serves_the_same_bytes(
     source: Store, postgres: Cluster, bucket: str, tmp_path: Path
 ) -> None:
     remote_db, remote_pixels = postgres.database("copy"), f"s3://{bucket}/store"
+    before = fingerprint(source), pixel_bytes(source)
     copied = run("--store", source.root, "--to-db", remote_db, "--to-pixels", remote_pixels)
     assert copied.exit_code == 0, copied.output
     assert "sub_images: 5 rows copied, 0 already there" in copied.output
@@ -189,6 +196,7 @@ def test_a_copy_to_postgresql_and_s3_and_back_serves_the_same_bytes(
         assert answers(copy_of) == original
         assert volume(copy_of) == volume(source)
     assert extras(copies[1]) == extras(source) == [(1, None), (5, "null")]
+    assert (fingerprint(source), pixel_bytes(source)) == before
     with copies[0].session() as session:  # PostgreSQL's id sequence follows the copied ids
         added = Product(name="made after the copy")
         session.add(added)
