@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from brainmap.cli.options import folder_option, user_errors
+from brainmap.cli.options import store_options, user_errors
 from brainmap.cli.store_copy import copy
 from brainmap.cli.store_steps import EXIT_BAD_VALUE, fail
+
+if TYPE_CHECKING:
+    from brainmap.store.location import StoreLocation
 
 BACKUP_PAGES = 1024
 """SQLite pages copied between two updates of the backup's progress bar."""
@@ -30,9 +34,8 @@ store.add_command(copy)
 
 
 @store.command("upgrade")
-@folder_option("--store", "store_dir", "Store folder (brainmap.sqlite + pyramids/).", required=True)
-@click.option("--db", "db_url", default=None, help="SQLAlchemy URL overriding the store's SQLite.")
-def upgrade(store_dir: Path, db_url: str | None) -> None:
+@store_options("Store folder (brainmap.sqlite + pyramids/ unless --db, --pixels say otherwise).")
+def upgrade(store: StoreLocation) -> None:
     """Upgrade the schema of a store made by an older brainmap to this brainmap's, in place and
     all at once. A SQLite database is first copied beside itself
     (``brainmap.sqlite.before-REVISION``). Run it once, before starting the servers of the
@@ -47,18 +50,18 @@ def upgrade(store_dir: Path, db_url: str | None) -> None:
         first_line,
         sqlite_file,
     )
-    from brainmap.store.folder import DATABASE_FILE, Store
+    from brainmap.store.folder import DATABASE_FILE
 
     try:
-        Store.open(store_dir, db_url).close()
+        store.open().close()
     except StoreOutdated as error:
         outdated = error
     except NotAStore as error:
         fail(str(error), EXIT_BAD_VALUE)
     else:
-        click.echo(f"brainmap: {store_dir} is already up to date (revision {revisions.head()})")
+        click.echo(f"brainmap: {store} is already up to date (revision {revisions.head()})")
         return
-    url = make_url(db_url or f"sqlite:///{store_dir / DATABASE_FILE}")
+    url = make_url(store.db_url or f"sqlite:///{store.folder / DATABASE_FILE}")
     database = sqlite_file(url)
     backup = None if database is None else _backup(database, outdated.revision)
     try:
