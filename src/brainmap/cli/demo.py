@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
 
-from brainmap.cli.options import folder_option
+from brainmap.cli.options import DB_HELP, PIXELS_HELP, folder_option
 
 DEFAULT_STORE = Path("demo-store")
 DEFAULT_OUTPUT = Path("demo-output")
@@ -14,12 +15,26 @@ DEFAULT_OUTPUT = Path("demo-output")
 
 @click.command("demo-store")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def demo_store(directory: Path) -> None:
-    """Build the synthetic demo store in DIRECTORY (skipped when already complete)."""
+@click.option("--db", "db_url", metavar="URL", help=DB_HELP)
+@click.option("--pixels", metavar="URL", help=PIXELS_HELP)
+def demo_store(directory: Path, db_url: str | None, pixels: str | None) -> None:
+    """Build the synthetic demo store in DIRECTORY (skipped when already complete). With --db
+    or --pixels it is built in a temporary folder, then copied there (`brainmap store copy`:
+    resumable, verified), DIRECTORY keeping what the store keeps in its folder."""
+    from brainmap.cli.store_copy import copy_between
     from brainmap.demo.phantom import build_demo_store
+    from brainmap.store.location import StoreLocation
 
-    build_demo_store(directory, progress=click.echo)
-    click.echo(f"demo store ready in {directory}")
+    if db_url is None and pixels is None:
+        build_demo_store(directory, progress=click.echo).close()
+        click.echo(f"demo store ready in {directory}")
+        return
+    target = StoreLocation(directory, db_url, pixels)
+    with tempfile.TemporaryDirectory(prefix="brainmap-demo-") as scratch:
+        built = Path(scratch, "demo-store")
+        build_demo_store(built, progress=click.echo).close()
+        copy_between(StoreLocation(built), target)
+    click.echo(f"demo store ready in {target}")
 
 
 @click.command()

@@ -54,17 +54,23 @@ def copy(
     and it goes on, skipping the files the copy holds with the same size and SHA-256. At the
     end every table's row count and digest are compared; each mismatch is one line, exit 1.
     """
-    from brainmap.store.copy import DestinationRefused, copy_store
-    from brainmap.store.database_check import NotAStore
     from brainmap.store.location import StoreLocation
 
     if to_store is None and to_db is None:
         fail("give --to-store DIR or --to-db URL: where the copy goes", EXIT_BAD_VALUE)
     if to_store is None and to_pixels is None:
         fail("give --to-pixels URL or --to-store DIR: where the copy's pixels go", EXIT_BAD_VALUE)
+    with tempfile.TemporaryDirectory() as scratch:
+        copy_between(store, StoreLocation(to_store or Path(scratch), to_db, to_pixels))
+
+
+def copy_between(store: StoreLocation, target: StoreLocation) -> None:
+    """Copy `store` into `target` with progress bars, then the summary; exits 1 when anything
+    did not copy or verify, 2 when either store cannot be used, 130 on Ctrl-C."""
+    from brainmap.store.copy import DestinationRefused, copy_store
+    from brainmap.store.database_check import NotAStore
+
     with ExitStack() as stack:
-        folder = to_store or Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        target = StoreLocation(folder, to_db, to_pixels)
         try:
             source = stack.enter_context(_closing(store.open))
             destination = stack.enter_context(_closing(target.create))
