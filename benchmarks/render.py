@@ -165,16 +165,22 @@ def start_iipsrv(root: Path, workdir: Path) -> tuple[list[subprocess.Popen[bytes
     return [lighttpd, iipsrv], base
 
 
-def wrk(url: str, workdir: Path, lua: str | None = None) -> tuple[float, float, float]:
-    """Requests/s, p50 and p99 in ms."""
+def wrk(
+    url: str,
+    workdir: Path,
+    lua: str | None = None,
+    duration: int = DURATION,
+    warmup: int = WARMUP,
+) -> tuple[float, float, float]:
+    """Requests/s, p50 and p99 in ms, over `duration` seconds after `warmup` seconds."""
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", "--latency", "--timeout", "30s"]
     if lua is not None:
         script = workdir / "random.lua"
         script.write_text(lua)
         command += ["-s", str(script)]
-    subprocess.run([*command, f"-d{WARMUP}s", url], check=True, capture_output=True)
+    subprocess.run([*command, f"-d{warmup}s", url], check=True, capture_output=True)
     output = subprocess.run(
-        [*command, f"-d{DURATION}s", url], check=True, capture_output=True, text=True
+        [*command, f"-d{duration}s", url], check=True, capture_output=True, text=True
     ).stdout
     if "Non-2xx" in output:
         raise RuntimeError(f"errors from {url}:\n{output}")

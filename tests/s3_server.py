@@ -1,11 +1,13 @@
 """An S3-compatible server for tests: moto's S3 in server mode on 127.0.0.1 (a free port), the
 application `ThreadedMotoServer` runs, with each request it answers written down (method, key,
 Range) and ranged reads optionally held until several have come, so tests can count the
-requests a reader makes and see them overlap."""
+requests a reader makes and see them overlap. `latency` delays every answer (benchmarks use it
+to stand in for a distant object store)."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,9 +34,11 @@ class Seen:
 
 
 class S3Server:
-    """moto's S3 on loopback; `url` is its endpoint. `requests` lists what it answered."""
+    """moto's S3 on loopback; `url` is its endpoint. `requests` lists what it answered.
+    Each request waits `latency` seconds before it is answered (changeable while serving)."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
         self.requests: list[Seen] = []
         self.most_in_flight = 0
         self._in_flight = 0
@@ -89,6 +93,8 @@ class S3Server:
                     self._arrived += 1
                     self._changed.notify_all()
                     self._changed.wait_for(lambda: self._arrived >= self._hold, HOLD_SECONDS)
+            if self.latency:
+                time.sleep(self.latency)
             try:
                 return list(app(environ, start_response))
             finally:
