@@ -24,7 +24,7 @@ from sqlalchemy import event, select
 
 from brainmap import NotFound
 from brainmap.client import Client
-from brainmap.client._http.aiohttp_transport import TOKEN_ENV
+from brainmap.client._http.read_token import TOKEN_ENV
 from brainmap.demo.phantom import build_demo_store
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
@@ -37,6 +37,7 @@ from brainmap.store.access import (
     unmark_public,
 )
 from brainmap.store.folder import Store
+from brainmap.testing.wire import Server
 from loopback import Reply, request
 
 SCALE = 0.06
@@ -353,6 +354,16 @@ def test_the_client_sends_the_token_of_its_environment(
         pixels = client.get_image(door.private_image, downsample=2)
         assert pixels.ndim == 3 and pixels.shape[2] == 3
         assert client.sub_images([door.private_image])[0]["data_set_id"] == PRIVATE_SET
+
+
+def test_the_conformance_kit_sends_the_token_of_its_environment(
+    door: Door, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = f"/image_download/{door.private_image}"
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert Server(door.url).get(path, "downsample=3").status == 404
+    monkeypatch.setenv(TOKEN_ENV, door.token)
+    assert Server(door.url).get(path, "downsample=3").status == 200
 
 
 def test_serve_auth_with_worker_processes(door: Door) -> None:

@@ -15,6 +15,7 @@ from email.message import Message
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from brainmap.client._http.read_token import token_headers
 from brainmap.testing.verdicts import Difference
 
 DEFAULT_TIMEOUT = 60.0
@@ -107,7 +108,8 @@ class Server:
 
     def _open(self, url: str) -> Reply:
         """The answer to one GET, redirects followed; an HTTP error status is an answer too."""
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+        headers = {"User-Agent": USER_AGENT, **token_headers()}
+        request = urllib.request.Request(url, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return _reply(response.geturl(), response.status, response.headers, response)

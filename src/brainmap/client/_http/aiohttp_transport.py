@@ -32,6 +32,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from brainmap.client._http import loop
 from brainmap.client._http.errors import CorruptBody, RetryableStatus, status_error
 from brainmap.client._http.files import atomic_writer
+from brainmap.client._http.read_token import token_headers
 from brainmap.client._http.retry import RetryPolicy
 from brainmap.client._http.transport import Check, Response, Timeouts
 from brainmap.errors import ApiError
@@ -49,15 +50,6 @@ about as much CPU as the check itself."""
 
 DEFAULT_LIMIT = 16
 """Connections in all, by default."""
-TOKEN_ENV = "BRAINMAP_TOKEN"
-"""A read token for a server run with ``serve --auth``, sent with every request when set."""
-
-
-def token_headers() -> dict[str, str]:
-    """``Authorization: Bearer <token>`` when `TOKEN_ENV` holds a token (docs/client.md,
-    "Read tokens")."""
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 class AiohttpTransport:
