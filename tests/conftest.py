@@ -20,7 +20,7 @@ from bulk_store import build_bulk_store
 from client.reference_store import build_reference_store
 from postgres import DATABASES, Cluster, ClusterUnavailable, NewDatabase, databases, start_cluster
 from rma_store import make_store
-from s3_server import S3Server
+from s3_server import S3Server, s3_environment
 from small_store import SmallStore, build_small_store
 
 SMALL_LIMITS = ImageLimits(max_pixels=2_000_000, max_side=4096)
@@ -132,13 +132,3 @@ def bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     fs.mkdir(name)
     yield name
     fs.rm(name, recursive=True)
-
-
-def s3_environment(server: S3Server) -> dict[str, str]:
-    """The standard AWS variables that send fsspec (and so brainmap) to `server`."""
-    return {
-        "AWS_ENDPOINT_URL": server.url,
-        "AWS_ACCESS_KEY_ID": "brainmap-tests",
-        "AWS_SECRET_ACCESS_KEY": "brainmap-tests",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }

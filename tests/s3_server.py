@@ -103,3 +103,13 @@ class S3Server:
                     self._changed.notify_all()
 
         return observe
+
+
+def s3_environment(server: S3Server) -> dict[str, str]:
+    """The standard AWS variables that send fsspec (and so brainmap) to `server`."""
+    return {
+        "AWS_ENDPOINT_URL": server.url,
+        "AWS_ACCESS_KEY_ID": "brainmap-tests",
+        "AWS_SECRET_ACCESS_KEY": "brainmap-tests",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import s3_environment
 from lab_store import ANSWERS, FIRST, ingest, lab_images
 from loopback import Reply, request
 from postgres import Cluster
-from s3_server import S3Server
+from s3_server import S3Server, s3_environment
 
 STARTUP_SECONDS = 60
 
