@@ -1,11 +1,13 @@
 """How a page is read (`paging.read_page`): a first batch at once, the count and a stream of the
 rest only when the page goes on. 1,234 genes span three batches of `BATCH_ROWS`; every reader
 (plain rows, objects with includes, tabular rows) must give the pages and totals a single query
-would, and a short answer must cost one statement."""
+would, and a short answer must cost one statement (and, in a reading session, no transaction)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, insert
@@ -16,6 +18,8 @@ from brainmap.store import schema as s
 from brainmap.store.folder import Store
 from brainmap.store.query.paging import BATCH_ROWS
 from brainmap.store.query.run import run_query
+from brainmap.store.query.sessions import reading
+from postgres import NewDatabase
 
 GENES = 2 * BATCH_ROWS + 234
 
@@ -97,3 +101,34 @@ def test_a_longer_answer_is_counted_once(genes: tuple[Session, list[str]]) -> No
     _, total_rows, ids = _run(db, "model::Gene,rma::options[num_rows$eq'all']")
     assert (total_rows, ids) == (GENES, list(range(1, GENES + 1)))
     assert len([sql for sql in statements if "count(" in sql.lower()]) == 1
+
+
+def _in_transaction(session: Session) -> bool:
+    """Whether the database itself holds a transaction open on the session's connection."""
+    dbapi = session.connection().connection.dbapi_connection
+    if isinstance(dbapi, sqlite3.Connection):
+        return dbapi.in_transaction
+    import psycopg
+
+    assert isinstance(dbapi, psycopg.Connection)
+    return dbapi.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+
+def test_a_reading_session_opens_a_transaction_only_to_stream(
+    new_database: NewDatabase, tmp_path: Path
+) -> None:
+    store = Store.create(tmp_path, new_database("reading"))
+    with store.session() as db:
+        db.add(s.Organism(id=2, name="Mus musculus"))
+        db.flush()
+        rows = [{"id": i, "acronym": f"G{i}", "organism_id": 2} for i in range(1, GENES + 1)]
+        db.execute(insert(s.Gene), rows)
+    try:
+        with reading(store) as session:
+            assert _run(session, "model::Gene,rma::criteria,[id$le40]")[2] == list(range(1, 41))
+            assert not _in_transaction(session)
+            result = run_query(session, parse_query("model::Gene,rma::options[num_rows$eq'all']"))
+            ids = [record["id"] for record in result.records]
+            assert (result.total_rows, ids) == (GENES, list(range(1, GENES + 1)))
+    finally:
+        store.close()

@@ -42,6 +42,7 @@ from brainmap.store.folder import Store
 from brainmap.store.ontology import structure_tree
 from brainmap.store.query.result import QueryResult
 from brainmap.store.query.run import run_query
+from brainmap.store.query.sessions import reading
 from brainmap.store.schema import model_classes
 
 UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -206,7 +207,7 @@ def _pieces(chunks: Iterator[bytes]) -> Generator[bytes, None, None]:
 
 def _body(store: Store, run: Callable[[Session], QueryResult], form: Format) -> Iterator[bytes]:
     """Parse, run and write; an RmaError becomes the format's error body."""
-    with store.session() as session:
+    with reading(store) as session:
         try:
             result = run(session)
         except RmaError as error:

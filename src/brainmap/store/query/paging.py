@@ -70,13 +70,14 @@ class PageStatements:
 def read_page(
     statements: PageStatements,
     read: Callable[[Select[Any]], Rows[Row]],
+    read_rest: Callable[[Select[Any]], Rows[Row]],
     count: Callable[[], int],
     convert: Callable[[Row], dict[str, Any]],
 ) -> tuple[int, Iterator[dict[str, Any]]]:
     """The total number of matching rows and the page's records, read with `read`. The first
     batch is read at once: when it ends before the page does, it tells the total without
-    `count`. Otherwise `count` runs and the rest of the page streams in batches, its query run
-    once the first batch has been read."""
+    `count`. Otherwise `count` runs and the rest of the page streams in batches, read with
+    `read_rest` once the first batch's records have been taken."""
     rows = read(statements.first)
     first = list(rows)
     rows.close()
@@ -87,7 +88,7 @@ def read_page(
     rest = statements.rest
     if len(first) < statements.first_rows or rest is None:
         return total, _records(first, None, convert)
-    return total, _records(first, lambda: read(rest), convert)
+    return total, _records(first, lambda: read_rest(rest), convert)
 
 
 def _records(

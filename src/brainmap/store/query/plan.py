@@ -12,7 +12,8 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from brainmap.store.query.paging import Page, PageStatements, read_page
-from brainmap.store.query.result import QueryResult
+from brainmap.store.query.result import QueryResult, Rows
+from brainmap.store.query.sessions import streaming
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,15 @@ class StagePlan:
         if self.statements is not None:
             # plain rows straight from the connection: no ORM result processing
             read = session.scalars if self.objects else session.connection().execute
+
+            def read_rest(statement: Select[Any]) -> Rows[Any]:
+                streaming(session)
+                return read(statement)
+
             total, records = read_page(
                 self.statements,
                 read,
+                read_rest,
                 lambda: session.scalar(self.counted) or 0,
                 self.convert,
             )
