@@ -297,7 +297,8 @@ def test_outlines_are_traced_once_per_version_of_the_label_map(tmp_path: Path) -
     assert cache.regions(labels)[2] is regions  # kept, not traced again
     changed = built.labels.copy()
     changed[560:590, 100:300] = 549
-    write_pyramid(changed, built.store.pyramid_path(path), PyramidKind.LABELS)  # a new version of the file
+    # a new version of the file
+    write_pyramid(changed, built.store.pyramid_path(path), PyramidKind.LABELS)
     again = cache.regions(labels)[2]
     assert again is not regions
     assert UNKNOWN_LABEL not in {region.structure_id for region in again}
