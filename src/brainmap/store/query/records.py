@@ -31,7 +31,8 @@ from brainmap.store.serialize import (
 
 
 def plan_records(scope: StageScope, model: type[Base], conditions: list[Condition]) -> StagePlan:
-    """The page of `model` records meeting `conditions` and the include paths' filters."""
+    """The plan of the page of `model` records meeting `conditions` and the include paths'
+    filters."""
     stage = scope.stage
     options = stage.options
     restricting = (with_filters(path) for path in stage.include)

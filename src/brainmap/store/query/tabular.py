@@ -75,7 +75,7 @@ def parse_tabular(items: tuple[str, ...]) -> TabularSpec:
 
 
 def plan_tabular(scope: StageScope, model: type[Base], conditions: list[Condition]) -> StagePlan:
-    """Flat rows of the `tabular` columns over the model joined with its includes."""
+    """The plan of flat rows of the `tabular` columns over the model joined with its includes."""
     options = scope.stage.options
     try:
         spec = parse_tabular(options.tabular)
