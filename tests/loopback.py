@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -89,3 +91,17 @@ def image(
 ) -> np.ndarray:
     """The pixels of an image endpoint's answer."""
     return jpeg(f"{base}/api/v2/{endpoint}/{image_id}?{query}")
+
+
+def first_answer(url: str, process: subprocess.Popen[Any], seconds: float = 60) -> Reply:
+    """The answer to a GET of `url` once the server `process` runs answers at all (asked every
+    0.2 s); AssertionError when the process ends or `seconds` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return request(url, timeout=5)
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"the server did not answer {url} within {seconds:g} s")
+        time.sleep(0.2)

@@ -12,7 +12,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,7 @@ from brainmap.store.access import (
 )
 from brainmap.store.folder import Store
 from brainmap.testing.wire import Server
-from loopback import Reply, request
+from loopback import Reply, first_answer, request
 
 SCALE = 0.06
 PRIVATE_SET, PUBLIC_SET, PLATES = 900000001, 900000002, 900000006
@@ -379,16 +378,7 @@ def test_serve_auth_with_worker_processes(door: Door) -> None:
     )
     target = f"http://127.0.0.1:{port}/api/v2/image_download/{door.private_image}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if request(f"{target}?downsample=2", timeout=5).status == 404:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail("brainmap serve --auth --workers 2 did not answer within 60 s")
-            time.sleep(0.2)
+        assert first_answer(f"{target}?downsample=2", server).status == 404
         assert server.stdout is not None
         assert server.stdout.readline().startswith("brainmap: serving ")
         assert server.stdout.readline() == (

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import simplejpeg
 
 from brainmap.server.app import CACHE_BYTES_ENV, STORE_ENV, app_from_environment
 from brainmap.server.state import server_state
-from loopback import request
+from loopback import first_answer, request
 from small_store import ISH_IMAGE, SmallStore
 
 
@@ -82,16 +81,7 @@ def test_two_worker_processes_serve_images_and_queries(small_store: SmallStore) 
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/api/v2"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if request(f"{base}/data/SectionImage/query.json", timeout=5).status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail("brainmap serve --workers 2 did not answer within 60 s")
-            time.sleep(0.2)
+        assert first_answer(f"{base}/data/SectionImage/query.json", server).status == 200
         bodies = set()
         for _ in range(6):  # spread over both processes by the kernel
             url = f"{base}/image_download/{ISH_IMAGE}?downsample=1&quality=90"

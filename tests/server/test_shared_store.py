@@ -8,18 +8,15 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from lab_store import ANSWERS, FIRST, ingest, lab_images
-from loopback import Reply, request
+from loopback import Reply, first_answer, request
 from postgres import Cluster
 from s3_server import S3Server, s3_environment
-
-STARTUP_SECONDS = 60
 
 
 def _free_port() -> int:
@@ -39,18 +36,13 @@ def _started(
         command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            if request(f"{base}/api/v2/data/Product/query.json", timeout=5).status == 200:
-                return server, base
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            _, error = server.communicate(timeout=30)
-            pytest.fail(f"brainmap serve did not answer: {error.decode()[-2000:]}")
-        time.sleep(0.2)
+    try:
+        assert first_answer(f"{base}/api/v2/data/Product/query.json", server).status == 200
+    except AssertionError:
+        server.kill()
+        _, error = server.communicate(timeout=30)
+        pytest.fail(f"brainmap serve did not answer: {error.decode()[-2000:]}")
+    return server, base
 
 
 @pytest.fixture()
