@@ -348,3 +348,20 @@ def interrupt(command: list[str], ready: Callable[[], bool]) -> None:
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130, (out, err)
     assert err.decode().strip() == "brainmap: interrupted; run the same command again to resume"
+
+
+def test_a_refusal_into_a_folder_without_a_store_makes_no_store(tmp_path: Path) -> None:
+    folder = tmp_path / "new-store"
+    junk_volume = junk("junk.nrrd")(tmp_path)
+    refused = brainmap("reference", "add", "--store", folder, "--id", 9, "--name", "x",
+                       "--annotation", junk_volume)  # fmt: skip
+    assert refused.exit_code == 1 and "(nothing was written)" in refused.output
+    graph = brainmap("reference", "add", "--store", folder, "--id", 9, "--name", "x",
+                     "--annotation", write_nrrd(tmp_path / "a.nrrd", blocks(SHAPE), SPACING),
+                     "--structure-graph", GRAPH)  # fmt: skip
+    assert graph.exit_code == 5 and "there is no store yet" in graph.output
+    assert not folder.exists()
+    added = brainmap("reference", "add", "--store", folder, "--id", 9, "--name", "x",
+                     "--annotation", tmp_path / "a.nrrd")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert (folder / "brainmap.sqlite").is_file()

@@ -8,7 +8,7 @@ interrupted (the store is left as it was; a rerun of ``plates`` reuses the plate
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,15 +99,16 @@ def add(
     request = SpaceRequest(space_id, name, annotation, template, graph_id, _resolution(resolution))
     steps = slab_count(request) + 2  # the slabs checked, the volume written, then recorded
     with (
-        _open(store, create=True) as opened,
+        _open(store, create=False) as existing,
         _failures(),
         progress_steps(steps, "checking the volume") as step,
     ):
-        checked = plan_reference(opened, request, lambda: step("checking the volume"))
+        checked = plan_reference(existing, request, lambda: step("checking the volume"))
         # Ctrl-C while zarr writes is acted on once it has written (interrupting it would
         # leave its writes in flight), then the new volume is removed.
         step("writing the chunked volume")
-        added = add_reference_space(opened, checked, lambda: step("written"))
+        with _open(store, create=True) if existing is None else nullcontext(existing) as opened:
+            added = add_reference_space(opened, checked, lambda: step("written"))
     shape = " x ".join(str(n) for n in added.shape)
     size = ", ".join(f"{v:g}" for v in added.resolution_um)
     graph = f" of structure graph {added.structure_graph_id}" if added.structure_graph_id else ""
@@ -119,19 +120,19 @@ def add(
 
 @contextmanager
 def _open(store: StoreLocation, create: bool) -> Iterator[Any]:
-    """The store (made when `create` and missing), closed at the end."""
+    """The store (made when `create` and missing; None when not and missing), closed at the
+    end."""
     try:
         opened = store.create() if create else store.existing()
     except BrainmapError as error:
         fail(str(error), EXIT_BAD_VALUE)
     except OSError as error:
         fail(f"cannot create a store in {store.folder}: {error.strerror}", EXIT_BAD_VALUE)
-    if opened is None:
-        fail(f"{store}: no store here ({store.missing()})", EXIT_BAD_VALUE)
     try:
         yield opened
     finally:
-        opened.close()
+        if opened is not None:
+            opened.close()
 
 
 @reference.command()
@@ -161,6 +162,8 @@ def plates(
 
     request = PlateRequest(space_id, atlas_id, plane, every_um, pixels_per_voxel)
     with _open(store, create=False) as opened, _failures():
+        if opened is None:
+            fail(f"{store}: no store here ({store.missing()})", EXIT_BAD_VALUE)
         plan = plan_plates(opened, request)
         with progress_steps(len(plan.indices), "cutting plates") as step:
             cut = cut_plates(opened, plan, lambda index: step(f"cut plate {index}"))

@@ -103,8 +103,16 @@ def _check_options(request: SpaceRequest) -> None:
             )
 
 
-def _graph_of(store: Store, request: SpaceRequest) -> int | None:
-    """The structure graph the labels must belong to; refuses an id that holds a volume."""
+def _graph_of(store: Store | None, request: SpaceRequest) -> int | None:
+    """The structure graph the labels must belong to; refuses an id that holds a volume. No
+    store yet (None): there is no graph to name either."""
+    if store is None:
+        if request.structure_graph_id is not None:
+            raise IngestNotFound(
+                f"--structure-graph {request.structure_graph_id}: there is no store yet, so no "
+                "structure graph (import its structures first: brainmap import)"
+            )
+        return None
     with store.session() as session:
         stored = session.get(ReferenceSpace, request.space_id)
         if stored is not None and stored.annotation_path:
@@ -189,17 +197,18 @@ def _check_ontology(
 
 
 def plan_reference(
-    store: Store, request: SpaceRequest, on_slab: Callable[[], None] | None = None
+    store: Store | None, request: SpaceRequest, on_slab: Callable[[], None] | None = None
 ) -> CheckedSpace:
-    """Check everything; IngestError (or VolumeFileError) on the first problem, nothing written.
-    `on_slab` is called after each slab of the label pass."""
+    """Check everything against `store` (None: none made yet); IngestError (or
+    VolumeFileError) on the first problem, nothing written. `on_slab` is called after each
+    slab of the label pass."""
     _check_options(request)
     graph = _graph_of(store, request)
     annotation, template = _headers(request)
     labels = read_labels(annotation, on_slab)
     if template is not None:
         read_template(template, on_slab)
-    if graph is not None:
+    if store is not None and graph is not None:
         _check_ontology(store, annotation, labels, graph)
     return CheckedSpace(request, annotation, template, labels, graph)
 
