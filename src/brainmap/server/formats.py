@@ -30,8 +30,13 @@ XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""Records as the real API writes them: no spaces, text as it is. One encoder for every call
+(`json.dumps` with options makes a new one each time)."""
+
+
 def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return COMPACT.encode(value)
 
 
 def _batches(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -58,7 +63,7 @@ def json_chunks(result: QueryResult) -> Iterator[bytes]:
     yield (head[:-1] + ', "msg": [').encode()
     separator = ""
     for batch in _batches(result.records):
-        yield (separator + ",".join(_compact(record) for record in batch)).encode()
+        yield (separator + COMPACT.encode(batch)[1:-1]).encode()  # the list's brackets off
         separator = ","
     debug = "" if result.debug is None else f', "debug": {{"query": {json.dumps(result.debug)}}}'
     yield f"]{debug}}}".encode()
