@@ -481,6 +481,8 @@ def report(quick: bool) -> None:
             print(f"{workers} worker(s) measured in {seconds:.0f} s; {_load()}", flush=True)
         print_tables(rows, bench)
         print(_load())
+        for database in {c.database.name: c.database for c in configurations}.values():
+            database.close()
     finally:
         cluster.stop()
         moto.stop()
