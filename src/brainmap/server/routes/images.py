@@ -36,6 +36,7 @@ from brainmap.server.state import ServerState, server_state
 from brainmap.service import ENDPOINTS, TWELVE_BIT_SCALE, image_scale
 from brainmap.store.lookups import ImageSource, resolve_source
 from brainmap.store.mirrored import from_held_level, held_levels
+from brainmap.store.query.sessions import reading
 from brainmap.store.schema import SubImage
 
 RENDER_VERSION = "2"
@@ -81,7 +82,7 @@ def record_id(kind: str, text: str) -> int:
 def resolve_image(state: ServerState, image_id: int, request: ImageRequest) -> ResolvedImage:
     """Look up the image, its alternate (NotFound names a missing one), its colours and its
     scale, which bounds the request's ``range`` (BadParameter above it)."""
-    with state.store.session() as session:
+    with reading(state.store) as session:  # no transaction: two round trips fewer on a server
         source = resolve_source(session, image_id, request)
         held = held_levels(session, source.path)
         annotation = None
