@@ -14,16 +14,14 @@ import pytest
 
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
-from brainmap.server.state import ImageLimits
 from brainmap.store.folder import Store
 from bulk_store import build_bulk_store
 from client.reference_store import build_reference_store
 from postgres import DATABASES, Cluster, ClusterUnavailable, NewDatabase, databases, start_cluster
 from rma_store import make_store
 from s3_server import S3Server, s3_environment
-from small_store import SmallStore, build_small_store
+from small_store import SMALL_LIMITS, SmallStore, build_small_store
 
-SMALL_LIMITS = ImageLimits(max_pixels=2_000_000, max_side=4096)
 REQUIRE_POSTGRES = "BRAINMAP_REQUIRE_POSTGRES"
 """Set (by `make test` once PostgreSQL is installed): a cluster that cannot start fails the
 PostgreSQL tests instead of skipping them."""

@@ -9,6 +9,7 @@ import numpy as np
 
 from brainmap.pyramid.tiers import whole_image
 from brainmap.pyramid.writer import PyramidKind, write_pyramid
+from brainmap.server.state import ImageLimits
 from brainmap.service import EXPRESSION_MASK, PROJECTION_MASK, TUMOR_FEATURE_ANNOTATION
 from brainmap.store.folder import Store
 from brainmap.store.schema import (
@@ -26,6 +27,8 @@ from brainmap.store.schema import (
     StructureGraph,
 )
 
+SMALL_LIMITS = ImageLimits(max_pixels=2_000_000, max_side=4096)
+"""The limits the small store is served with: small enough to test the 413 answers."""
 ISH_IMAGE = 1001
 CONNECTIVITY_IMAGE = 2001
 ATLAS_IMAGE = 3001
@@ -65,9 +68,10 @@ def _sub_image(
     )
 
 
-def build_small_store(root: Path) -> SmallStore:
-    """Write records and pyramids; pixel arrays are returned for comparisons."""
-    store = Store.create(root)
+def build_small_store(root: Path, db_url: str | None = None) -> SmallStore:
+    """Write records (in the database at `db_url`, by default the folder's SQLite file) and
+    pyramids; pixel arrays are returned for comparisons."""
+    store = Store.create(root, db_url)
     rng = np.random.default_rng(3)
     y, x = np.mgrid[0:900, 0:1200]
     ish = np.stack([(x // 5) % 256, (y // 4) % 256, ((x + y) // 8) % 256], axis=2).astype(np.uint8)

@@ -18,6 +18,10 @@ from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
 from brainmap.server.state import ImageLimits
 from brainmap.store.schema import SubImage
+from each_database import (  # noqa: F401 - the small store's fixtures over each database
+    small_server_each_database,
+    small_store_each_database,
+)
 from iiif_strategies import regions, sizes
 from loopback import fetch, match
 from small_store import ATLAS_IMAGE, CONNECTIVITY_IMAGE, ISH_IMAGE, RANGES, SmallStore

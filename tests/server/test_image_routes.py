@@ -20,6 +20,10 @@ from brainmap.server.response_cache import ResponseCache
 from brainmap.server.state import ImageLimits, server_state
 from brainmap.store import pixels
 from brainmap.store.schema import Structure
+from each_database import (  # noqa: F401 - the small store's fixtures over each database
+    small_server_each_database,
+    small_store_each_database,
+)
 from loopback import fetch, image, match
 from small_store import (
     ATLAS_IMAGE,
