@@ -1,8 +1,10 @@
 """Pyramids read from object storage (moto's S3 on loopback): the same pixels as from a local
-file, the tile index read once, tiles fetched by concurrent ranged GETs, damage named alike."""
+file, the tile index read once, tiles that lie together fetched in one ranged GET and the GETs
+sent concurrently, damage named alike."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,11 +20,18 @@ from brainmap.imaging import render
 from brainmap.pyramid import remote
 from brainmap.pyramid.local import Pyramid
 from brainmap.pyramid.reader import DamagedPyramid
-from brainmap.pyramid.remote import FETCHES, RemotePyramid, open_remote
+from brainmap.pyramid.remote import (
+    FETCHES,
+    MERGE_GAP,
+    RemotePyramid,
+    fetch_ranges,
+    joined_reads,
+    open_remote,
+)
 from brainmap.pyramid.tiers import tier_count
 from brainmap.pyramid.tiles import TILE_CACHE
 from brainmap.pyramid.writer import PyramidKind, write_pyramid
-from s3_server import S3Server
+from s3_server import S3Server, Seen
 
 WIDTH, HEIGHT = 1300, 900
 RNG = np.random.default_rng(14)
@@ -110,11 +119,11 @@ def test_the_tile_index_is_read_once(rgb: Path, bucket: str, s3_server: S3Server
     TILE_CACHE.clear()
     region = opened.read_region(0, 200, 200, 600, 300)  # tiles 0..3 across, 0..1 down: 8 tiles
     ranged = s3_server.gets(key(url))[index_reads:]
-    assert len(ranged) == 8
+    assert len(ranged) == 1  # small JPEG tiles, written together: one GET
     assert all(seen.range is not None for seen in ranged)
     # the decoded tiles are kept: the same region again asks nothing
     np.testing.assert_array_equal(open_remote(url).read_region(0, 200, 200, 600, 300), region)
-    assert len(s3_server.gets(key(url))) == index_reads + 8
+    assert len(s3_server.gets(key(url))) == index_reads + 1
 
 
 def test_an_object_replaced_is_opened_again(
@@ -148,19 +157,110 @@ def test_a_region_that_fails_asks_again_at_once(rgb: Path, bucket: str) -> None:
     np.testing.assert_array_equal(after.read_region(0, 0, 0, 500, 300)[..., 0], labels[:300, :500])
 
 
-def test_tiles_are_fetched_concurrently(rgb: Path, bucket: str, s3_server: S3Server) -> None:
-    far = RemotePyramid(upload(rgb, bucket))
-    local = Pyramid(rgb)
+def byte_range(seen: Seen) -> tuple[int, int]:
+    """The (start, end) of bytes a ranged GET asked for."""
+    assert seen.range is not None
+    first, last = seen.range.removeprefix("bytes=").split("-")
+    return int(first), int(last) + 1
+
+
+@pytest.fixture()
+def lossless(tmp_path: Path) -> Path:
+    path = tmp_path / "lossless.tif"  # tiles of about 384 KiB, each row's written together
+    write_pyramid(PIXELS[PyramidKind.LOSSLESS], path, PyramidKind.LOSSLESS)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "gets"),
+    # 4 x 3 tiles; large tiles: one GET a row (the other rows' tiles lie between); small JPEG
+    # tiles: the 2 tiles between rows are fewer than MERGE_GAP bytes, so one GET
+    [(PyramidKind.LOSSLESS, 3), (PyramidKind.LABELS, 3), (PyramidKind.RGB8, 1)],
+)
+def test_the_tiles_of_a_region_come_in_few_gets(
+    kind: PyramidKind, gets: int, tmp_path: Path, bucket: str, s3_server: S3Server
+) -> None:
+    path = tmp_path / f"{kind.value}.tif"
+    write_pyramid(PIXELS[kind], path, kind)
+    url = upload(path, bucket)
+    far, local = RemotePyramid(url), Pyramid(path)
+    assert far.tiles is not None
+    tiled = far.tiles.decoded_level(0)
+    tiles = [row * tiled.across + column for row in range(3) for column in range(4)]
     TILE_CACHE.clear()
-    with s3_server.holding(6):  # a reader asking one tile at a time never has two in flight
-        region = far.read_region(0, 0, 0, 700, 400)  # 3 tiles across, 2 down
-    assert s3_server.most_in_flight == 6
-    np.testing.assert_array_equal(region, local.read_region(0, 0, 0, 700, 400))
+    seen = len(s3_server.gets(key(url)))
+    region = far.read_region(0, 0, 0, 1000, 700)
+    reads = sorted(map(byte_range, s3_server.gets(key(url))[seen:]))
+    assert len(reads) == gets < len(tiles)
+    np.testing.assert_array_equal(region, local.read_region(0, 0, 0, 1000, 700))
+    # every tile in one read, each read its tiles and the gaps between them, no more
+    spans = sorted(
+        (tiled.offsets[tile], tiled.offsets[tile] + tiled.counts[tile]) for tile in tiles
+    )
+    held = 0
+    for start, end in reads:
+        inside = [span for span in spans if start <= span[0] and span[1] <= end]
+        assert inside and (inside[0][0], inside[-1][1]) == (start, end)
+        assert all(b[0] - a[1] <= MERGE_GAP for a, b in itertools.pairwise(inside))
+        held += len(inside)
+    assert held == len(tiles)
+
+
+def test_joined_gets_are_sent_concurrently(
+    lossless: Path, bucket: str, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    far, local = RemotePyramid(upload(lossless, bucket)), Pyramid(lossless)
+    assert far.tiles is not None
+    TILE_CACHE.clear()
+    with s3_server.holding(3):  # a reader sending one GET at a time never has two in flight
+        region = far.read_region(0, 0, 0, WIDTH, HEIGHT)  # 24 tiles, 4 MiB a GET: 10, 10, 4
+    assert s3_server.most_in_flight == 3
+    np.testing.assert_array_equal(region, local.read_region(0, 0, 0, WIDTH, HEIGHT))
+    # two tiles a GET: 12 GETs, FETCHES at a time
+    monkeypatch.setattr(remote, "MERGE_LIMIT", 2 * max(far.tiles.decoded_level(0).counts))
     TILE_CACHE.clear()
     with s3_server.holding(FETCHES):
-        region = far.read_region(0, 0, 0, WIDTH, HEIGHT)  # 6 x 4 tiles, FETCHES at a time
+        region = far.read_region(0, 0, 0, WIDTH, HEIGHT)
     assert s3_server.most_in_flight == FETCHES
     np.testing.assert_array_equal(region, local.read_region(0, 0, 0, WIDTH, HEIGHT))
+
+
+def test_joined_ranges_come_back_as_asked(bucket: str, s3_server: S3Server) -> None:
+    data = RNG.bytes(100_000)
+    url = f"s3://{bucket}/blob"
+    fsspec.filesystem("s3").pipe(url, data)
+    fs, path = fsspec.core.url_to_fs(url)
+    ranges = [
+        (99_990, 30),  # cut short by the end
+        (100, 50),
+        (150, 50),  # right after the one before
+        (120, 10),  # inside another
+        (100, 50),  # the same again
+        (200 + MERGE_GAP, 10),  # the gap read and dropped
+        (60_000, 10),  # too far from any other: a GET of its own
+        (100_005, 10),  # past the end: not asked for
+        (500, 0),
+    ]
+    assert fetch_ranges(fs, path, len(data), ranges) == [
+        data[offset : offset + count] for offset, count in ranges
+    ]
+    assert sorted(map(byte_range, s3_server.gets(key(url)))) == [
+        (100, 210 + MERGE_GAP),
+        (60_000, 60_010),
+        (99_990, 100_000),
+    ]
+
+
+def test_a_joined_read_spans_at_most_merge_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(remote, "MERGE_LIMIT", 100)
+    tiles = [(start, start + 30) for start in range(0, 300, 30)]  # 10 tiles end to end
+    assert joined_reads(tiles[::-1]) == [
+        (0, 90, [9, 8, 7]),
+        (90, 180, [6, 5, 4]),
+        (180, 270, [3, 2, 1]),
+        (270, 300, [0]),
+    ]
+    assert joined_reads([(0, 500), (500, 510)]) == [(0, 500, [0]), (500, 510, [1])]
 
 
 def beyond_the_end(path: Path) -> None:

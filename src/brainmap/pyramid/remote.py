@@ -1,9 +1,10 @@
 """Pyramids at an fsspec URL (``s3://bucket/key`` and any other): ranged reads, no local copy.
 
 Opening reads the object's tile index once (every level's, through a small-block fsspec file,
-so a handful of requests); a region's missing tiles are then fetched in one go, `FETCHES`
-ranged reads at a time (concurrent on an asynchronous filesystem such as s3fs), and decoded and
-kept in `tiles.TILE_CACHE` exactly as from a local file, so the pixels are the same. Levels
+so a handful of requests); a region's missing tiles are then fetched in one go, tiles that lie
+together in the object (libvips writes a level's tiles in order) joined into one ranged read,
+`FETCHES` reads at a time (concurrent on an asynchronous filesystem such as s3fs), and decoded
+and kept in `tiles.TILE_CACHE` exactly as from a local file, so the pixels are the same. Levels
 streamed by libvips (regions too large to decode at once, layouts not read directly) read the
 object through a libvips source over an fsspec file. S3 endpoint and credentials come from the
 standard environment (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``).
@@ -42,6 +43,10 @@ ObjectIdentity = tuple[str, str, int]
 """A version of an object: its URL, ETag (empty when the filesystem has none) and size."""
 FETCHES = 8
 """Ranged reads in flight at once for one region."""
+MERGE_GAP = 16 * 1024
+"""Most bytes between two ranges that one read takes in (and drops) to fetch both at once."""
+MERGE_LIMIT = 4 * 1024 * 1024
+"""Most bytes one read of joined ranges spans (a single longer range is read alone)."""
 INDEX_BLOCK = 64 * 1024
 """Bytes a request reads while the tile index is parsed (the tags of a level lie together)."""
 STREAM_BLOCK = 1024 * 1024
@@ -74,33 +79,52 @@ def object_identity(fs: AbstractFileSystem, path: str, url: str) -> ObjectIdenti
     return url, etag, int(info["size"])
 
 
+def joined_reads(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int, list[int]]]:
+    """The reads (start, end, indices into `ranges`) that fetch each non-empty (start, end) of
+    `ranges`: in offset order, a range joins the read before while the gap between them is at
+    most `MERGE_GAP` bytes and the read would span at most `MERGE_LIMIT`."""
+    reads: list[tuple[int, int, list[int]]] = []
+    for index in sorted(range(len(ranges)), key=ranges.__getitem__):
+        start, end = ranges[index]
+        if start >= end:
+            continue
+        if reads:
+            first, last, members = reads[-1]
+            if start - last <= MERGE_GAP and max(last, end) - first <= MERGE_LIMIT:
+                reads[-1] = (first, max(last, end), [*members, index])
+                continue
+        reads.append((start, end, [index]))
+    return reads
+
+
 def fetch_ranges(
     fs: AbstractFileSystem, path: str, size: int, ranges: Sequence[tuple[int, int]]
 ) -> list[bytes]:
-    """The bytes of each (offset, count) of the object at `path` (`size` bytes long): one
-    ranged read each, `FETCHES` at a time; a range past the end comes back short (not asked
-    for when it starts there)."""
-    starts = [min(offset, size) for offset, _ in ranges]
-    ends = [min(offset + count, size) for offset, count in ranges]
-    asked = [
-        index for index, (start, end) in enumerate(zip(starts, ends, strict=True)) if start < end
-    ]
-    if not asked:
-        return [b""] * len(ranges)
+    """The bytes of each (offset, count) of the object at `path` (`size` bytes long): ranges
+    joined by `joined_reads`, one ranged read each, `FETCHES` at a time; a range past the end
+    comes back short (not asked for when it starts there)."""
+    wanted = [(min(offset, size), min(offset + count, size)) for offset, count in ranges]
+    reads = joined_reads(wanted)
+    found = [b""] * len(ranges)
+    if not reads:
+        return found
     options = {"batch_size": FETCHES} if fs.async_impl else {}
     started = time.perf_counter()
     with object_errors("cannot be read"):
         data: list[bytes] = fs.cat_ranges(
-            [path] * len(asked),
-            [starts[index] for index in asked],
-            [ends[index] for index in asked],
+            [path] * len(reads),
+            [start for start, _, _ in reads],
+            [end for _, end, _ in reads],
             on_error="raise",
             **options,
         )
     seconds = time.perf_counter() - started
-    events.tell(events.ObjectRead("tiles", len(asked), sum(map(len, data)), seconds))
-    found = dict(zip(asked, data, strict=True))
-    return [found.get(index, b"") for index in range(len(ranges))]
+    events.tell(events.ObjectRead("tiles", len(reads), sum(map(len, data)), seconds))
+    for (first, _, members), block in zip(reads, data, strict=True):
+        for index in members:
+            start, end = wanted[index]
+            found[index] = block[start - first : end - first]
+    return found
 
 
 class RemotePyramid(PagedPyramid):
