@@ -113,3 +113,13 @@ def test_a_database_replaced_or_removed_in_use_is_refused(tmp_path: Path, change
     with refused, store.engine.connect() as connection:
         connection.scalar(text("SELECT count(*) FROM genes"))
     store.close()
+
+
+@pytest.mark.parametrize("pixels", [None, "elsewhere"])
+def test_create_under_a_file_is_refused_in_one_line(tmp_path: Path, pixels: str | None) -> None:
+    (tmp_path / "a-file").touch()
+    pixel_root = None if pixels is None else str(tmp_path / pixels)
+    with pytest.raises(NotAStore, match="is not a brainmap store: cannot be made") as refused:
+        Store.create(tmp_path / "a-file" / "store", pixels=pixel_root)
+    assert "Not a directory" in str(refused.value)
+    assert "\n" not in str(refused.value)

@@ -111,6 +111,10 @@ class Store:
         except PixelRootError as error:
             store.close()
             raise NotAStore(error.url, error.reason) from None
+        except OSError as error:  # a folder to make lies under a file, or may not be written
+            store.close()
+            made = f"cannot be made ({error.strerror}: {error.filename})"
+            raise NotAStore(str(root), made) from None
         except DBAPIError as error:
             store.close()
             raise NotAStore(store.database, f"cannot be read ({first_line(error.orig)})") from None
