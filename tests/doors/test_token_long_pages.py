@@ -14,6 +14,7 @@ from brainmap.store.access import add_token, mark_public
 from brainmap.store.folder import Store
 from brainmap.store.query.paging import BATCH_ROWS
 from loopback import request
+from rma_store import _image
 
 PUBLIC, PRIVATE = 7, 8
 IMAGES = BATCH_ROWS + 300
@@ -27,17 +28,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         session.add_all([s.SectionDataSet(id=PUBLIC), s.SectionDataSet(id=PRIVATE)])
         session.flush()
         session.add_all(
-            s.SectionImage(
-                id=10_000 + number,
-                data_set_id=(PUBLIC, PRIVATE)[number % 2],
-                section_number=number,
-                path=f"pyramids/{number}.tif",
-                width=100,
-                height=80,
-                image_width=100,
-                image_height=80,
-                tier_count=1,
-            )
+            _image(s.SectionImage, 10_000 + number, (PUBLIC, PRIVATE)[number % 2], number)
             for number in range(2 * IMAGES)
         )
     mark_public(store, [PUBLIC])
