@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
@@ -161,12 +161,7 @@ def _columns(engine: Engine) -> tuple[dict[str, set[str]], str | None]:
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
-        schema = inspect(connection)
-        columns = {
-            table: {column["name"] for column in schema.get_columns(table)}
-            for table in schema.get_table_names()
-        }
-        return columns, revisions.recorded_revision(connection)
+        return revisions.table_columns(connection), revisions.recorded_revision(connection)
 
 
 def _check_ours(name: str, columns: dict[str, set[str]], required: bool) -> bool:

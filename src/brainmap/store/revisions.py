@@ -68,6 +68,15 @@ def recorded_revision(connection: Connection) -> str | None:
     return ",".join(sorted(rows)) or None
 
 
+def table_columns(connection: Connection) -> dict[str, set[str]]:
+    """Each table of the database and its column names."""
+    schema = inspect(connection)
+    return {
+        table: {column["name"] for column in schema.get_columns(table)}
+        for table in schema.get_table_names()
+    }
+
+
 def recognise(columns: dict[str, set[str]]) -> str | None:
     """The revision of a store made before revisions were recorded, from its tables' column
     names: the newest unrecorded revision whose every table it has with the same columns; None
@@ -160,9 +169,6 @@ def _columns_at(revision: str) -> dict[str, set[str]]:
     engine = create_engine("sqlite://", poolclass=NullPool)
     with _transaction(engine) as connection:
         command.upgrade(_config(connection), revision)
-        schema = inspect(connection)
-        return {
-            table: {column["name"] for column in schema.get_columns(table)}
-            for table in schema.get_table_names()
-            if table != VERSION_TABLE
-        }
+        found = table_columns(connection)
+    found.pop(VERSION_TABLE, None)
+    return found
