@@ -157,6 +157,24 @@ def test_a_region_that_fails_asks_again_at_once(rgb: Path, bucket: str) -> None:
     np.testing.assert_array_equal(after.read_region(0, 0, 0, 500, 300)[..., 0], labels[:300, :500])
 
 
+def test_a_region_that_fails_in_an_unchanged_object_asks_once(
+    rgb: Path, bucket: str, s3_server: S3Server
+) -> None:
+    scramble_first_tile(rgb)
+    url = upload(rgb, bucket)
+
+    def asked() -> int:
+        return sum(seen.path == key(url) for seen in s3_server.requests)
+
+    with pytest.raises(DamagedPyramid, match="does not decode"):
+        open_remote(url).read_region(0, 0, 0, 200, 200)
+    before = asked()
+    opened = open_remote(url)  # asked again at once: unchanged, so the same pyramid
+    assert asked() == before + 1
+    assert open_remote(url) is opened  # trusted again: no request until REVALIDATE_SECONDS
+    assert asked() == before + 1
+
+
 def byte_range(seen: Seen) -> tuple[int, int]:
     """The (start, end) of bytes a ranged GET asked for."""
     assert seen.range is not None

@@ -232,6 +232,8 @@ def open_remote(url: str) -> RemotePyramid:
                 found = error
             opened = _Opened(now, identity, found)
         else:
+            if isinstance(opened.found, RemotePyramid):
+                opened.found.failed = False  # unchanged: trusted again until the next check
             opened = _Opened(now, identity, opened.found)
         with _OPENED_LOCK:
             _OPENED[url] = opened
