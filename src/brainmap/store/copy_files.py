@@ -115,7 +115,7 @@ class PixelFiles:
 
 def named_files(connection: Connection) -> dict[str, str]:
     """Every relative pixel path the records name, each with the first record naming it (for
-    messages). Reference volume folders are named as folders (see `PixelFiles.files_under`)."""
+    messages). Reference volume folders are named as folders (see `PixelFiles.sizes`)."""
     named: dict[str, str] = {}
     queries = (
         ("sub_images path", select(SubImage.id, SubImage.path)),
