@@ -57,16 +57,6 @@ export const structuresOf = cached((graphId) => records(
   + "rma::options[only$eqid,acronym,name][order$eqgraph_order][num_rows$eq'all']",
 ));
 
-/** The Structure record at full-resolution pixel (x, y) of an image's label map for `atlas`
- * (brainmap's image_to_structure extension); null on the background or outside the image.
- * A refusal throws the server's message. */
-export async function structureAt(imageId, x, y, atlas) {
-  const query = toQuery([["x", x], ["y", y], ["atlas", atlas]]);
-  const response = await fetch(absolute(`api/v2/image_to_structure/${imageId}.json?${query}`));
-  if (!response.ok) throw new Error((await response.text()).trim());
-  return (await response.json()).msg[0] ?? null;
-}
-
 /** The `msg` of one of the server's JSON services at `path` with query `pairs`; a refusal
  * throws the server's plain-text reason. */
 async function service(path, pairs) {
@@ -75,6 +65,14 @@ async function service(path, pairs) {
   const envelope = await response.json();
   if (!envelope.success) throw new Error(envelope.msg);
   return envelope.msg;
+}
+
+/** The Structure record at full-resolution pixel (x, y) of an image's label map for `atlas`
+ * (brainmap's image_to_structure extension); null on the background or outside the image.
+ * A refusal throws the server's message. */
+export async function structureAt(imageId, x, y, atlas) {
+  const pairs = [["x", x], ["y", y], ["atlas", atlas]];
+  return (await service(`image_to_structure/${imageId}`, pairs))[0] ?? null;
 }
 
 /** Where a SectionImage lies in the reference space: its data set's reference space id when
