@@ -20,10 +20,8 @@ from sqlalchemy import Connection, select
 from brainmap.store.pixel_paths import (
     PYRAMID_FOLDER,
     REFERENCE_FOLDER,
-    OutsidePyramids,
     contained,
     foreign,
-    text_problem,
 )
 from brainmap.store.pixels import LocalPixels, PixelRoot, RemotePixels
 from brainmap.store.schema import AlternateImage, ReferenceSpace, SubImage, mirrored_pyramids
@@ -37,28 +35,24 @@ class PixelFiles:
     all)."""
 
     def __init__(self, root: PixelRoot) -> None:
-        self.root = root
+        self.root: LocalPixels | RemotePixels
         self.fs: AbstractFileSystem
         if isinstance(root, RemotePixels):
             self.fs = root.fs
             self.fs.invalidate_cache()  # another process may have changed the objects
-            self.base = root.base.rstrip("/")
         elif isinstance(root, LocalPixels):
             self.fs = LocalFileSystem()
-            self.base = str(root.folder)
         else:
             raise TypeError(f"a pixel root of an unknown kind: {type(root).__name__}")
+        self.root = root
 
     def path(self, name: str) -> str:
         """Where file (or folder) `name` is for the filesystem; OutsidePyramids when it is not
         inside ``pyramids/`` or ``reference/``."""
         folder = REFERENCE_FOLDER if name.startswith(f"{REFERENCE_FOLDER}/") else PYRAMID_FOLDER
-        if isinstance(self.root, LocalPixels):
-            return str(contained(self.root.folder, name, folder))
-        problem = "is absolute" if foreign(name) else text_problem(name, folder)
-        if problem is not None:
-            raise OutsidePyramids(name, problem)
-        return f"{self.base}/{name}"
+        if isinstance(self.root, RemotePixels):
+            return self.root.location(name, folder)[1]
+        return str(contained(self.root.folder, name, folder))
 
     def size(self, name: str) -> int | None:
         """The size of file `name`, None when there is none."""
