@@ -19,10 +19,7 @@ from brainmap.client._http.transport import Transport
 from brainmap.client.paging import Record, query_rows
 from brainmap.errors import ApiError, NotFound
 from brainmap.reference.alignment import DataSetAlignment, SectionAlignment
-from brainmap.reference.planes import AXES, PLANES
-
-PLANE_WORDS = {"coronal": "coronal", "sagittal": "sagittal", "horizontal": "horizontal"}
-"""A PlaneOfSection name containing one of these words (any case) names that plane."""
+from brainmap.reference.planes import PLANES
 
 
 @dataclass(frozen=True)
@@ -47,16 +44,15 @@ class AlignedImage:
 
 
 def plane_of(name: object, alignment: DataSetAlignment) -> str:
-    """The plane a PlaneOfSection name names; for any other name ("n/a", "variable"...) the
-    reference plane nearest the data set's sections (their normal is the volume's depth
-    axis, mapped into the reference space)."""
+    """The plane a PlaneOfSection name names (it contains the plane's word, any case); for any
+    other name ("n/a", "variable"...) the reference plane nearest the data set's sections
+    (their normal is the volume's depth axis, mapped into the reference space)."""
     if isinstance(name, str):
-        for word, plane in PLANE_WORDS.items():
-            if word in name.lower():
+        for plane in PLANES:
+            if plane in name.lower():
                 return plane
-    depth_axis = alignment.to_reference[:3, 2]
-    nearest = AXES[int(np.argmax(np.abs(depth_axis)))]
-    return next(plane for plane, normal in PLANES.items() if AXES[normal] == nearest)
+    nearest = int(np.argmax(np.abs(alignment.to_reference[:3, 2])))
+    return next(plane for plane, normal in PLANES.items() if normal == nearest)
 
 
 def _read(url: str, kind: str, read: Any, *args: Any) -> Any:
