@@ -49,7 +49,7 @@ class PixelFiles:
     def path(self, name: str) -> str:
         """Where file (or folder) `name` is for the filesystem; OutsidePyramids when it is not
         inside ``pyramids/`` or ``reference/``."""
-        folder = REFERENCE_FOLDER if name.startswith(f"{REFERENCE_FOLDER}/") else PYRAMID_FOLDER
+        folder = REFERENCE_FOLDER if volume_folder(name) else PYRAMID_FOLDER
         if isinstance(self.root, RemotePixels):
             return self.root.location(name, folder)[1]
         return str(contained(self.root.folder, name, folder))
