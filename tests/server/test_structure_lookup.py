@@ -70,3 +70,15 @@ def test_xml_and_csv_carry_the_same_record(small_server: str) -> None:
     assert [(row["id"], row["acronym"]) for row in rows] == [("549", "S549")]
     empty = request(f"{small_server}{LOOKUP}/{ATLAS_IMAGE}.csv?x=1&y=1")
     assert empty.text.splitlines()[0].startswith("id,") and len(empty.text.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "name"), [(f"x={'9' * 5000}&y=1", "x"), (f"x=1&y=-{'9' * 5000}", "y")]
+)
+def test_a_coordinate_of_thousands_of_digits_is_refused_by_name(
+    small_server: str, query: str, name: str
+) -> None:
+    reply = request(f"{small_server}{LOOKUP}/{ATLAS_IMAGE}.json?{query}")
+    assert reply.status == 400, reply.body
+    assert "does not fit in 64 bits" in reply.text and "\n" not in reply.text.strip()
+    assert reply.text.startswith(f"{name}:")

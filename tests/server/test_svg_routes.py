@@ -266,6 +266,7 @@ def test_validators_answer_repeated_requests(served: SvgStore) -> None:
         (f"svg/{PLATE}?groups=", 400, "groups: not a comma-separated list of ids"),
         (f"svg/{PLATE}?groups=-28", 400, "groups: not a comma-separated list of ids"),
         (f"svg/{PLATE}?groups=99999999999999999999", 400, "groups: ids are at most"),
+        (f"svg/{PLATE}?groups=28,{'9' * 5000}", 400, "groups: ids are at most"),
         (f"svg/{PLATE}?structure=abc", 400, "structure:"),
         (f"svg/{DAMAGED}", 500, f"image {DAMAGED}: pixel file pyramids/"),
         (f"svg/{PICTURE}", 500, "is not a label map (3 bands of uint8)"),

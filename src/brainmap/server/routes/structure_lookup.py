@@ -72,10 +72,10 @@ def _whole(name: str, text: str | None) -> int:
         raise BadParameter(name, "missing (a whole number of full-resolution pixels)")
     if not WHOLE.fullmatch(text.strip()):
         raise BadParameter(name, f"not a whole number: {text!r}")
-    value = int(text)
-    if abs(value) > LARGEST_ID:
-        raise BadParameter(name, f"{text} does not fit in 64 bits")
-    return value
+    digits = text.strip().lstrip("-").lstrip("0")  # counted first: thousands would not convert
+    if len(digits) > len(str(LARGEST_ID)) or abs(int(text)) > LARGEST_ID:
+        raise BadParameter(name, f"{text[:40]} does not fit in 64 bits")
+    return int(text)
 
 
 def _answer(

@@ -188,10 +188,11 @@ def _ids(name: str, text: str | None) -> tuple[int, ...] | None:
     items = text.split(",")
     if not all(item.strip().isascii() and item.strip().isdigit() for item in items):
         raise BadParameter(name, f"not a comma-separated list of ids: {text[:80]!r}")
-    ids = tuple(dict.fromkeys(int(item) for item in items))
-    if any(value > LARGEST_ID for value in ids):
+    # digits counted before converting: thousands of them would not convert
+    longest = len(str(LARGEST_ID))
+    if any(len(item.strip().lstrip("0")) > longest or int(item) > LARGEST_ID for item in items):
         raise BadParameter(name, f"ids are at most {LARGEST_ID}")
-    return ids
+    return tuple(dict.fromkeys(int(item) for item in items))
 
 
 def _prepare(
