@@ -32,13 +32,6 @@ NORMAL = {Plane.CORONAL: 0, Plane.SAGITTAL: 2}
 _SWAP = np.array([[0.0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
 
 
-def reference_um(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Brain points (mm) as reference points (N, 3) in µm, (p, i, r)."""
-    brain = np.column_stack([np.ravel(z), np.ravel(y), np.ravel(x)])
-    out: np.ndarray = (brain + OFFSET_MM) * 1000.0
-    return out
-
-
 def brain_mm(pir_um: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reference points (N, 3) in µm as brain coordinates ``(x, y, z)`` in mm."""
     p, i, r = (np.asarray(pir_um, dtype=np.float64) / 1000.0 - OFFSET_MM).T
