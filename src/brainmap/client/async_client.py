@@ -357,11 +357,7 @@ class AsyncClient(SyncServices):
         """
         from brainmap.client import alignments, warping
 
-        resolution_um = warping.checked_resolution(resolution)
-        warping.checked_downsample(downsample)
-        warping.refuse_region(image_params)
-        request, auto = checked_request(image_params)
-        warping.need_opencv()
+        resolution_um, request, auto = warping.checked_warp(resolution, downsample, image_params)
         (image,) = await alignments.aligned_images(self.transport, self._rma, [section_image_id])
         data_set_id = int(image.record["data_set_id"])
         data_set = await alignments.aligned_data_set(self.transport, self._rma, data_set_id)

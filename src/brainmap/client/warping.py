@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from brainmap.client.alignments import AlignedDataSet, AlignedImage
+from brainmap.client.checks import checked_request
 from brainmap.client.extras import import_extra
 from brainmap.errors import BadParameter
 from brainmap.geometry import plan_request
@@ -172,6 +173,21 @@ def refuse_region(params: Mapping[str, Any]) -> None:
     for name in REGION_PARAMS:
         if params.get(name) is not None:
             raise BadParameter(name, "warping to the reference takes the whole image")
+
+
+def checked_warp(
+    resolution: object, downsample: object, params: Mapping[str, Any]
+) -> tuple[float, ImageRequest, bool]:
+    """Everything a warp is given, checked before anything is fetched or written: the grid
+    spacing in µm, and the image request of `params` with whether its range is ``"auto"``
+    (`checks.checked_request`). BadParameter naming the first bad value; MissingExtra without
+    OpenCV."""
+    resolution_um = checked_resolution(resolution)
+    checked_downsample(downsample)
+    refuse_region(params)
+    request, auto = checked_request(params)
+    need_opencv()
+    return resolution_um, request, auto
 
 
 def plan_warp(

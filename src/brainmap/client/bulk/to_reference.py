@@ -23,7 +23,6 @@ from brainmap.client.bulk.engine import BulkReport, Runner, prepare, run_bulk
 from brainmap.client.bulk.manifest import Job
 from brainmap.client.bulk.naming import FileNamer
 from brainmap.client.bulk.verify import decode, expected_size
-from brainmap.client.checks import checked_request
 from brainmap.client.extras import import_extra
 from brainmap.client.ranges import Window, image_windows
 from brainmap.client.warping import WarpPlan, warp_pixels
@@ -119,11 +118,7 @@ async def download_warped(
     records) comes before any fetch or write."""
     quiet, progress = options.pop("quiet", False), options.pop("progress", None)
     manifest, downsample = options.pop("manifest", None), options.pop("downsample", None)
-    resolution_um = warping.checked_resolution(job.resolution)
-    warping.checked_downsample(downsample)
-    warping.refuse_region(options)
-    request, auto = checked_request(options)
-    warping.need_opencv()
+    resolution_um, request, auto = warping.checked_warp(job.resolution, downsample, options)
     destination, _ = prepare(out_dir, manifest)
     if job.ome_zarr:
         import_extra("zarr", "reference", "OME-Zarr volumes need zarr")
