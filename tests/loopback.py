@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -91,6 +92,13 @@ def image(
 ) -> np.ndarray:
     """The pixels of an image endpoint's answer."""
     return jpeg(f"{base}/api/v2/{endpoint}/{image_id}?{query}")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now, for a server started next."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def first_answer(url: str, process: subprocess.Popen[Any], seconds: float = 60) -> Reply:

@@ -9,7 +9,6 @@ sends ``BRAINMAP_TOKEN``. The commands and the rule in the store: test_token_sto
 from __future__ import annotations
 
 import secrets
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,7 +36,7 @@ from brainmap.store.access import (
 )
 from brainmap.store.folder import Store
 from brainmap.testing.wire import Server
-from loopback import Reply, first_answer, request
+from loopback import Reply, first_answer, free_port, request
 
 SCALE = 0.06
 PRIVATE_SET, PUBLIC_SET, PLATES = 900000001, 900000002, 900000006
@@ -367,9 +366,7 @@ def test_the_conformance_kit_sends_the_token_of_its_environment(
 
 def test_serve_auth_with_worker_processes(door: Door) -> None:
     publish(door.store, PUBLIC_SET)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     command = [str(Path(sys.executable).with_name("brainmap")), "serve", "--store"]
     command += [str(door.store.root), "--port", str(port), "--workers", "2", "--auth"]
     command += ["--access-log", "off"]

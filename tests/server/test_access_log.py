@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import selectors
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from brainmap.server.access_log import AccessLog, access_log_for
 from brainmap.server.app import create_app
 from brainmap.server.background import BackgroundServer
-from loopback import request
+from loopback import free_port, request
 from small_store import ISH_IMAGE, SmallStore
 
 
@@ -62,9 +61,7 @@ def test_text_lines_and_formats(small_store: SmallStore) -> None:
 
 
 def test_serve_writes_json_lines(small_store: SmallStore) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     command = [str(Path(sys.executable).with_name("brainmap")), "serve", "--store"]
     command += [str(small_store.store.root), "--port", str(port), "--access-log", "json"]
     server = subprocess.Popen(

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +24,7 @@ from brainmap.server.metrics import (
     ObservingMiddleware,
     RouteFamilies,
 )
-from loopback import request
+from loopback import first_answer, free_port, request
 from scraped import moved, samples
 from small_store import ATLAS_IMAGE, ISH_IMAGE, SmallStore
 
@@ -110,9 +108,7 @@ def test_a_handler_that_raises_counts_as_a_server_error() -> None:
 def serving_workers(store: Path, metrics_dir: Path) -> Iterator[str]:
     """`brainmap serve --workers 2` writing its metrics to `metrics_dir`, once it answers: its
     base URL. Stopped on leaving."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     command = [str(Path(sys.executable).with_name("brainmap")), "serve", "--store", str(store)]
     command += ["--port", str(port), "--workers", "2"]
     environment = {**os.environ, MULTIPROCESS_ENV: str(metrics_dir)}
@@ -121,14 +117,7 @@ def serving_workers(store: Path, metrics_dir: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(OSError):
-                if request(f"{base}/", timeout=5).status == 200:  # the web viewer's page
-                    break
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail("brainmap serve --workers 2 did not answer within 60 s")
-            time.sleep(0.1)
+        assert first_answer(f"{base}/", server).status == 200  # the web viewer's page
         yield base
     finally:
         server.terminate()

@@ -3,7 +3,6 @@ and with ``--workers N`` several processes, each opening the store, answer reque
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +12,8 @@ import simplejpeg
 
 from brainmap.server.app import CACHE_BYTES_ENV, STORE_ENV, app_from_environment
 from brainmap.server.state import server_state
-from loopback import first_answer, request
+from loopback import first_answer, free_port, request
 from small_store import ISH_IMAGE, SmallStore
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_app_from_environment_opens_the_named_store(
@@ -56,7 +49,7 @@ def _serve(store: Path, port: int, *extra: str) -> subprocess.Popen[str]:
 def test_serve_answers_where_it_announces_and_a_second_is_refused(
     small_store: SmallStore,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     server = _serve(small_store.store.root, port)
     try:
         assert server.stdout is not None
@@ -75,7 +68,7 @@ def test_serve_answers_where_it_announces_and_a_second_is_refused(
 
 
 def test_two_worker_processes_serve_images_and_queries(small_store: SmallStore) -> None:
-    port = _free_port()
+    port = free_port()
     command = [str(Path(sys.executable).with_name("brainmap")), "serve", "--store"]
     command += [str(small_store.store.root), "--port", str(port), "--workers", "2"]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -5,7 +5,6 @@ bucket answers with the same bytes and the same validators, whichever process an
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,22 +13,16 @@ from pathlib import Path
 import pytest
 
 from lab_store import ANSWERS, FIRST, ingest, lab_images
-from loopback import Reply, first_answer, request
+from loopback import Reply, first_answer, free_port, request
 from postgres import Cluster
 from s3_server import S3Server, s3_environment
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _started(
     arguments: list[str], environment: dict[str, str]
 ) -> tuple[subprocess.Popen[bytes], str]:
     """A ``brainmap serve`` process with `arguments`, once it answers; and its base URL."""
-    port = _free_port()
+    port = free_port()
     command = [str(Path(sys.executable).with_name("brainmap")), "serve", *arguments]
     command += ["--port", str(port), "--access-log", "off"]
     server = subprocess.Popen(
