@@ -103,6 +103,18 @@ def test_rerun_resumes_and_keeps_the_volume(reference_server: str, tmp_path: Pat
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
+def test_a_file_in_the_volume_s_place_is_replaced_without_a_trace(
+    reference_server: str, tmp_path: Path
+) -> None:
+    (tmp_path / "reference.ome.zarr").write_text("not a volume")
+    with Client(reference_server) as client:
+        report = client.download_section_data_set(
+            SAGITTAL, tmp_path, to_reference=50, ome_zarr=True, quiet=True
+        )
+    assert report.ok and (tmp_path / "reference.ome.zarr" / "0" / ".zarray").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
 @pytest.mark.parametrize(
     ("data_set", "kwargs", "error", "message"),
     [

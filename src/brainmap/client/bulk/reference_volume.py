@@ -76,7 +76,7 @@ def build_volume(
     if _recorded(target) == sources:
         return False
     for leftover in folder.glob(f".{VOLUME}.*.part"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        _remove(leftover)
     building = folder / f".{VOLUME}.{uuid.uuid4().hex}.part"
     progress = ProgressReporter(len(ordered), 0, quiet=quiet, label="OME-Zarr volume")
     try:
@@ -103,4 +103,12 @@ def _swap(built: Path, target: Path) -> None:
     old = target.with_name(f".{target.name}.{uuid.uuid4().hex}.old.part")
     target.rename(old)
     built.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    _remove(old)
+
+
+def _remove(path: Path) -> None:
+    """Delete the folder or file at `path`, as far as it can be (what stays is a ``.part``)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
