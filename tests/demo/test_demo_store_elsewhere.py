@@ -60,3 +60,22 @@ def test_the_demo_store_is_copied_where_db_and_pixels_say(
         copied.close()
     assert [status for status, _ in expected] == [200] * len(expected)
     assert found == expected
+
+
+@pytest.mark.parametrize("elsewhere", [[], ["--pixels", "{file}/pixels"], ["--db", "bogus://x"]])
+def test_a_target_that_cannot_be_made_is_one_line_before_any_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, elsewhere: list[str]
+) -> None:
+    def never(*_args: object, **_kwargs: object) -> Store:
+        raise AssertionError("the demo store was built for a target that cannot be made")
+
+    if elsewhere:
+        monkeypatch.setattr(phantom, "build_demo_store", never)
+    file = tmp_path / "file"
+    file.write_text("a file, not a folder")
+    folder = tmp_path / "demo" if elsewhere else file / "demo"
+    options = [option.format(file=file) for option in elsewhere]
+    result = CliRunner().invoke(main, ["demo-store", str(folder), *options])
+    assert result.exit_code == 2, result.output
+    assert "is not a brainmap store" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "demo").exists()

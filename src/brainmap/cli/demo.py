@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from brainmap.cli.options import DB_HELP, PIXELS_HELP, folder_option
+from brainmap.cli.store_steps import EXIT_BAD_VALUE, fail
 
 DEFAULT_STORE = Path("demo-store")
 DEFAULT_OUTPUT = Path("demo-output")
@@ -23,13 +24,18 @@ def demo_store(directory: Path, db_url: str | None, pixels: str | None) -> None:
     resumable, verified), DIRECTORY keeping what the store keeps in its folder."""
     from brainmap.cli.store_copy import copy_between
     from brainmap.demo.phantom import build_demo_store
+    from brainmap.store.folder import NotAStore
     from brainmap.store.location import StoreLocation
 
-    if db_url is None and pixels is None:
-        build_demo_store(directory, progress=click.echo).close()
-        click.echo(f"demo store ready in {directory}")
-        return
     target = StoreLocation(directory, db_url, pixels)
+    try:
+        if db_url is None and pixels is None:
+            build_demo_store(directory, progress=click.echo).close()
+            click.echo(f"demo store ready in {directory}")
+            return
+        target.create().close()  # a target that cannot be made is refused before the build
+    except NotAStore as error:
+        fail(str(error), EXIT_BAD_VALUE)
     with tempfile.TemporaryDirectory(prefix="brainmap-demo-") as scratch:
         built = Path(scratch, "demo-store")
         build_demo_store(built, progress=click.echo).close()
