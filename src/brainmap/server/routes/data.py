@@ -18,7 +18,7 @@ parsing, SQL and serialisation run in the threadpool, one session per response.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from itertools import chain
 from typing import Any
 
@@ -186,7 +186,7 @@ async def _stream(request: Request, run: Callable[[Session], QueryResult]) -> Re
     return StreamingResponse(body, media_type=form.media_type, headers=disposition)
 
 
-def _pieces(chunks: Iterator[bytes]) -> Generator[bytes, None, None]:
+def _pieces(chunks: Generator[bytes, None, None]) -> Generator[bytes, None, None]:
     """`chunks` joined into pieces of at least `PIECE_BYTES` (the last one may be shorter), so
     that a body takes few trips to the threadpool and few writes; closing it closes `chunks`."""
     pending: list[bytes] = []
@@ -201,11 +201,12 @@ def _pieces(chunks: Iterator[bytes]) -> Generator[bytes, None, None]:
         if pending:
             yield b"".join(pending)
     finally:
-        if isinstance(chunks, Generator):
-            chunks.close()
+        chunks.close()
 
 
-def _body(store: Store, run: Callable[[Session], QueryResult], form: Format) -> Iterator[bytes]:
+def _body(
+    store: Store, run: Callable[[Session], QueryResult], form: Format
+) -> Generator[bytes, None, None]:
     """Parse, run and write; an RmaError becomes the format's error body."""
     with reading(store) as session:
         try:
