@@ -120,6 +120,10 @@ def test_parse_reads_what_the_server_receives() -> None:
         ("colormap", "0.5,0,256,0,1", "upper bound"),
         ("view", "nissl", "view should be"),
         ("structure", "1,a", "list of ids"),
+        ("atlas", "9" * 5000, "a number of 5000 digits is too long"),
+        ("structure", "1," + "9" * 5000, "a number of 5000 digits is too long"),
+        ("downsample", "9" * 5000, "a number of 5000 digits is too long"),
+        ("range", "0,1,0,1,0," + "9" * 5000, "a number of 5000 digits is too long"),
     ],
 )
 def test_bad_values_name_the_parameter(name: str, value: str, message: str) -> None:

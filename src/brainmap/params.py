@@ -76,6 +76,8 @@ _NUMBER_COUNTS = {"range": 6, "rgb": 3, "contrast": 2}
 OLDER_FILTERS = ("range", "rgb", "contrast", "colormap")
 """The filters the older ``filter=<name>&filterVals=<values>`` form may name."""
 _INTEGER = re.compile(r"-?[0-9]+")
+MAX_DIGITS = 4000
+"""The longest whole number a parameter may be written with (Python converts up to 4300)."""
 LARGEST_ID = 2**63 - 1
 """The largest record id a store can hold (a signed 64-bit integer)."""
 
@@ -313,10 +315,18 @@ def _as_sequence(value: Any) -> Iterable[Any]:
     return value if isinstance(value, (list, tuple)) else (value,)
 
 
+def _whole(text: str, name: str) -> int:
+    """`text`, matched by `_INTEGER`, as an int; BadParameter for more digits than Python
+    converts (thousands: no id, size or level is that long)."""
+    if len(text) > MAX_DIGITS:
+        raise BadParameter(name, f"a number of {len(text)} digits is too long")
+    return int(text)
+
+
 def _number(text: str, name: str) -> Number:
     text = text.strip()
     if _INTEGER.fullmatch(text):
-        return int(text)
+        return _whole(text, name)
     try:
         if not text.isascii() or "_" in text:  # float() reads other digits and 1_000 too
             raise ValueError(text)
@@ -332,7 +342,7 @@ def _parse_value(name: str, kind: str, text: str) -> Any:
     if kind == _INT:
         if not _INTEGER.fullmatch(text.strip()):
             raise BadParameter(name, f"{text!r} is not an integer")
-        return int(text)
+        return _whole(text.strip(), name)
     if kind in (_BOOL, _STRICT_BOOL):
         lowered = text.strip().lower()
         if lowered in TRUE_WORDS:
@@ -350,5 +360,5 @@ def _parse_value(name: str, kind: str, text: str) -> Any:
         parts = text.split(",")
         if not all(_INTEGER.fullmatch(part.strip()) for part in parts):
             raise BadParameter(name, f"{text!r} is not a comma-separated list of ids")
-        return tuple(int(part) for part in parts)
+        return tuple(_whole(part.strip(), name) for part in parts)
     return text
