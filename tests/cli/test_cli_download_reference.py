@@ -60,3 +60,13 @@ def test_bad_input_exits_with_its_code_and_writes_nothing(
     assert got == code, output
     assert said in output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_folder_where_reference_json_goes_is_refused_before_any_fetch(
+    reference_server: str, tmp_path: Path
+) -> None:
+    (tmp_path / "reference.json").mkdir()
+    code, output = run(reference_server, tmp_path, str(SAGITTAL), "--to-reference", "25")
+    assert code == 2, output
+    assert "reference.json is a folder" in output
+    assert {path.name for path in tmp_path.iterdir()} == {"reference.json"}

@@ -18,7 +18,7 @@ from typing import Any
 from brainmap.client import alignments, urls, warped_png, warping
 from brainmap.client._http.transport import Transport
 from brainmap.client.alignments import AlignedDataSet
-from brainmap.client.bulk.destination import Destination
+from brainmap.client.bulk.destination import Destination, check_file
 from brainmap.client.bulk.engine import BulkReport, Runner, prepare, run_bulk
 from brainmap.client.bulk.manifest import Job
 from brainmap.client.bulk.naming import FileNamer
@@ -120,6 +120,8 @@ async def download_warped(
     manifest, downsample = options.pop("manifest", None), options.pop("downsample", None)
     resolution_um, request, auto = warping.checked_warp(job.resolution, downsample, options)
     destination, _ = prepare(out_dir, manifest)
+    if destination.local is not None:
+        check_file(destination.local / REFERENCE_JSON, "out")
     if job.ome_zarr:
         import_extra("zarr", "reference", "OME-Zarr volumes need zarr")
         if destination.local is None:
