@@ -186,3 +186,25 @@ def test_gene_and_plane_selectors(source: Source) -> None:
     for selection, keep in cases.items():
         expected = [d["id"] for d in data_sets if keep(d)]
         assert asyncio.run(selected_data_sets(source.url, selection)) == expected, selection
+
+
+@pytest.mark.parametrize("where", ["pixels under a file", "a damaged database"])
+def test_a_store_that_cannot_be_made_or_opened_is_one_line_exit_2(
+    source: Source, tmp_path: Path, where: str
+) -> None:
+    file = tmp_path / "file"
+    file.write_text("not a store")
+    folder = tmp_path / "b"
+    chosen = ["--pixels", str(file / "pixels")]
+    if where == "a damaged database":
+        folder.mkdir()
+        (folder / "brainmap.sqlite").write_text("not a database")
+        chosen = []
+    arguments = ["mirror", "--from", source.url, "--store", str(folder), *chosen, "--quiet"]
+    arguments += [f"--data-set={source.data_sets[0]}", "--downsample", "4"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2, result.output
+    assert "is not a brainmap store" in result.output and "Traceback" not in result.output
+    assert sorted(path.name for path in tmp_path.rglob("*")) == sorted(
+        ["file", *(["b", "brainmap.sqlite"] if not chosen else [])]
+    )

@@ -1,8 +1,9 @@
 """``brainmap mirror``: records and pictures of an Allen-compatible API into a store.
 
-Exit codes: 0 done, 1 some pictures failed to download (rerun to resume), 2 bad usage (nothing
-written), 3 the API failed, 5 the selection matched nothing (no store created), 6 the server
-reported a query error, 130 interrupted (rerun to resume).
+Exit codes: 0 done, 1 some pictures failed to download (rerun to resume), 2 bad usage or a
+store that cannot be made or opened (nothing written), 3 the API failed, 5 the selection matched
+nothing (no store created), 6 the server reported a query error, 130 interrupted (rerun to
+resume).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from brainmap.cli.options import new_store_option, user_errors
+from brainmap.cli.store_steps import EXIT_BAD_VALUE, fail
 from brainmap.client.bulk.destination import check_folder
 from brainmap.errors import BrainmapError
 
@@ -63,6 +65,7 @@ def mirror(
     --downsample) of the selected data sets and atlases into a store. Rerun to resume."""
     from brainmap.mirror.metadata import Selection
     from brainmap.mirror.run import mirror as run_mirror
+    from brainmap.store.folder import NotAStore
 
     downsamples = _numbers(downsample_text, "--downsample")
     selection = Selection(products, data_sets, genes, planes, atlases)
@@ -82,9 +85,10 @@ def mirror(
                     say=(lambda _message: None) if quiet else click.echo,
                 )
             )
+    except NotAStore as error:
+        fail(str(error), EXIT_BAD_VALUE)
     except BrainmapError as error:
-        click.echo(f"brainmap: {error}", err=True)
-        sys.exit(1)
+        fail(str(error), 1)
     click.echo(
         f"{report.records} records; pictures: {report.fetched} fetched, "
         f"{report.skipped} already held, {len(report.failures)} failed"
