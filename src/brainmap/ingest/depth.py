@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from brainmap.service import TWELVE_BIT_SCALE as TWELVE_BIT_SCALE  # the scale serving uses
-
 SIXTEEN_BIT_SCALE = 65535
 PER_MILLE = (1, 999)  # the 0.1 and 99.9 percentiles
 

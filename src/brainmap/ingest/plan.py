@@ -19,7 +19,7 @@ from brainmap.ingest import catalogue, depth
 from brainmap.ingest.annotation import clashing_ids, read_structures
 from brainmap.ingest.decode import LABEL_FORMATS, Checked, check
 from brainmap.ingest.errors import IngestError, IngestUsageError
-from brainmap.service import image_scale
+from brainmap.service import TWELVE_BIT_SCALE, image_scale
 from brainmap.store.data_sets import image_bits
 from brainmap.store.folder import Store
 from brainmap.store.schema import DataSet, SectionDataSet
@@ -151,7 +151,7 @@ def _same_size(other: Checked, image: Checked, what: str) -> None:
 def _sixteen_bit(images: list[Checked], stored: _DataSet, data_set_id: int) -> bool:
     """Whether the data set's deep images are 16-bit; refuses mixing scales."""
     deep = [c for c in images if c.format == "ushort"]
-    over = [c for c in deep if c.largest > depth.TWELVE_BIT_SCALE]
+    over = [c for c in deep if c.largest > TWELVE_BIT_SCALE]
     sixteen = bool(over) or 16 in stored.bits
     shallow = [c for c in images if c.format == "uchar"]
     if sixteen and (shallow or stored.bits - {16}):
