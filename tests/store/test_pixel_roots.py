@@ -166,3 +166,20 @@ def test_reference_add_and_plates_write_into_a_remote_pixel_root(
     assert any("/atlas/reference/9/" in key for key in objects)
     assert any("/atlas/pyramids/reference/9/atlas-77/" in key for key in objects)
     assert sorted(path.name for path in (tmp_path / "store").iterdir()) == ["brainmap.sqlite"]
+
+
+@pytest.mark.parametrize(
+    ("pixels", "message"),
+    [("missing", "no such folder"), ("a-file", "not a folder"), ("", "names no folder or URL")],
+)
+def test_a_local_pixel_root_that_is_not_a_folder_is_refused(
+    tmp_path: Path, pixels: str, message: str
+) -> None:
+    Store.create(tmp_path / "store").close()
+    (tmp_path / "a-file").write_text("not a folder")
+    named = str(tmp_path / pixels) if pixels else ""
+    served = CliRunner().invoke(
+        main, ["serve", "--store", str(tmp_path / "store"), "--pixels", named]
+    )
+    assert served.exit_code == 2 and message in served.output, served.output
+    assert "Traceback" not in served.output

@@ -136,9 +136,10 @@ class LocalPixels(PixelRoot):
     """Pixel files in a local folder (by default the store folder: ``pyramids/`` beside the
     SQLite file); paths resolve, symlinks followed, inside its ``pyramids/``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, named: bool = False) -> None:
         self.folder = folder
         self.url = str(folder)
+        self.named = named  # by --pixels, not the store folder: an existing store's must exist
 
     def path(self, name: str) -> Path:
         """The file `name` names, symlinks resolved; OutsidePyramids when outside."""
@@ -180,7 +181,12 @@ class LocalPixels(PixelRoot):
         (self.folder / PYRAMID_FOLDER).mkdir(parents=True, exist_ok=True)
 
     def check(self) -> None:
-        """Nothing: a folder's files are checked one by one as they are read."""
+        """PixelRootError for a root that is not a folder, or one named by ``--pixels`` that
+        is missing; its files are checked one by one as they are read."""
+        if self.folder.exists() and not self.folder.is_dir():
+            raise PixelRootError(self.url, "not a folder")
+        if self.named and not self.folder.exists():
+            raise PixelRootError(self.url, "no such folder")
 
     def staging(self) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -346,9 +352,11 @@ def open_pixels(pixels: str | None, store_folder: Path | None) -> PixelRoot:
         if store_folder is None:
             raise PixelRootError("(none)", "a store needs a folder or a pixel root (--pixels)")
         return LocalPixels(store_folder)
+    if not pixels.strip():
+        raise PixelRootError(repr(pixels), "names no folder or URL")
     if URL_SCHEME.match(pixels) and not pixels.startswith("file://"):
         return RemotePixels(pixels, store_folder)
-    return LocalPixels(Path(pixels.removeprefix("file://")))
+    return LocalPixels(Path(pixels.removeprefix("file://")), named=True)
 
 
 def _driver_hint(error: Exception) -> str:
