@@ -8,7 +8,7 @@ one). Asking for an alternate the image lacks is NotFound naming it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
@@ -27,13 +27,15 @@ from brainmap.store.schema import (
 @dataclass(frozen=True)
 class ImageSource:
     """A resolved request: the record's geometry, the pyramid to read, for label maps the
-    structure graph whose colours paint them, and whether downsampling must pick pixels
-    (label maps and tumour-feature colour blocks are never averaged)."""
+    structure graph whose colours paint them, whether downsampling must pick pixels (label
+    maps and tumour-feature colour blocks are never averaged), and the image's recorded bit
+    depth (its scale: `brainmap.service.image_scale`)."""
 
     extent: ImageExtent
     path: str
     graph_id: int | None = None
     nearest: bool = False
+    bits: int | None = None
 
 
 def requested_views(request: ImageRequest) -> set[str]:
@@ -54,6 +56,7 @@ _IMAGE = select(
     SubImage.image_height,
     SubImage.tier_count,
     SubImage.path,
+    SubImage.bits_per_component,
 ).where(SubImage.id == bindparam("id"))
 _ALTERNATE = (
     select(AlternateImage.path)
@@ -79,14 +82,14 @@ def resolve_source(session: Session, image_id: int, request: ImageRequest) -> Im
     row = connection.execute(_IMAGE, {"id": image_id}).first()
     if row is None:
         raise NotFound(f"no image with id {image_id}")
-    *geometry, path = row
+    *geometry, path, bits = row
     extent = ImageExtent(*geometry)
     views = requested_views(request)
     if len(views) > 1 or (views and request.annotation):
         asked = sorted(views | ({"annotation"} if request.annotation else set()))
         raise BadParameter("view", f"choose one alternate image, not {', '.join(asked)}")
     if request.annotation:
-        return _annotation_source(connection, image_id, extent, request.atlas)
+        return replace(_annotation_source(connection, image_id, extent, request.atlas), bits=bits)
     if views:
         view = views.pop()
         image_type = ALTERNATE_BY_VIEW[view]
@@ -94,8 +97,8 @@ def resolve_source(session: Session, image_id: int, request: ImageRequest) -> Im
         mask = found.scalar()
         if mask is None:
             raise NotFound(f"image {image_id} has no {image_type.lower()}")
-        return ImageSource(extent, mask, nearest=view.startswith("tumor_feature"))
-    return ImageSource(extent, path)
+        return ImageSource(extent, mask, nearest=view.startswith("tumor_feature"), bits=bits)
+    return ImageSource(extent, path, bits=bits)
 
 
 def _annotation_source(

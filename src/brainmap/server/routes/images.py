@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from functools import partial
 
 import pyvips
-from sqlalchemy import bindparam, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -37,7 +36,6 @@ from brainmap.service import ENDPOINTS, TWELVE_BIT_SCALE, image_scale
 from brainmap.store.lookups import ImageSource, resolve_source
 from brainmap.store.mirrored import from_held_level, held_levels
 from brainmap.store.query.sessions import reading
-from brainmap.store.schema import SubImage
 
 RENDER_VERSION = "2"
 """Part of every ETag: bump it when the pipeline's output changes."""
@@ -46,7 +44,6 @@ DOWNLOAD_STATUSES: ErrorStatuses = ((NotFound, 404), (RegionTooLarge, 413), (Bad
 Draw = Callable[[PagedPyramid, RegionPlan, PlatePalette | None, bool, int], pyvips.Image]
 """Lazy pixels from a pyramid, a read plan, the plate palette, whether to pick pixels and the
 image's scale."""
-_BITS = select(SubImage.bits_per_component).where(SubImage.id == bindparam("id"))
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ def resolve_image(state: ServerState, image_id: int, request: ImageRequest) -> R
         # a mirror holds 8-bit renderings, on the 12-bit scale whatever the image's depth
         scale = TWELVE_BIT_SCALE
         if not held:
-            scale = image_scale(session.connection().execute(_BITS, {"id": image_id}).scalar())
+            scale = image_scale(source.bits)
     request.check_scale(scale)
     return ResolvedImage(image_id, source, held, annotation, scale)
 
