@@ -8,16 +8,6 @@ from collections.abc import Iterable
 
 from brainmap.client import urls
 
-SYNC_SERVICES = (
-    "image_to_atlas",
-    "image_to_image",
-    "image_to_image_2d",
-    "reference_to_image",
-    "image_to_reference",
-    "structure_to_image",
-)
-"""The image-sync services, each at ``/api/v2/<name>/<id>.json``."""
-
 
 def endpoint(api_url: str, service: str) -> str:
     """``<api>/api/v2/<service>`` for a server root (any form `urls.server_root` takes)."""
