@@ -278,7 +278,7 @@ MATRIX = [
     Door("a slide with a corrupt tile", image(corrupt_svs), 1, "slide.svs: unreadable slide"),
     Door("a bad image for a store not made yet", new_store_bad_image, 1,
          "half.png: truncated or corrupt"),
-    Door("--store under a file", store_under_a_file, 2, "cannot create a store in"),
+    Door("--store under a file", store_under_a_file, 2, "cannot be made (Not a directory"),
     Door("--store whose brainmap.sqlite is no database", store_not_a_database, 2,
          "brainmap.sqlite"),
 ]  # fmt: skip

@@ -365,3 +365,13 @@ def test_a_refusal_into_a_folder_without_a_store_makes_no_store(tmp_path: Path) 
                      "--annotation", tmp_path / "a.nrrd")  # fmt: skip
     assert added.exit_code == 0, added.output
     assert (folder / "brainmap.sqlite").is_file()
+
+
+def test_a_store_under_a_file_is_one_line_exit_2_after_the_checks(tmp_path: Path) -> None:
+    volume = write_nrrd(tmp_path / "a.nrrd", blocks(SHAPE), SPACING)
+    refused = brainmap("reference", "add", "--store", volume / "store", "--id", 9, "--name", "x",
+                       "--annotation", volume)  # fmt: skip
+    assert refused.exit_code == 2, refused.output
+    assert "cannot be made (Not a directory" in refused.output
+    assert "Traceback" not in refused.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.nrrd"]

@@ -104,9 +104,7 @@ def ingest(
             ready = plan(existing, inputs, options, checked)
             try:
                 opened = existing or store.create()
-            except OSError as error:
-                fail(f"cannot create a store in {store.folder}: {error.strerror}", EXIT_BAD_VALUE)
-            except BrainmapError as error:
+            except BrainmapError as error:  # NotAStore: one that cannot be made, say
                 fail(str(error), EXIT_BAD_VALUE)
             result = ingest_checked(opened, ready, written)
     except IngestError as error:

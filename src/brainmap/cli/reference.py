@@ -124,10 +124,8 @@ def _open(store: StoreLocation, create: bool) -> Iterator[Any]:
     end."""
     try:
         opened = store.create() if create else store.existing()
-    except BrainmapError as error:
+    except BrainmapError as error:  # NotAStore: one that cannot be made, say
         fail(str(error), EXIT_BAD_VALUE)
-    except OSError as error:
-        fail(f"cannot create a store in {store.folder}: {error.strerror}", EXIT_BAD_VALUE)
     try:
         yield opened
     finally:
