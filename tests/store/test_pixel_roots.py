@@ -183,3 +183,12 @@ def test_a_local_pixel_root_that_is_not_a_folder_is_refused(
     )
     assert served.exit_code == 2 and message in served.output, served.output
     assert "Traceback" not in served.output
+
+
+def test_a_new_store_goes_into_a_new_sqlite_file_and_a_new_pixel_folder(
+    tmp_path: Path, ingest_arguments: list[str]
+) -> None:
+    database, pixels = tmp_path / "records.sqlite", tmp_path / "pixels"
+    store = ["--store", str(tmp_path / "store"), "--db", f"sqlite:///{database}"]
+    ingest(*store, "--pixels", str(pixels), *ingest_arguments)
+    assert database.stat().st_size > 0 and any(pixels.glob("pyramids/**/*.tif"))

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
+from brainmap.store.database_check import sqlite_file
 from brainmap.store.folder import DATABASE_FILE, NotAStore, Store, shown_url
 from brainmap.store.pixels import PixelRootError, open_pixels
 
@@ -58,7 +60,7 @@ class StoreLocation:
         if found:
             return self.open()
         try:  # a store still to be made: its pixel root is checked now, before any work
-            open_pixels(self.pixels, self.folder).check()
+            open_pixels(self.pixels, self.folder).check(made=False)
         except PixelRootError as error:
             raise NotAStore(error.url, error.reason) from None
         return None
@@ -70,9 +72,14 @@ class StoreLocation:
         return "its database has no tables"
 
     def _has_tables(self) -> bool:
-        """Whether the database holds any table (a foreign one is refused by `open`)."""
+        """Whether the database holds any table (a foreign one is refused by `open`); a SQLite
+        file still to be made has none (connecting would make it, empty)."""
         try:
-            engine = create_engine(self.db_url or "", poolclass=NullPool)
+            url = make_url(self.db_url or "")
+            database = sqlite_file(url)
+            if database is not None and not database.exists():
+                return False
+            engine = create_engine(url, poolclass=NullPool)
         except (ArgumentError, ImportError):
             return True  # `open` names what is wrong with the URL
         try:

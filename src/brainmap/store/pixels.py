@@ -94,8 +94,9 @@ class PixelRoot(ABC):
         """Make what a new store's pixel root needs before its first file."""
 
     @abstractmethod
-    def check(self) -> None:
-        """PixelRootError unless the root can be reached."""
+    def check(self, made: bool = True) -> None:
+        """PixelRootError unless the root can be reached (and, when `made`, holds a store's
+        files already rather than being still to make)."""
 
     @abstractmethod
     def staging(self) -> Path:
@@ -180,12 +181,12 @@ class LocalPixels(PixelRoot):
     def prepare(self) -> None:
         (self.folder / PYRAMID_FOLDER).mkdir(parents=True, exist_ok=True)
 
-    def check(self) -> None:
-        """PixelRootError for a root that is not a folder, or one named by ``--pixels`` that
-        is missing; its files are checked one by one as they are read."""
+    def check(self, made: bool = True) -> None:
+        """PixelRootError for a root that is not a folder, or an existing store's named by
+        ``--pixels`` that is missing; its files are checked one by one as they are read."""
         if self.folder.exists() and not self.folder.is_dir():
             raise PixelRootError(self.url, "not a folder")
-        if self.named and not self.folder.exists():
+        if made and self.named and not self.folder.exists():
             raise PixelRootError(self.url, "no such folder")
 
     def staging(self) -> Path:
@@ -272,7 +273,7 @@ class RemotePixels(PixelRoot):
         """Only `check`: an object store has no folders to make."""
         self.check()
 
-    def check(self) -> None:
+    def check(self, made: bool = True) -> None:
         """PixelRootError unless the bucket (the URL's first part) can be reached."""
         bucket = self.base.split("/")[0]
         try:
