@@ -47,6 +47,7 @@ def test_to_reference_writes_sections_json_and_volume_and_resumes(
         ((str(SAGITTAL), "--to-reference", "0"), 2, "resolution"),
         ((str(SAGITTAL), "--to-reference", "-3"), 2, "resolution"),
         ((str(SAGITTAL), "--to-reference", "nan"), 2, "resolution"),
+        ((str(SAGITTAL), "--to-reference", "1e-9"), 2, "choose a coarser resolution"),
         ((str(SAGITTAL), "--to-reference", "abc"), 2, "abc"),
         ((str(SAGITTAL), "--ome-zarr"), 2, "ome_zarr"),
         ((str(SAGITTAL), "--to-reference", "25", "--left", "4"), 2, "left"),

@@ -158,6 +158,8 @@ def test_grid_of_each_plane() -> None:
     assert ReferenceGrid.of("horizontal", 25).axes == ("p", "r")
     assert ReferenceGrid.of("sagittal", 10).normal == "r"
     assert ReferenceGrid.of("coronal", 30).shape == (266, 380)
+    with pytest.raises(ValueError, match="at most 32766 a side"):
+        ReferenceGrid.of("coronal", 0.1)
 
 
 def test_sufficient_downsample() -> None:

@@ -62,6 +62,11 @@ class ReferenceGrid:
         shape = tuple(math.floor(extent_um[axis] / resolution_um + 1e-9) for axis in (rows, cols))
         if min(shape) < 1:
             raise ValueError(f"a {resolution_um} µm grid does not fit in {extent_um} µm")
+        if max(shape) > MAX_CV_SIDE:
+            raise ValueError(
+                f"a {resolution_um} µm grid is {shape[0]} x {shape[1]} points; warping makes at"
+                f" most {MAX_CV_SIDE} a side: choose a coarser resolution"
+            )
         return cls(plane, (shape[0], shape[1]), float(resolution_um))
 
     @property
